@@ -1,0 +1,49 @@
+# The two Quick-start commands (README): `make demo` and `make test`.
+# Each creates .venv and installs what it needs when missing, then says what it did.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# An install is redone whenever pyproject.toml changes.
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+TEST_STAMP    := $(VENV)/.installed-test
+
+.PHONY: demo test lint typecheck pytest bench clean install
+
+demo: $(RUNTIME_STAMP)
+	$(BIN)/roomsync demo
+
+test: $(TEST_STAMP) lint typecheck pytest
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(TEST_STAMP)
+	$(BIN)/mypy
+
+pytest: $(TEST_STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(TEST_STAMP)
+	$(BIN)/python -m bench
+
+install: $(RUNTIME_STAMP)
+
+$(VENV)/bin/python:
+	@echo "make: creating the virtual environment $(VENV) with $(PYTHON)"
+	$(PYTHON) -c 'import sys; sys.exit("roomsync needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+
+$(RUNTIME_STAMP): pyproject.toml | $(VENV)/bin/python
+	@echo "make: installing roomsync and its dependencies into $(VENV)"
+	$(BIN)/python -m pip install --disable-pip-version-check -e .
+	@touch $@
+
+$(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
+	@echo "make: installing roomsync with its test tools (pytest, hypothesis, mypy, ruff, playwright, msgraph-sdk) into $(VENV)"
+	$(BIN)/python -m pip install --disable-pip-version-check -e '.[test]'
+	@touch $@ $(RUNTIME_STAMP)
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,3 @@
+from graphsim.cli import main
+
+main()

@@ -1,0 +1,3 @@
+from roomsync.cli import main
+
+main()

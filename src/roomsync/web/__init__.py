@@ -1,0 +1,1 @@
+"""The HTTP face: app assembly, admin and occupant pages, webhook endpoints, auth."""
