@@ -210,3 +210,53 @@ def self_signed_certificate(common_name: str = "roomsync-test") -> tuple[str, st
         serialization.NoEncryption(),
     ).decode()
     return key_pem, certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+# --- $batch ------------------------------------------------------------------------------
+
+ItemAnswer = tuple[int, dict[str, str], Any]
+
+
+class BatchEndpoint:
+    """``POST /$batch`` as json-batching.md describes it, each item answered by ``answer``.
+
+    Answers come back in reverse order (Graph promises no order). ``posts`` keeps the items
+    of every POST; ``slept_before`` the total the client had slept when each POST arrived.
+    """
+
+    def __init__(
+        self,
+        answer: Callable[[dict[str, Any]], ItemAnswer],
+        *,
+        sleeps: SleepRecorder | None = None,
+        version: str = "v1.0",
+    ) -> None:
+        self.answer = answer
+        self.sleeps = sleeps
+        self.version = version
+        self.posts: list[list[dict[str, Any]]] = []
+        self.slept_before: list[float] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        assert request.method == "POST"
+        assert request.url.path == f"/{self.version}/$batch"
+        items = json.loads(request.content)["requests"]
+        assert 1 <= len(items) <= 20
+        with self._lock:
+            self.posts.append(items)
+            self.slept_before.append(self.sleeps.total if self.sleeps else 0.0)
+        responses = []
+        for item in reversed(items):
+            status, headers, body = self.answer(item)
+            responses.append({"id": item["id"], "status": status, "headers": headers, "body": body})
+        return graph_json({"responses": responses})
+
+
+def ok_item(body: Any = None) -> ItemAnswer:
+    return 200, {"Content-Type": ODATA_JSON}, body if body is not None else {"value": []}
+
+
+def throttled_item(retry_after: str) -> ItemAnswer:
+    body = graph_error_body("TooManyRequests", "Please retry again later.", request_id="b-429")
+    return 429, {"Content-Type": "application/json", "Retry-After": retry_after}, body
