@@ -260,3 +260,26 @@ def ok_item(body: Any = None) -> ItemAnswer:
 def throttled_item(retry_after: str) -> ItemAnswer:
     body = graph_error_body("TooManyRequests", "Please retry again later.", request_id="b-429")
     return 429, {"Content-Type": "application/json", "Retry-After": retry_after}, body
+
+
+class GraphRoutes:
+    """A few Graph endpoints by method and decoded path; every request is kept."""
+
+    def __init__(self) -> None:
+        self.routes: dict[tuple[str, str], Handler] = {}
+        self.requests: list[httpx.Request] = []
+
+    def add(self, method: str, path: str, handler: Handler) -> None:
+        self.routes[(method, path)] = handler
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        handler = self.routes.get((request.method, request.url.path))
+        if handler is None:
+            return graph_error(
+                404, "ResourceNotFound", f"Resource not found for the segment {request.url.path}"
+            )
+        return handler(request)
+
+    def json_sent(self, index: int = -1) -> Any:
+        return json.loads(self.requests[index].content)
