@@ -210,6 +210,13 @@ def test_unknown_tenant_found_during_discovery_is_tenant_not_found(entra: EntraS
         _provider(entra, _secret_credential()).token()
 
 
+def test_an_openid_configuration_without_endpoints_is_explained(entra: EntraStub) -> None:
+    entra.discovery_answer = lambda tenant: httpx.Response(200, json={"issuer": "x"})
+
+    with pytest.raises(AuthenticationFailed, match="sign-in configuration of tenant"):
+        _provider(entra, _secret_credential()).token()
+
+
 def test_entra_server_error_is_service_unavailable(entra: EntraStub) -> None:
     entra.token_answer = lambda form: httpx.Response(503, text="Service Unavailable")
 

@@ -233,15 +233,16 @@ class TokenProvider:
             raise error_from_transport(exc, service="Entra ID", url=self._cloud.login_url) from exc
         except MsalServiceError as exc:
             raise self._entra_error({"error": "temporarily_unavailable"}) from exc
-        except ValueError as exc:
+        except (ValueError, KeyError) as exc:
             raise self._unreadable_answer(exc) from exc
 
-    def _unreadable_answer(self, exc: ValueError) -> GraphError:
-        """msal raises ValueError when tenant discovery fails or a reply is not JSON."""
+    def _unreadable_answer(self, exc: ValueError | KeyError) -> GraphError:
+        """msal raises ValueError when tenant discovery fails or a reply is not JSON, and
+        KeyError when the OpenID configuration lacks an endpoint it needs."""
         discovery = _discovery_error_body(exc)
         if discovery is not None:
             return self._entra_error(discovery)
-        if "authority" in str(exc).lower():
+        if isinstance(exc, KeyError) or "authority" in str(exc).lower():
             return AuthenticationFailed(
                 f"roomsync could not read the sign-in configuration of tenant "
                 f"{self.credential.tenant_id} from {self._cloud.login_url}: check the tenant "
