@@ -1,0 +1,417 @@
+"""Pydantic models of the Graph payloads roomsync reads and writes.
+
+Property names and types follow the v1.0 CSDL (graph-wire-facts §2c, §4b, §5): Graph's
+camelCase is the alias, snake_case the attribute, and either populates a model. Unknown
+properties are ignored (Graph adds some without notice, and examples carry undocumented
+ones); rooms, room lists and users also keep the whole object in ``raw``, for field
+mappings that may name any Graph property. Enums accept values added later by Microsoft
+(``unknownFutureValue`` and beyond) as ``UNKNOWN`` instead of failing a whole page.
+Delta items may carry only ``id`` and what changed (delta-query-overview.md), so every
+event property but ``id`` is optional.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from roomsync.m365.exceptions import InvalidResponse
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True
+    )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The Graph JSON form: camelCase, unset properties left out."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class WireObject(WireModel):
+    """A model that also keeps the object exactly as Graph sent it."""
+
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keep_raw(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "raw" not in data:
+            return {**data, "raw": dict(data)}
+        return data
+
+
+class _EvolvableEnum(StrEnum):
+    """Graph adds enum members over time; an unknown one reads as UNKNOWN."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return cls.__members__.get("UNKNOWN")
+
+
+def parse_wire(model: type[M], data: object, *, source: str) -> M:
+    """Validates a Graph payload, or says plainly which answer could not be read."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the body"
+        raise InvalidResponse(
+            f"Microsoft Graph's answer to {source} does not fit {model.__name__} "
+            f"({where}: {first['msg']}); roomsync cannot use it.",
+        ) from exc
+
+
+# --- shared complex types ------------------------------------------------------------
+
+
+class EmailAddress(WireModel):
+    name: str | None = None
+    address: str | None = None
+
+
+class Recipient(WireModel):
+    email_address: EmailAddress | None = None
+
+
+class PhysicalAddress(WireModel):
+    street: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    country_or_region: str | None = None
+
+
+class GeoCoordinates(WireModel):
+    latitude: float | None = None
+    longitude: float | None = None
+    altitude: float | None = None
+    accuracy: float | None = None
+    altitude_accuracy: float | None = None
+
+
+class DateTimeTimeZone(WireModel):
+    """A wall-clock time without offset (``2017-04-15T11:00:00.0000000``) and its zone name."""
+
+    date_time: str
+    time_zone: str
+
+
+# --- places --------------------------------------------------------------------------
+
+
+class BookingType(_EvolvableEnum):
+    UNKNOWN = "unknown"
+    STANDARD = "standard"
+    RESERVED = "reserved"
+
+
+class PlaceFeatureEnablement(_EvolvableEnum):
+    UNKNOWN = "unknown"
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+
+
+class Room(WireObject):
+    id: str
+    display_name: str | None = None
+    email_address: str | None = None
+    nickname: str | None = None
+    capacity: int | None = None
+    building: str | None = None
+    floor_number: int | None = None
+    floor_label: str | None = None
+    label: str | None = None
+    phone: str | None = None
+    address: PhysicalAddress | None = None
+    geo_coordinates: GeoCoordinates | None = None
+    # The CSDL spells it "WheelChair"; place-list.md's examples send "isWheelchairAccessible".
+    is_wheel_chair_accessible: bool | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "isWheelChairAccessible", "isWheelchairAccessible", "is_wheel_chair_accessible"
+        ),
+    )
+    tags: list[str] = Field(default_factory=list)
+    audio_device_name: str | None = None
+    video_device_name: str | None = None
+    display_device_name: str | None = None
+    booking_type: BookingType | None = None
+    teams_enabled_state: PlaceFeatureEnablement | None = None
+    place_id: str | None = None
+    parent_id: str | None = None
+
+
+class RoomList(WireObject):
+    id: str
+    display_name: str | None = None
+    email_address: str | None = None
+    phone: str | None = None
+    address: PhysicalAddress | None = None
+    # roomlist.md's example writes "geocoordinates" in lower case.
+    geo_coordinates: GeoCoordinates | None = Field(
+        default=None,
+        validation_alias=AliasChoices("geoCoordinates", "geocoordinates", "geo_coordinates"),
+    )
+    tags: list[str] = Field(default_factory=list)
+    place_id: str | None = None
+
+
+# --- directory -----------------------------------------------------------------------
+
+
+class DirectoryUser(WireObject):
+    id: str
+    display_name: str | None = None
+    mail: str | None = None
+    user_principal_name: str | None = None
+    office_location: str | None = None
+    city: str | None = None
+    department: str | None = None
+    job_title: str | None = None
+    on_premises_extension_attributes: dict[str, str | None] | None = None
+
+
+# --- events --------------------------------------------------------------------------
+
+
+class AttendeeType(_EvolvableEnum):
+    UNKNOWN = "unknown"
+    REQUIRED = "required"
+    OPTIONAL = "optional"
+    RESOURCE = "resource"
+
+
+class ResponseType(_EvolvableEnum):
+    UNKNOWN = "unknown"
+    NONE = "none"
+    ORGANIZER = "organizer"
+    TENTATIVELY_ACCEPTED = "tentativelyAccepted"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    NOT_RESPONDED = "notResponded"
+
+
+class FreeBusyStatus(_EvolvableEnum):
+    UNKNOWN = "unknown"
+    FREE = "free"
+    TENTATIVE = "tentative"
+    BUSY = "busy"
+    OOF = "oof"
+    WORKING_ELSEWHERE = "workingElsewhere"
+
+
+class Sensitivity(_EvolvableEnum):
+    UNKNOWN = "unknown"
+    NORMAL = "normal"
+    PERSONAL = "personal"
+    PRIVATE = "private"
+    CONFIDENTIAL = "confidential"
+
+
+class EventType(_EvolvableEnum):
+    UNKNOWN = "unknown"
+    SINGLE_INSTANCE = "singleInstance"
+    OCCURRENCE = "occurrence"
+    EXCEPTION = "exception"
+    SERIES_MASTER = "seriesMaster"
+
+
+class ResponseStatus(WireModel):
+    response: ResponseType | None = None
+    time: datetime | None = None
+
+
+class Attendee(WireModel):
+    email_address: EmailAddress | None = None
+    type: AttendeeType | None = None
+    status: ResponseStatus | None = None
+
+
+class Location(WireModel):
+    display_name: str | None = None
+    location_email_address: str | None = None
+    location_type: str | None = None
+    unique_id: str | None = None
+    unique_id_type: str | None = None
+    address: PhysicalAddress | None = None
+
+
+class ItemBody(WireModel):
+    content_type: str | None = None
+    content: str | None = None
+
+
+class SingleValueExtendedProperty(WireModel):
+    id: str
+    value: str | None = None
+
+
+class Removed(WireModel):
+    reason: str | None = None
+
+
+class Event(WireModel):
+    id: str
+    etag: str | None = Field(default=None, alias="@odata.etag")
+    removed: Removed | None = Field(default=None, alias="@removed")
+    i_cal_u_id: str | None = None
+    change_key: str | None = None
+    subject: str | None = None
+    body_preview: str | None = None
+    body: ItemBody | None = None
+    start: DateTimeTimeZone | None = None
+    end: DateTimeTimeZone | None = None
+    original_start_time_zone: str | None = None
+    original_end_time_zone: str | None = None
+    is_all_day: bool | None = None
+    is_cancelled: bool | None = None
+    is_organizer: bool | None = None
+    show_as: FreeBusyStatus | None = None
+    sensitivity: Sensitivity | None = None
+    type: EventType | None = None
+    series_master_id: str | None = None
+    original_start: datetime | None = None
+    organizer: Recipient | None = None
+    attendees: list[Attendee] = Field(default_factory=list)
+    location: Location | None = None
+    created_date_time: datetime | None = None
+    last_modified_date_time: datetime | None = None
+    transaction_id: str | None = None
+    response_status: ResponseStatus | None = None
+    web_link: str | None = None
+    single_value_extended_properties: list[SingleValueExtendedProperty] = Field(
+        default_factory=list
+    )
+
+    def extended_property(self, property_id: str) -> str | None:
+        """The value of a single-value extended property that was ``$expand``-ed."""
+        for prop in self.single_value_extended_properties:
+            if prop.id.lower() == property_id.lower():
+                return prop.value
+        return None
+
+    def attendee(self, address: str) -> Attendee | None:
+        """The attendee with this email address (a room's own response lives there)."""
+        for attendee in self.attendees:
+            email = attendee.email_address.address if attendee.email_address else None
+            if email and email.lower() == address.lower():
+                return attendee
+        return None
+
+
+class DeltaPage(WireModel):
+    """One page of ``calendarView/delta``: events, removed ids, and exactly one link."""
+
+    value: list[Event] = Field(default_factory=list)
+    next_link: str | None = Field(default=None, alias="@odata.nextLink")
+    delta_link: str | None = Field(default=None, alias="@odata.deltaLink")
+
+    @model_validator(mode="after")
+    def _one_link(self) -> DeltaPage:
+        if (self.next_link is None) == (self.delta_link is None):
+            raise ValueError("a delta page carries exactly one of @odata.nextLink/deltaLink")
+        return self
+
+    @property
+    def events(self) -> list[Event]:
+        return [event for event in self.value if event.removed is None]
+
+    @property
+    def removed_ids(self) -> list[str]:
+        return [event.id for event in self.value if event.removed is not None]
+
+    @property
+    def is_last(self) -> bool:
+        """True on the round's last page, whose deltaLink starts the next round."""
+        return self.delta_link is not None
+
+
+# --- subscriptions and notifications -------------------------------------------------
+
+
+class ChangeType(_EvolvableEnum):
+    UNKNOWN = "unknown"
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+
+
+class LifecycleEvent(_EvolvableEnum):
+    UNKNOWN = "unknown"
+    MISSED = "missed"
+    SUBSCRIPTION_REMOVED = "subscriptionRemoved"
+    REAUTHORIZATION_REQUIRED = "reauthorizationRequired"
+
+
+class Subscription(WireModel):
+    id: str
+    resource: str | None = None
+    change_type: str | None = None
+    notification_url: str | None = None
+    lifecycle_notification_url: str | None = None
+    client_state: str | None = Field(default=None, repr=False)
+    expiration_date_time: datetime
+    application_id: str | None = None
+    creator_id: str | None = None
+    latest_supported_tls_version: str | None = None
+
+
+class ResourceData(WireModel):
+    id: str | None = None
+    odata_type: str | None = Field(default=None, alias="@odata.type")
+    odata_id: str | None = Field(default=None, alias="@odata.id")
+    odata_etag: str | None = Field(default=None, alias="@odata.etag")
+
+
+class ChangeNotification(WireModel):
+    subscription_id: str
+    change_type: ChangeType
+    resource: str
+    id: str | None = None
+    subscription_expiration_date_time: datetime | None = None
+    tenant_id: str | None = None
+    client_state: str | None = Field(default=None, repr=False)
+    resource_data: ResourceData | None = None
+
+
+class LifecycleNotification(WireModel):
+    subscription_id: str
+    lifecycle_event: LifecycleEvent
+    subscription_expiration_date_time: datetime | None = None
+    tenant_id: str | None = None
+    client_state: str | None = Field(default=None, repr=False)
+
+
+class NotificationBatch(WireModel):
+    """One POST to a webhook: change and lifecycle notifications, told apart."""
+
+    changes: list[ChangeNotification] = Field(default_factory=list)
+    lifecycle: list[LifecycleNotification] = Field(default_factory=list)
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> NotificationBatch:
+        """Splits ``{"value": [...]}`` by ``lifecycleEvent``; raises ValueError if malformed."""
+        items = body.get("value")
+        if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
+            raise ValueError('a notification body is {"value": [{...}, ...]}')
+        return cls.model_validate(
+            {
+                "changes": [item for item in items if "lifecycleEvent" not in item],
+                "lifecycle": [item for item in items if "lifecycleEvent" in item],
+            }
+        )
