@@ -6,10 +6,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+from roomsync.m365.calendar import DeltaWindow
 from roomsync.sync.planner import (
     ApplyFromOutlook,
     CreateBooking,
-    DeltaWindow,
     Ignore,
     IgnoreReason,
     KeepPlatformVersion,

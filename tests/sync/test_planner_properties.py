@@ -15,10 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from roomsync.m365.calendar import DeltaWindow
 from roomsync.sync.planner import (
     ApplyFromOutlook,
     CreateBooking,
-    DeltaWindow,
     Ignore,
     KeepPlatformVersion,
     LinkedBooking,
@@ -148,7 +148,7 @@ def test_removals_inside_the_window_are_always_verified_before_cancelling(
     booking: LinkedBooking,
 ) -> None:
     decision = plan(RoomCopyRemoved("r1"), booking, WINDOW)
-    in_window = WINDOW.overlaps(booking.start, booking.end)
+    in_window = WINDOW.contains(booking.start, booking.end)
     assert isinstance(decision, VerifyRemoval) == (in_window and not booking.cancelled)
 
 

@@ -23,16 +23,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-
-@dataclass(frozen=True)
-class DeltaWindow:
-    """The half-open span ``[start, end)`` of a calendarView delta round, in UTC."""
-
-    start: datetime
-    end: datetime
-
-    def overlaps(self, start: datetime, end: datetime) -> bool:
-        return start < self.end and end > self.start
+from roomsync.m365.calendar import DeltaWindow
 
 
 @dataclass(frozen=True)
@@ -181,7 +172,7 @@ def _plan_removal(booking: LinkedBooking | None, window: DeltaWindow) -> Decisio
         return Ignore(IgnoreReason.UNKNOWN_REMOVAL)
     if booking.cancelled:
         return Ignore(IgnoreReason.ALREADY_CANCELLED)
-    if not window.overlaps(booking.start, booking.end):
+    if not window.contains(booking.start, booking.end):
         return Ignore(IgnoreReason.MOVED_OUT_OF_WINDOW)
     check = RemovalCheck.ROOM_COPY if booking.outlook_born else RemovalCheck.ORGANIZER_COPY
     return VerifyRemoval(booking.booking_id, check)
@@ -190,7 +181,7 @@ def _plan_removal(booking: LinkedBooking | None, window: DeltaWindow) -> Decisio
 def _plan_unlinked(copy: RoomCopy, window: DeltaWindow) -> Decision:
     if copy.cancelled:
         return Ignore(IgnoreReason.CANCELLED_UNLINKED)
-    if not window.overlaps(copy.start, copy.end):
+    if not window.contains(copy.start, copy.end):
         return Ignore(IgnoreReason.OUTSIDE_WINDOW)
     if copy.free:
         return Ignore(IgnoreReason.SHOWN_AS_FREE)
