@@ -40,6 +40,10 @@ class RoomCopy:
     free: bool = False
     last_modified: datetime | None = None
     change_key: str | None = None
+    all_day: bool = False
+    organizer_email: str | None = None
+    organizer_name: str | None = None
+    series_id: str | None = None
 
     @property
     def details_hash(self) -> str:

@@ -1,0 +1,34 @@
+"""Errors of the sync workflows.
+
+RoomsyncError
+└── SyncError
+    ├── UnusableEventError          (a room-calendar item lacks what a booking needs)
+    ├── IntegrationUnavailableError (no such integration, disabled, or stopped)
+    └── LeaseHeldError              (another process runs this workflow right now)
+"""
+
+from __future__ import annotations
+
+from roomsync.errors import RoomsyncError
+
+
+class SyncError(RoomsyncError):
+    code = "sync_error"
+
+
+class UnusableEventError(SyncError):
+    """A room-calendar item roomsync cannot turn into a booking; it is skipped and counted."""
+
+    code = "unusable_event"
+
+
+class IntegrationUnavailableError(SyncError):
+    code = "integration_unavailable"
+    http_status = 409
+
+
+class LeaseHeldError(SyncError):
+    """Another process holds the lease; the caller skips this run instead of waiting."""
+
+    code = "lease_held"
+    http_status = 409
