@@ -91,6 +91,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def isoformat_utc(value: datetime) -> str:
+    """An instant as the API writes it: ISO 8601 in UTC with ``Z``."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def parse_database_url(raw: str) -> URL:
     """The SQLAlchemy URL for ``raw``, refusing backends roomsync does not run on.
 
@@ -153,9 +158,14 @@ class Database:
             yield
         except OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            remedy = (
+                "that its directory exists and is writable"
+                if self.is_sqlite
+                else "that the server is running and accepts connections"
+            )
             raise DatabaseUnavailableError(
-                f"Cannot reach the database {describe_url(self.url)}: {reason}. Check "
-                "ROOMSYNC_DATABASE_URL and that the server is running and accepts connections."
+                f"Cannot reach the database {describe_url(self.url)}: {reason}. "
+                f"Check ROOMSYNC_DATABASE_URL and {remedy}."
             ) from exc
 
     def dispose(self) -> None:

@@ -6,6 +6,7 @@ call; ``is_at_head`` is what ``/readyz`` asks.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -41,6 +42,7 @@ def upgrade_database(database: Database) -> None:
         command.upgrade(config, "head")
 
 
+@functools.cache
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 

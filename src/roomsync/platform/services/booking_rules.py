@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from roomsync.platform.db import isoformat_utc
 from roomsync.platform.enums import BookingStatus, ChangeSource
 from roomsync.platform.exceptions import (
     BookingClosedError,
@@ -48,8 +49,8 @@ def checked_interval(
     What a room mailbox already accepted is taken as it is (Outlook allows zero-length and
     multi-day events); platform changes need ``start < end`` within ``max_duration``.
     """
-    require_aware(start, field="start")
-    require_aware(end, field="end")
+    start = require_aware(start, field="start").astimezone(UTC)
+    end = require_aware(end, field="end").astimezone(UTC)
     if source is ChangeSource.MICROSOFT365:
         if end < start:
             raise InvalidInputError("end must not be before start.", field="end")
@@ -118,12 +119,12 @@ def ensure_room_free(
     taken = session.scalars(statement.order_by(Booking.start_at).limit(1)).first()
     if taken is not None:
         raise BookingConflictError(
-            f"The room is already booked from {taken.start_at.isoformat()} to "
-            f"{taken.end_at.isoformat()} by booking {taken.id}.",
+            f"The room is already booked from {isoformat_utc(taken.start_at)} to "
+            f"{isoformat_utc(taken.end_at)} by booking {taken.id}.",
             details={
                 "conflicting_booking_id": str(taken.id),
-                "start": taken.start_at.isoformat(),
-                "end": taken.end_at.isoformat(),
+                "start": isoformat_utc(taken.start_at),
+                "end": isoformat_utc(taken.end_at),
             },
         )
 

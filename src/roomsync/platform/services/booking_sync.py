@@ -33,11 +33,10 @@ def booking_sync_views(
     """The sync view of each booking, in four queries however many bookings there are."""
     ids = [booking.id for booking in bookings]
     pushable_rooms = _pushable_resource_ids(session, {b.resource_id for b in bookings})
-    ical_uids = dict(
-        session.execute(
-            select(EventLink.booking_id, EventLink.ical_uid).where(EventLink.booking_id.in_(ids))
-        ).tuples()
-    )
+    links = session.execute(
+        select(EventLink.booking_id, EventLink.ical_uid).where(EventLink.booking_id.in_(ids))
+    ).tuples()
+    ical_uids = dict(links.all())
     rows = session.scalars(
         select(OutboxEntry).where(OutboxEntry.booking_id.in_(ids)).order_by(OutboxEntry.id)
     ).all()

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from roomsync.platform.db import utcnow
+from roomsync.platform.db import isoformat_utc, utcnow
 from roomsync.platform.enums import BookingStatus, ChangeSource, HistoryKind, Origin, OutboxAction
 from roomsync.platform.exceptions import ConflictError, NotFoundError, VersionMismatchError
 from roomsync.platform.models import Booking, BookingHistory, Resource
@@ -345,7 +345,7 @@ def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
 
 def _json_value(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.isoformat()
+        return isoformat_utc(value)
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, uuid.UUID):
