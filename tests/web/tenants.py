@@ -40,3 +40,20 @@ def make_tenant(factory: Any, name: str, *, room_email: str | None = None) -> Te
         admin=bearer(factory.token(organization_id, Role.ADMIN)),
         occupant=bearer(factory.token(organization_id, Role.OCCUPANT)),
     )
+
+
+def booking_json(
+    room_id: uuid.UUID,
+    start: str = "2030-01-07T09:00:00Z",
+    end: str = "2030-01-07T10:00:00Z",
+    **extra: Any,
+) -> dict[str, Any]:
+    """A POST /bookings body for ``room_id``."""
+    return {
+        "resource_id": str(room_id),
+        "organizer_email": "Ann@Acme.test",
+        "title": "Planning",
+        "start": start,
+        "end": end,
+        **extra,
+    }

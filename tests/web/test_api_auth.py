@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from tenants import SUPER_ADMIN, Tenant, bearer
+from tenants import SUPER_ADMIN, Tenant, bearer, booking_json
 
 
 @pytest.mark.parametrize(
@@ -50,13 +50,9 @@ def test_naming_another_organizations_object_is_forbidden(
 ) -> None:
     foreign_booking = api.post(
         "bookings",
-        json={
-            "resource_id": str(other_tenant.room_id),
-            "organizer_email": "eve@globex.test",
-            "title": "Theirs",
-            "start": "2030-01-07T09:00:00Z",
-            "end": "2030-01-07T10:00:00Z",
-        },
+        json=booking_json(
+            other_tenant.room_id, "2030-01-07T09:00:00Z", "2030-01-07T10:00:00Z", title="Theirs"
+        ),
         headers=other_tenant.admin,
     ).json()
     attempts = [
@@ -88,13 +84,9 @@ def test_naming_another_organizations_object_is_forbidden(
         ),
         api.post(
             "bookings",
-            json={
-                "resource_id": str(other_tenant.room_id),
-                "organizer_email": "a@acme.test",
-                "title": "Sneaky",
-                "start": "2030-01-08T09:00:00Z",
-                "end": "2030-01-08T10:00:00Z",
-            },
+            json=booking_json(
+                other_tenant.room_id, "2030-01-08T09:00:00Z", "2030-01-08T10:00:00Z", title="Sneaky"
+            ),
             headers=tenant.admin,
         ),
     ]
@@ -109,13 +101,9 @@ def test_moving_a_booking_into_another_organizations_room_is_forbidden(
 ) -> None:
     booking = api.post(
         "bookings",
-        json={
-            "resource_id": str(tenant.room_id),
-            "organizer_email": "ann@acme.test",
-            "title": "Ours",
-            "start": "2030-01-07T09:00:00Z",
-            "end": "2030-01-07T10:00:00Z",
-        },
+        json=booking_json(
+            tenant.room_id, "2030-01-07T09:00:00Z", "2030-01-07T10:00:00Z", title="Ours"
+        ),
         headers=tenant.occupant,
     ).json()
     response = api.patch(
@@ -172,13 +160,9 @@ def test_occupants_list_rooms_and_book_change_and_cancel(api: httpx.Client, tena
     assert api.get("resources", headers=tenant.occupant).status_code == 200
     created = api.post(
         "bookings",
-        json={
-            "resource_id": str(tenant.room_id),
-            "organizer_email": "ann@acme.test",
-            "title": "1:1",
-            "start": "2030-01-07T09:00:00Z",
-            "end": "2030-01-07T09:30:00Z",
-        },
+        json=booking_json(
+            tenant.room_id, "2030-01-07T09:00:00Z", "2030-01-07T09:30:00Z", title="1:1"
+        ),
         headers=tenant.occupant,
     )
     url = f"bookings/{created.json()['id']}"

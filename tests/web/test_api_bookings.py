@@ -6,24 +6,15 @@ from typing import Any
 
 import httpx
 import pytest
-from tenants import MAX_BOOKING_HOURS, Tenant, make_tenant
+from tenants import MAX_BOOKING_HOURS, Tenant, booking_json, make_tenant
 
 BOOKINGS = "bookings"
 
 
-def booking_body(tenant: Tenant, start: str, end: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "resource_id": str(tenant.room_id),
-        "organizer_email": "Ann@Acme.test",
-        "title": "Planning",
-        "start": start,
-        "end": end,
-        **extra,
-    }
-
-
 def create(api: httpx.Client, tenant: Tenant, start: str, end: str, **extra: Any) -> httpx.Response:
-    return api.post(BOOKINGS, json=booking_body(tenant, start, end, **extra), headers=tenant.admin)
+    return api.post(
+        BOOKINGS, json=booking_json(tenant.room_id, start, end, **extra), headers=tenant.admin
+    )
 
 
 def test_a_booking_is_created_and_answered_in_utc_with_an_etag(

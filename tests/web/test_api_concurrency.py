@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from tenants import Tenant
+from tenants import Tenant, booking_json
 
 from roomsync.platform.db import Database
 from roomsync.platform.services.bookings import list_bookings
@@ -36,21 +36,11 @@ def race(
         return list(pool.map(send, requests))
 
 
-def booking(tenant: Tenant, start: str, end: str) -> dict[str, Any]:
-    return {
-        "resource_id": str(tenant.room_id),
-        "organizer_email": "racer@acme.test",
-        "title": "Race",
-        "start": start,
-        "end": end,
-    }
-
-
 def test_racing_requests_for_one_slot_book_it_exactly_once(
     api_base_url: str, database: Database, tenant: Tenant
 ) -> None:
     bodies = [
-        booking(tenant, f"2030-01-07T09:{n:02d}:00Z", f"2030-01-07T10:{n:02d}:00Z")
+        booking_json(tenant.room_id, f"2030-01-07T09:{n:02d}:00Z", f"2030-01-07T10:{n:02d}:00Z")
         for n in range(RACERS)
     ]
     statuses = race(
@@ -67,7 +57,9 @@ def test_racing_moves_into_one_free_slot_move_exactly_one_booking(
     ids = [
         api.post(
             "bookings",
-            json=booking(tenant, f"2030-01-{day:02d}T09:00:00Z", f"2030-01-{day:02d}T10:00:00Z"),
+            json=booking_json(
+                tenant.room_id, f"2030-01-{day:02d}T09:00:00Z", f"2030-01-{day:02d}T10:00:00Z"
+            ),
             headers=tenant.admin,
         ).json()["id"]
         for day in range(1, RACERS + 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from tenants import SUPER_ADMIN, Tenant
+from tenants import SUPER_ADMIN, Tenant, booking_json
 
 from roomsync.platform.db import Database
 from roomsync.settings import Settings
@@ -56,13 +56,9 @@ def test_a_body_that_is_not_json_is_a_422_about_the_body(api: httpx.Client, tena
 def test_a_malformed_if_match_is_a_422(api: httpx.Client, tenant: Tenant) -> None:
     booking = api.post(
         "bookings",
-        json={
-            "resource_id": str(tenant.room_id),
-            "organizer_email": "ann@acme.test",
-            "title": "x",
-            "start": "2030-01-07T09:00:00Z",
-            "end": "2030-01-07T10:00:00Z",
-        },
+        json=booking_json(
+            tenant.room_id, "2030-01-07T09:00:00Z", "2030-01-07T10:00:00Z", title="x"
+        ),
         headers=tenant.admin,
     ).json()
     response = api.patch(
