@@ -11,10 +11,20 @@ from roomsync.platform.migrations import is_at_head, upgrade
 from roomsync.platform.models import Base
 
 DATA_MODEL_TABLES = {
-    "organizations", "buildings", "resources", "users", "api_tokens", "bookings",
-    "booking_history", "integrations", "outbox", "event_links", "room_sync_state",
-    "sync_runs", "leases",
-}  # fmt: skip
+    "organizations",
+    "buildings",
+    "resources",
+    "users",
+    "api_tokens",
+    "bookings",
+    "booking_history",
+    "integrations",
+    "outbox",
+    "event_links",
+    "room_sync_state",
+    "sync_runs",
+    "leases",
+}
 
 
 def test_migrations_run_up_from_an_empty_database_and_match_the_models(

@@ -93,6 +93,7 @@ def test_retiring_a_room_through_patch_keeps_it_listed_as_inactive(
         ("users", {"email": "not an email", "name": "Bob"}, "email"),
         ("resources", {"name": "Pod", "email": "pod(at)acme"}, "email"),
         ("resources", {"name": "Pod", "capacity": -3}, "capacity"),
+        ("resources", {"name": "Pod", "capacity": 10**12}, "capacity"),
         ("resources", {"name": "Pod", "hidden_fields": ["name"]}, "hidden_fields"),
         ("resources", {"name": ""}, "name"),
     ],

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 
 from roomsync.errors import RoomsyncError
@@ -29,6 +29,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)
 
@@ -77,6 +78,13 @@ async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
     logger.warning("integrity error on %s %s: %s", request.method, request.url.path, exc)
     return error_response(
         409, "conflict", "The change conflicts with existing data (a duplicate or a missing link)."
+    )
+
+
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("data error on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(
+        422, "invalid_input", "A value is too large or malformed for the database to store."
     )
 
 

@@ -36,7 +36,7 @@ class ResourceIn(InputModel):
     building_id: uuid.UUID
     name: str = Field(min_length=1, max_length=200)
     email: str | None = Field(default=None, description="The Microsoft 365 room mailbox.")
-    capacity: int | None = Field(default=None, ge=0)
+    capacity: int | None = Field(default=None, ge=0, le=service.MAX_CAPACITY)
     floor: str | None = Field(default=None, max_length=64)
     attributes: dict[str, Any] = Field(default_factory=dict)
     hidden_fields: list[str] = Field(default_factory=list, description=_HIDDEN_FIELDS.description)
@@ -49,7 +49,7 @@ class ResourcePatch(PatchModel):
     building_id: uuid.UUID | None = None
     name: str | None = Field(default=None, min_length=1, max_length=200)
     email: str | None = None
-    capacity: int | None = Field(default=None, ge=0)
+    capacity: int | None = Field(default=None, ge=0, le=service.MAX_CAPACITY)
     floor: str | None = Field(default=None, max_length=64)
     attributes: dict[str, Any] | None = None
     hidden_fields: list[str] | None = Field(default=None, description=_HIDDEN_FIELDS.description)

@@ -20,7 +20,6 @@ from roomsync.platform.enums import (
 )
 from roomsync.platform.models.base import EMAIL_LENGTH, Base, Entity, EnumText
 
-TITLE_LENGTH = 500
 SERIES_ID_LENGTH = 512
 
 
@@ -36,7 +35,8 @@ class Booking(Entity, Base):
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
     resource_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("resources.id"))
     organizer_email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
-    title: Mapped[str] = mapped_column(String(TITLE_LENGTH))
+    # Unbounded: a meeting subject from Outlook is stored whole; the API limits its own input.
+    title: Mapped[str] = mapped_column(Text)
     start_at: Mapped[datetime]
     end_at: Mapped[datetime]
     all_day: Mapped[bool] = mapped_column(default=False)

@@ -35,8 +35,8 @@ def booking_sync_views(
     pushable_rooms = _pushable_resource_ids(session, {b.resource_id for b in bookings})
     links = session.execute(
         select(EventLink.booking_id, EventLink.ical_uid).where(EventLink.booking_id.in_(ids))
-    ).tuples()
-    ical_uids = dict(links.all())
+    )
+    ical_uids = {booking_id: ical_uid for booking_id, ical_uid in links}
     rows = session.scalars(
         select(OutboxEntry).where(OutboxEntry.booking_id.in_(ids)).order_by(OutboxEntry.id)
     ).all()

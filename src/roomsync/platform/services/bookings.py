@@ -37,6 +37,18 @@ from roomsync.platform.services.outbox import enqueue_push, is_pushable
 from roomsync.platform.services.validation import normalize_email
 
 _MOVING_FIELDS = frozenset({"resource_id", "start_at", "end_at"})
+_SNAPSHOT_FIELDS = (
+    "resource_id",
+    "organizer_email",
+    "title",
+    "start_at",
+    "end_at",
+    "all_day",
+    "private",
+    "status",
+    "origin",
+    "series_id",
+)
 
 
 def create_booking(
@@ -57,9 +69,9 @@ def create_booking(
 ) -> Booking:
     """Book ``resource_id`` over [start, end); ``status`` defaults to what the rules say."""
     start, end = checked_interval(start, end, source=source, max_duration=max_duration)
-    resource = lock_resources(session, [resource_id])[resource_id]
-    if resource.organization_id != organization_id:
-        raise NotFoundError(f"There is no resource with the id {resource_id} in the organization.")
+    resource = _in_organization(
+        lock_resources(session, [resource_id])[resource_id], organization_id
+    )
     pushable = _follows_rules(source) and is_pushable(session, resource)
     if _follows_rules(source):
         ensure_bookable(resource)
@@ -232,9 +244,7 @@ def _apply_update(
     proposed: dict[str, Any],
     source: ChangeSource,
 ) -> Booking:
-    room = rooms[proposed["resource_id"]]
-    if room.organization_id != booking.organization_id:
-        raise NotFoundError(f"There is no resource with the id {room.id} in the organization.")
+    room = _in_organization(rooms[proposed["resource_id"]], booking.organization_id)
     changes = {
         name: (getattr(booking, name), value)
         for name, value in proposed.items()
@@ -330,9 +340,13 @@ def _follows_rules(source: ChangeSource) -> bool:
 
 
 def _snapshot(booking: Booking) -> dict[str, Any]:
-    names = ("resource_id", "organizer_email", "title", "start_at", "end_at", "all_day",
-             "private", "status", "origin", "series_id")  # fmt: skip
-    return {name: _json_value(getattr(booking, name)) for name in names}
+    return {name: _json_value(getattr(booking, name)) for name in _SNAPSHOT_FIELDS}
+
+
+def _in_organization(resource: Resource, organization_id: uuid.UUID) -> Resource:
+    if resource.organization_id != organization_id:
+        raise NotFoundError(f"There is no resource with the id {resource.id} in the organization.")
+    return resource
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:

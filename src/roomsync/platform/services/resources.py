@@ -30,6 +30,7 @@ from roomsync.platform.services.lookup import (
 from roomsync.platform.services.validation import clean_name, normalize_email, optional_email
 
 HIDEABLE_FIELDS = frozenset({"capacity", "floor", "email"})
+MAX_CAPACITY = 100_000
 
 
 def create_resource(
@@ -192,8 +193,8 @@ def _apply(
     attributes: dict[str, Any],
     hidden_fields: Sequence[str],
 ) -> None:
-    if capacity is not None and capacity < 0:
-        raise InvalidInputError("capacity cannot be negative.", field="capacity")
+    if capacity is not None and not 0 <= capacity <= MAX_CAPACITY:
+        raise InvalidInputError(f"capacity must be between 0 and {MAX_CAPACITY}.", field="capacity")
     resource.name = clean_name(name)
     resource.email = optional_email(email, field="email")
     resource.capacity = capacity

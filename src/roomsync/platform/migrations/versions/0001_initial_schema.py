@@ -193,7 +193,7 @@ def upgrade() -> None:
         sa.Column("organization_id", sa.Uuid(), nullable=False),
         sa.Column("resource_id", sa.Uuid(), nullable=False),
         sa.Column("organizer_email", sa.String(length=320), nullable=False),
-        sa.Column("title", sa.String(length=500), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
         sa.Column("start_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("end_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("all_day", sa.Boolean(), nullable=False),
