@@ -175,6 +175,17 @@ def test_what_the_room_mailbox_accepted_is_taken_even_when_it_overlaps(
     assert (mirrored.origin, mirrored.status) == (Origin.MICROSOFT365, BookingStatus.CONFIRMED)
 
 
+def test_renaming_a_booking_longer_than_the_maximum_is_allowed(
+    database: Database, room: Room
+) -> None:
+    conference = book(database, room, 0, 72, source=ChangeSource.MICROSOFT365)
+    with database.session() as session:
+        renamed = update_booking(session, booking_id=conference.id, title="Offsite")
+    assert (renamed.title, renamed.version) == ("Offsite", 2)
+    with pytest.raises(InvalidInputError), database.session() as session:
+        update_booking(session, booking_id=conference.id, end=at(80))
+
+
 ALLOWED = [
     (BookingStatus.PENDING, BookingStatus.CONFIRMED),
     (BookingStatus.PENDING, BookingStatus.DECLINED),

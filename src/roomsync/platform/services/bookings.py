@@ -119,21 +119,21 @@ def update_booking(
 ) -> Booking:
     """Change the given fields; a change that changes nothing returns the booking untouched.
 
-    ``expected_version`` (the REST API's If-Match) must equal the stored version if given.
-    Moving a pushable confirmed booking (other time or room) makes it pending again: the
-    room mailbox decides anew.
+    The interval rules apply when ``start`` or ``end`` is given, so renaming a long
+    Outlook-made booking is never refused for its length. ``expected_version`` (the REST
+    API's If-Match) must equal the stored version if given. Moving a pushable confirmed
+    booking (other time or room) makes it pending again: the room mailbox decides anew.
     """
     booking, rooms = _lock_booking(
         session, booking_id, also_lock=() if resource_id is UNCHANGED else (resource_id,)
     )
     _check_version(booking, expected_version)
     check_editable(booking)
-    start_at, end_at = checked_interval(
-        given(start, booking.start_at),
-        given(end, booking.end_at),
-        source=source,
-        max_duration=max_duration,
-    )
+    start_at, end_at = booking.start_at, booking.end_at
+    if start is not UNCHANGED or end is not UNCHANGED:
+        start_at, end_at = checked_interval(
+            given(start, start_at), given(end, end_at), source=source, max_duration=max_duration
+        )
     proposed: dict[str, Any] = {
         "resource_id": given(resource_id, booking.resource_id),
         "title": given(title, booking.title),
