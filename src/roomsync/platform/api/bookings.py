@@ -1,0 +1,166 @@
+"""``/bookings``: occupants and admins book, move and cancel rooms.
+
+``POST`` answers 409 naming the booking that holds the room; ``PATCH`` and ``DELETE``
+honour ``If-Match: "<version>"`` (412 when stale, accepted when absent); single-booking
+responses carry ``ETag: "<version>"``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+from pydantic import AwareDatetime
+from sqlalchemy.orm import Session
+
+from roomsync.platform.api.auth import Principal
+from roomsync.platform.api.booking_schemas import BookingIn, BookingOut, BookingPatch, booking_out
+from roomsync.platform.api.deps import (
+    DEFAULT_LIMIT,
+    CursorQuery,
+    LimitQuery,
+    OrganizationQuery,
+    PrincipalDep,
+    SessionDep,
+    SettingsDep,
+)
+from roomsync.platform.api.schemas import PageOut, error_responses, etag, parse_if_match
+from roomsync.platform.enums import BookingStatus
+from roomsync.platform.models import Booking
+from roomsync.platform.services import bookings as service
+from roomsync.platform.services.booking_sync import booking_sync_views
+from roomsync.platform.services.resources import get_resource
+from roomsync.settings import Settings
+
+router = APIRouter(prefix="/bookings", tags=["bookings"], responses=error_responses(409, 412))
+
+IfMatchHeader = Annotated[
+    str | None,
+    Header(alias="If-Match", description='The ETag you read, such as "3"; 412 if stale.'),
+]
+RangeQuery = Annotated[
+    AwareDatetime | None,
+    Query(description="With the other bound, bookings overlapping [start, end)."),
+]
+
+
+@router.post("", status_code=201, summary="Book a room")
+def create_booking(
+    body: BookingIn,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+) -> BookingOut:
+    resource = get_resource(session, resource_id=body.resource_id)
+    principal.check_access(resource.organization_id)
+    booking = service.create_booking(
+        session,
+        organization_id=resource.organization_id,
+        resource_id=resource.id,
+        organizer_email=body.organizer_email,
+        title=body.title,
+        start=body.start,
+        end=body.end,
+        private=body.private,
+        all_day=body.all_day,
+        max_duration=_max_duration(settings),
+    )
+    return _single(session, booking, principal, response)
+
+
+@router.get("", summary="List bookings (of a room and time range, if given)")
+def list_bookings(
+    *,
+    session: SessionDep,
+    principal: PrincipalDep,
+    organization_id: OrganizationQuery = None,
+    resource_id: Annotated[uuid.UUID | None, Query()] = None,
+    start: RangeQuery = None,
+    end: RangeQuery = None,
+    status: Annotated[BookingStatus | None, Query()] = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> PageOut[BookingOut]:
+    scope = principal.list_scope(organization_id)
+    if resource_id is not None:
+        principal.check_access(get_resource(session, resource_id=resource_id).organization_id)
+    page = service.list_bookings(
+        session,
+        organization_id=scope,
+        resource_id=resource_id,
+        start=start,
+        end=end,
+        status=status,
+        limit=limit,
+        cursor=cursor,
+    )
+    views = booking_sync_views(session, page.items)
+    items = [booking_out(row, views[row.id], principal) for row in page.items]
+    return PageOut(items=items, next_cursor=page.next_cursor)
+
+
+@router.get("/{booking_id}", summary="Get a booking")
+def get_booking(
+    booking_id: uuid.UUID, response: Response, session: SessionDep, principal: PrincipalDep
+) -> BookingOut:
+    booking = _visible_booking(session, booking_id, principal)
+    return _single(session, booking, principal, response)
+
+
+@router.patch("/{booking_id}", summary="Change a booking (title, start, end, private, room)")
+def update_booking(
+    *,
+    booking_id: uuid.UUID,
+    body: BookingPatch,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    if_match: IfMatchHeader = None,
+) -> BookingOut:
+    _visible_booking(session, booking_id, principal)
+    if body.resource_id is not None:
+        principal.check_access(get_resource(session, resource_id=body.resource_id).organization_id)
+    booking = service.update_booking(
+        session,
+        booking_id=booking_id,
+        expected_version=parse_if_match(if_match),
+        max_duration=_max_duration(settings),
+        **body.changes(),
+    )
+    return _single(session, booking, principal, response)
+
+
+@router.delete("/{booking_id}", summary="Cancel a booking (answers with the cancelled booking)")
+def cancel_booking(
+    booking_id: uuid.UUID,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    if_match: IfMatchHeader = None,
+) -> BookingOut:
+    _visible_booking(session, booking_id, principal)
+    booking = service.cancel_booking(
+        session, booking_id=booking_id, expected_version=parse_if_match(if_match)
+    )
+    return _single(session, booking, principal, response)
+
+
+def _visible_booking(session: Session, booking_id: uuid.UUID, principal: Principal) -> Booking:
+    booking = service.get_booking(session, booking_id=booking_id)
+    principal.check_access(booking.organization_id)
+    return booking
+
+
+def _single(
+    session: Session, booking: Booking, principal: Principal, response: Response
+) -> BookingOut:
+    response.headers["ETag"] = etag(booking.version)
+    return booking_out(booking, booking_sync_views(session, [booking])[booking.id], principal)
+
+
+def _max_duration(settings: Settings) -> timedelta:
+    return timedelta(hours=settings.max_booking_hours)

@@ -1,0 +1,206 @@
+"""The database: engine, sessions, the UTC column type and time-ordered ids.
+
+SQLite is the embedded default. It runs in WAL mode with foreign keys on and a busy
+timeout, and every transaction starts with ``BEGIN IMMEDIATE`` (SQLAlchemy's pysqlite
+recipe: the driver's own BEGIN is switched off on connect and ours is emitted in the
+``begin`` event). A transaction that reads and then writes therefore already holds the
+write lock, so it can never fail with SQLITE_BUSY_SNAPSHOT under concurrency; writers
+queue on the busy timeout instead. PostgreSQL runs through psycopg 3; booking writers
+serialize on the resource row with ``SELECT ... FOR UPDATE`` (see ``services.bookings``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, create_engine, event, text
+from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from roomsync.platform.exceptions import DatabaseUnavailableError, DatabaseUrlError
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+_POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
+_POSTGRES_ALIASES = frozenset({"postgres", "postgresql", "postgresql+psycopg"})
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An instant: naive UTC on SQLite, ``timestamptz`` on PostgreSQL, aware UTC in Python.
+
+    Naive datetimes are refused on the way in: an instant without an offset is a bug.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"refusing to store the naive datetime {value.isoformat()}")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class _UUIDv7Generator:
+    """UUID version 7 (RFC 9562): 48-bit Unix milliseconds, then a 12-bit counter that keeps
+    ids made in the same millisecond by this process in creation order, then 62 random bits.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last_ms = 0
+        self._counter = 0
+
+    def __call__(self) -> uuid.UUID:
+        with self._lock:
+            ms = max(time.time_ns() // 1_000_000, self._last_ms)
+            if ms == self._last_ms:
+                self._counter += 1
+                if self._counter > 0xFFF:
+                    ms, self._counter = ms + 1, secrets.randbits(11)
+            else:
+                self._counter = secrets.randbits(11)
+            self._last_ms = ms
+            counter = self._counter
+        value = (ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | secrets.randbits(62)
+        return uuid.UUID(int=value)
+
+
+new_id = _UUIDv7Generator()
+"""A new time-ordered UUID: ``ORDER BY id`` is creation order (docs/decisions.md §2)."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def isoformat_utc(value: datetime) -> str:
+    """An instant as the API writes it: ISO 8601 in UTC with ``Z``."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_database_url(raw: str) -> URL:
+    """The SQLAlchemy URL for ``raw``, refusing backends roomsync does not run on.
+
+    ``postgres://`` and ``postgresql://`` mean psycopg 3, the only PostgreSQL driver we ship.
+    """
+    try:
+        url = make_url(raw)
+    except ArgumentError as exc:
+        raise DatabaseUrlError(
+            f"The database URL {raw!r} cannot be parsed: use sqlite:///path/to/roomsync.db "
+            "or postgresql+psycopg://user:password@host:5432/dbname in ROOMSYNC_DATABASE_URL."
+        ) from exc
+    if url.drivername in _POSTGRES_ALIASES:
+        return url.set(drivername="postgresql+psycopg")
+    if url.drivername in {"sqlite", "sqlite+pysqlite"}:
+        return url
+    raise DatabaseUrlError(
+        f"The database URL scheme {url.drivername!r} is not supported: roomsync runs on "
+        "sqlite:///path/to/roomsync.db or postgresql+psycopg://user@host:5432/dbname."
+    )
+
+
+def describe_url(url: URL) -> str:
+    """The URL as it may appear in messages and logs: never with its password."""
+    return url.render_as_string(hide_password=True)
+
+
+class Database:
+    """One engine and its session factory, built from a database URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = parse_database_url(url)
+        self.engine = _create_engine(self.url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed when the block ends, rolled back on error."""
+        with self._sessions() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def check(self) -> None:
+        """Raise :class:`DatabaseUnavailableError` unless the database answers a query."""
+        with self.unavailable_as_error(), self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    @contextlib.contextmanager
+    def unavailable_as_error(self) -> Iterator[None]:
+        """Translate a failure to reach the database into an actionable error."""
+        try:
+            yield
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            remedy = (
+                "that its directory exists and is writable"
+                if self.is_sqlite
+                else "that the server is running and accepts connections"
+            )
+            raise DatabaseUnavailableError(
+                f"Cannot reach the database {describe_url(self.url)}: {reason}. "
+                f"Check ROOMSYNC_DATABASE_URL and {remedy}."
+            ) from exc
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _create_engine(url: URL) -> Engine:
+    if url.get_backend_name() == "sqlite":
+        engine = create_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+        )
+        event.listen(engine, "connect", _configure_sqlite_connection)
+        event.listen(engine, "begin", _begin_immediate)
+        return engine
+    try:
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": _POSTGRES_CONNECT_TIMEOUT_SECONDS},
+        )
+    except NoSuchModuleError as exc:
+        raise DatabaseUrlError(f"No driver for {describe_url(url)}: {exc}.") from exc
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # Hand transaction control to SQLAlchemy so that _begin_immediate decides how BEGIN reads.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

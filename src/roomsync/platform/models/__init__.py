@@ -1,0 +1,30 @@
+"""Every table of docs/data-model.md, on one metadata migrated by ``platform.migrations``."""
+
+from roomsync.platform.models.base import Base
+from roomsync.platform.models.bookings import Booking, BookingHistory, OutboxEntry
+from roomsync.platform.models.microsoft365 import (
+    EventLink,
+    Integration,
+    Lease,
+    RoomSyncState,
+    SyncRun,
+)
+from roomsync.platform.models.organizations import ApiToken, Building, Organization, User
+from roomsync.platform.models.resources import Resource
+
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Booking",
+    "BookingHistory",
+    "Building",
+    "EventLink",
+    "Integration",
+    "Lease",
+    "Organization",
+    "OutboxEntry",
+    "Resource",
+    "RoomSyncState",
+    "SyncRun",
+    "User",
+]

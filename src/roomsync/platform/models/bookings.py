@@ -1,0 +1,87 @@
+"""Bookings, their history and the transactional outbox of pushes to Microsoft 365."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from roomsync.platform.db import utcnow
+from roomsync.platform.enums import (
+    BookingStatus,
+    ChangeSource,
+    HistoryKind,
+    Origin,
+    OutboxAction,
+    OutboxState,
+)
+from roomsync.platform.models.base import EMAIL_LENGTH, Base, Entity, EnumText
+
+SERIES_ID_LENGTH = 512
+
+
+class Booking(Entity, Base):
+    """A room booked over the half-open interval [start_at, end_at), stored in UTC."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        Index(None, "resource_id", "start_at"),
+        Index(None, "organization_id", "id"),
+    )
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    resource_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("resources.id"))
+    organizer_email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    # Unbounded: a meeting subject from Outlook is stored whole; the API limits its own input.
+    title: Mapped[str] = mapped_column(Text)
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    all_day: Mapped[bool] = mapped_column(default=False)
+    private: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[BookingStatus] = mapped_column(EnumText(BookingStatus))
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    origin: Mapped[Origin] = mapped_column(EnumText(Origin))
+    series_id: Mapped[str | None] = mapped_column(String(SERIES_ID_LENGTH))
+    version: Mapped[int] = mapped_column(default=1)
+    cancelled_at: Mapped[datetime | None]
+
+
+class BookingHistory(Entity, Base):
+    """One row per change of a booking, with the version it produced."""
+
+    __tablename__ = "booking_history"
+
+    booking_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int]
+    source: Mapped[ChangeSource] = mapped_column(EnumText(ChangeSource))
+    kind: Mapped[HistoryKind] = mapped_column(EnumText(HistoryKind))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class OutboxEntry(Entity, Base):
+    """A push still owed to Microsoft 365, written in the booking change's transaction.
+
+    Rows of one booking are applied in id order; a row is ``done`` only once Graph
+    confirmed it (DESIGN §3).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index(None, "state", "next_attempt_at"),)
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    booking_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[OutboxAction] = mapped_column(EnumText(OutboxAction))
+    booking_version: Mapped[int]
+    state: Mapped[OutboxState] = mapped_column(EnumText(OutboxState), default=OutboxState.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None]

@@ -1,0 +1,59 @@
+"""Organizations and what belongs to them directly: buildings, users and API tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from roomsync.platform.enums import Role
+from roomsync.platform.models.base import EMAIL_LENGTH, NAME_LENGTH, Base, Entity, EnumText
+
+TIME_ZONE_LENGTH = 64
+
+
+class Organization(Entity, Base):
+    __tablename__ = "organizations"
+
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+
+
+class Building(Entity, Base):
+    """A site with its IANA time zone; may mirror one Microsoft 365 room list."""
+
+    __tablename__ = "buildings"
+    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    time_zone: Mapped[str] = mapped_column(String(TIME_ZONE_LENGTH))
+    address: Mapped[str | None] = mapped_column(Text)
+    m365_room_list_email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
+
+
+class User(Entity, Base):
+    """A person who books; ``external`` when outside the tenant or without a mailbox."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("organization_id", "email"),)
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    external: Mapped[bool] = mapped_column(default=False)
+
+
+class ApiToken(Entity, Base):
+    """A bearer token of one organization; only its SHA-256 hash is stored."""
+
+    __tablename__ = "api_tokens"
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    role: Mapped[Role] = mapped_column(EnumText(Role))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_prefix: Mapped[str] = mapped_column(String(16))
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

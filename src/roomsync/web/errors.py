@@ -1,0 +1,100 @@
+"""The one place where errors become HTTP responses: ``{"error": {code, message, details}}``.
+
+Caller mistakes are 4xx with a message that says what to fix: roomsync's own errors carry
+their status; FastAPI's validation errors become 422 naming each bad field; unknown routes
+404 and wrong methods 405. A database that does not answer is 503. Anything else is our
+bug: 500 with a generic message (details stay in the log, never in the response).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from starlette.exceptions import HTTPException
+
+from roomsync.errors import RoomsyncError
+
+logger = logging.getLogger(__name__)
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RoomsyncError, _roomsync_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+def error_response(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "details": details}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _roomsync_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RoomsyncError)  # the registration guarantees it
+    headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+    return error_response(exc.http_status, exc.code, exc.message, exc.details, headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = [_field_error(error) for error in exc.errors()]
+    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
+    return error_response(422, "invalid_input", f"Invalid request: {summary}.", details)
+
+
+def _field_error(error: Any) -> dict[str, str]:
+    location, *path = [str(part) for part in error.get("loc", ())] or ["request"]
+    # A body that is not JSON at all is located by character offset: name the body instead.
+    field = ".".join(path) if path and error.get("type") != "json_invalid" else location
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    return {"field": field, "location": location, "message": message}
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        message = f"There is no {request.method} {request.url.path} in this API; see /docs."
+    elif exc.status_code == 405:
+        message = f"{request.method} is not allowed on {request.url.path}."
+    else:
+        message = str(exc.detail)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    return error_response(exc.status_code, code, message, headers=dict(exc.headers or {}))
+
+
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("integrity error on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(
+        409, "conflict", "The change conflicts with existing data (a duplicate or a missing link)."
+    )
+
+
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("data error on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(
+        422, "invalid_input", "A value is too large or malformed for the database to store."
+    )
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    logger.error("database error on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(
+        503, "database_unavailable", "The database is unavailable or busy; retry shortly."
+    )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unexpected error on %s %s", request.method, request.url.path)
+    return error_response(500, "internal_error", "Something went wrong on our side.")

@@ -1,0 +1,179 @@
+"""The ``roomsync`` command, run as a user runs it: in a subprocess, with its exit code and
+its output. Mistakes print one line on stderr, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from roomsync.platform.db import Database
+from roomsync.platform.enums import Role
+from roomsync.platform.migrations import is_at_head
+from roomsync.platform.models import ApiToken
+from roomsync.platform.services.organizations import create_organization
+from roomsync.platform.services.tokens import find_api_token
+
+pytestmark = pytest.mark.slow
+
+
+def roomsync(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ROOMSYNC_")}
+    return subprocess.run(  # noqa: PLW1510 - callers assert on the exit code
+        [sys.executable, "-m", "roomsync", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=clean | (env or {}),
+        timeout=120,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("roomsync: ")
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_db_upgrade_migrates_an_empty_database(empty_database_url: str, tmp_path: Path) -> None:
+    database = Database(empty_database_url)
+    try:
+        assert not is_at_head(database)
+        result = roomsync("db", "upgrade", "--database-url", empty_database_url, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "is at migration" in result.stdout
+        assert is_at_head(database)
+    finally:
+        database.dispose()
+
+
+def test_token_create_prints_a_working_token_once_and_stores_its_hash(
+    database: Database, database_url: str, tmp_path: Path
+) -> None:
+    with database.session() as session:
+        organization_id = create_organization(session, name="Acme").id
+    result = roomsync(
+        "token",
+        "create",
+        "--organization",
+        str(organization_id),
+        "--role",
+        "occupant",
+        "--name",
+        "kiosk",
+        cwd=tmp_path,
+        env={"ROOMSYNC_DATABASE_URL": database_url},
+    )
+    assert result.returncode == 0, result.stderr
+    secret = result.stdout.strip()
+    assert secret.startswith("rs_")
+    assert "shown only now" in result.stderr
+    with database.session() as session:
+        token = find_api_token(session, secret=secret)
+        assert token is not None
+        assert (token.organization_id, token.role, token.name) == (
+            organization_id,
+            Role.OCCUPANT,
+            "kiosk",
+        )
+        stored = session.get(ApiToken, token.id)
+        assert stored is not None
+        assert secret not in (stored.token_hash, stored.token_prefix)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--organization", "acme", "--role", "admin", "--name", "x"], "is not an organization id"),
+        (
+            ["--organization", str(uuid.uuid4()), "--role", "admin", "--name", "x"],
+            "There is no organization",
+        ),
+    ],
+)
+def test_token_create_explains_bad_input_in_one_line(
+    tmp_path: Path, args: list[str], fragment: str
+) -> None:
+    url = f"sqlite:///{tmp_path / 'roomsync.db'}"
+    result = roomsync("token", "create", *args, cwd=tmp_path, env={"ROOMSYNC_DATABASE_URL": url})
+    assert_one_line_error(result, fragment)
+
+
+@pytest.mark.parametrize(
+    ("url", "fragments"),
+    [
+        ("postgresql://roomsync:s3cret@127.0.0.1:1/none", ["Cannot reach the database", "***"]),
+        ("mysql://user@localhost/db", ["not supported"]),
+        ("sqlite:////no/such/directory/roomsync.db", ["directory exists"]),
+        ("::not a url::", ["cannot be parsed"]),
+    ],
+)
+def test_unusable_databases_are_explained_in_one_line(
+    tmp_path: Path, url: str, fragments: list[str]
+) -> None:
+    result = roomsync("db", "upgrade", cwd=tmp_path, env={"ROOMSYNC_DATABASE_URL": url})
+    assert_one_line_error(result, *fragments)
+    assert "s3cret" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["run", "api"])
+def test_the_server_refuses_to_start_without_a_secret_key(tmp_path: Path, command: str) -> None:
+    result = roomsync(command, cwd=tmp_path)
+    assert_one_line_error(result, "ROOMSYNC_SECRET_KEY is not set")
+
+
+def test_invalid_settings_are_explained_in_one_line(tmp_path: Path) -> None:
+    result = roomsync("db", "upgrade", cwd=tmp_path, env={"ROOMSYNC_MAX_BOOKING_HOURS": "lots"})
+    assert_one_line_error(result, "ROOMSYNC_MAX_BOOKING_HOURS")
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["run"], ["api"], ["demo"], ["db"], ["db", "upgrade"], ["token", "create"]]
+)
+def test_every_command_has_help(tmp_path: Path, command: list[str]) -> None:
+    result = roomsync(*command, "--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout
+
+
+def test_demo_once_serves_the_demo_and_exits_zero(tmp_path: Path) -> None:
+    data_dir = tmp_path / "demo"
+    first = roomsync(
+        "demo",
+        "--once",
+        "--port",
+        str(_free_port()),
+        "--data-dir",
+        str(data_dir),
+        "--rooms",
+        "3",
+        cwd=tmp_path,
+    )
+    second = roomsync(
+        "demo", "--once", "--port", str(_free_port()), "--data-dir", str(data_dir), cwd=tmp_path
+    )
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert "3 rooms" in first.stdout
+    assert "3 rooms" in second.stdout  # the existing demo data is reused, not duplicated
+    assert "curl -s -X POST" in first.stdout
+    assert "Demo check passed" in first.stdout
+    assert (data_dir / "roomsync.db").exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
