@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from m365_fakes import GRAPH_URL, GraphRoutes, graph_error, graph_json, make_graph
 
 from roomsync.m365.calendar import (
     BOOKING_ID_PROPERTY,
@@ -28,6 +27,7 @@ from roomsync.m365.calendar import (
 from roomsync.m365.exceptions import BadRequest, SyncStateExpired
 from roomsync.m365.models import EmailAddress
 from roomsync.m365.timezones import to_graph
+from tests.m365.m365_fakes import GRAPH_URL, GraphRoutes, graph_error, graph_json, make_graph
 
 ROOM = EmailAddress(name="Conf Room 100", address="cf100@contoso.com")
 ORGANIZER = "adelev@contoso.com"

@@ -11,7 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
-from m365_fakes import (
+
+from roomsync.m365.calendar import DeltaWindow, delta_request_url, parse_delta_page
+from roomsync.m365.exceptions import BadRequest
+from roomsync.m365.fanout import BatchItemResult, FanOut, MailboxRequest
+from tests.m365.m365_fakes import (
     GRAPH_URL,
     BatchEndpoint,
     ItemAnswer,
@@ -21,10 +25,6 @@ from m365_fakes import (
     ok_item,
     throttled_item,
 )
-
-from roomsync.m365.calendar import DeltaWindow, delta_request_url, parse_delta_page
-from roomsync.m365.exceptions import BadRequest
-from roomsync.m365.fanout import BatchItemResult, FanOut, MailboxRequest
 
 
 def _mailbox_of(item: dict[str, Any]) -> str:

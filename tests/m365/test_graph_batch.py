@@ -6,7 +6,11 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from m365_fakes import (
+
+from roomsync.m365.batch import BatchRequest, relative_url, send_batch
+from roomsync.m365.exceptions import InvalidResponse, NotFound
+from roomsync.m365.graph import ApiVersion
+from tests.m365.m365_fakes import (
     GRAPH_URL,
     BatchEndpoint,
     ItemAnswer,
@@ -16,10 +20,6 @@ from m365_fakes import (
     ok_item,
     throttled_item,
 )
-
-from roomsync.m365.batch import BatchRequest, relative_url, send_batch
-from roomsync.m365.exceptions import InvalidResponse, NotFound
-from roomsync.m365.graph import ApiVersion
 
 
 def test_absolute_graph_links_become_relative_to_the_version_root() -> None:

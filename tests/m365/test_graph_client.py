@@ -6,15 +6,6 @@ import logging
 
 import httpx
 import pytest
-from m365_fakes import (
-    GRAPH_URL,
-    SleepRecorder,
-    StaticTokens,
-    graph_error,
-    graph_json,
-    make_graph,
-    too_many_requests,
-)
 
 from roomsync.m365.exceptions import (
     GraphConnectionError,
@@ -26,6 +17,15 @@ from roomsync.m365.exceptions import (
 )
 from roomsync.m365.graph import ApiVersion, Preferences
 from roomsync.m365.retry import RetryPolicy
+from tests.m365.m365_fakes import (
+    GRAPH_URL,
+    SleepRecorder,
+    StaticTokens,
+    graph_error,
+    graph_json,
+    make_graph,
+    too_many_requests,
+)
 
 
 def _invalid_token() -> httpx.Response:

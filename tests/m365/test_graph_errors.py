@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from m365_fakes import GRAPH_URL, graph_error_body
 
 from roomsync.errors import RoomsyncError
 from roomsync.m365.error_mapping import error_from_graph
@@ -19,6 +18,7 @@ from roomsync.m365.exceptions import (
     Throttled,
     TokenRejected,
 )
+from tests.m365.m365_fakes import GRAPH_URL, graph_error_body
 
 REQUEST_ID = "94fb0a1e-1111-4ccc-9ddd-2bd7a3c53b11"
 

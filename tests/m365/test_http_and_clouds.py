@@ -6,12 +6,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from m365_fakes import self_signed_certificate
 
 from roomsync.errors import ConfigurationError
 from roomsync.m365.clouds import CHINA_21VIANET, GLOBAL, US_GOVERNMENT_L5_DOD, CloudEndpoints
 from roomsync.m365.http import USER_AGENT, build_http_client
 from roomsync.settings import Settings
+from tests.m365.m365_fakes import self_signed_certificate
 
 
 def test_the_shared_client_uses_the_given_transport_and_names_roomsync() -> None:

@@ -6,11 +6,11 @@ import logging
 
 import httpx
 import pytest
-from m365_fakes import GraphRoutes, graph_json, make_graph
 
 from roomsync.m365.directory import find_user_by_email, get_user
 from roomsync.m365.exceptions import NotFound, PermissionDenied
 from roomsync.m365.places import find_room_lists, find_rooms, list_room_lists, list_rooms
+from tests.m365.m365_fakes import GraphRoutes, graph_json, make_graph
 
 
 def _room(n: int) -> dict[str, object]:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from m365_fakes import GraphRoutes, graph_error, graph_json, make_graph
 
 from roomsync.m365.exceptions import Conflict, NotFound
 from roomsync.m365.models import Subscription
@@ -21,6 +20,7 @@ from roomsync.m365.subscriptions import (
     room_events_resource,
     subscription_expiry,
 )
+from tests.m365.m365_fakes import GraphRoutes, graph_error, graph_json, make_graph
 
 SUBSCRIPTION_ID = "7f105c7d-2dc5-4530-97cd-4e7ae6534c07"
 NOW = datetime(2025, 3, 13, 10, 0, tzinfo=UTC)

@@ -10,14 +10,6 @@ import jwt
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from m365_fakes import (
-    CLIENT_ID,
-    EMULATOR_LOGIN_URL,
-    TENANT_ID,
-    EntraStub,
-    entra_error,
-    self_signed_certificate,
-)
 
 from roomsync.m365.clouds import CloudEndpoints
 from roomsync.m365.credentials import (
@@ -37,6 +29,14 @@ from roomsync.m365.exceptions import (
     ServiceUnavailable,
     TenantNotFound,
     Throttled,
+)
+from tests.m365.m365_fakes import (
+    CLIENT_ID,
+    EMULATOR_LOGIN_URL,
+    TENANT_ID,
+    EntraStub,
+    entra_error,
+    self_signed_certificate,
 )
 
 SECRET = "Xq8~s3cr3t.value-that-must-never-leak"

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from m365_fakes import GRAPH_URL
 
 from roomsync.m365.calendar import parse_delta_page
 from roomsync.m365.exceptions import InvalidResponse
@@ -26,6 +25,7 @@ from roomsync.m365.models import (
     Subscription,
     parse_wire,
 )
+from tests.m365.m365_fakes import GRAPH_URL
 
 ROOM_EVENT: dict[str, Any] = {
     "@odata.type": "#microsoft.graph.event",

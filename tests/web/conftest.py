@@ -9,12 +9,12 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from tenants import ADMIN_TOKEN, MAX_BOOKING_HOURS, Tenant, make_tenant
 
 from roomsync.platform.db import Database
 from roomsync.settings import Settings
 from roomsync.web.app import create_app
 from roomsync.web.server import serving_in_background
+from tests.web.tenants import ADMIN_TOKEN, MAX_BOOKING_HOURS, Tenant, make_tenant
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from tenants import SUPER_ADMIN, Tenant, bearer, booking_json
+
+from tests.web.tenants import SUPER_ADMIN, Tenant, bearer, booking_json
 
 
 @pytest.mark.parametrize(

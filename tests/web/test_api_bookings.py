@@ -6,7 +6,8 @@ from typing import Any
 
 import httpx
 import pytest
-from tenants import MAX_BOOKING_HOURS, Tenant, booking_json, make_tenant
+
+from tests.web.tenants import MAX_BOOKING_HOURS, Tenant, booking_json, make_tenant
 
 BOOKINGS = "bookings"
 

@@ -12,10 +12,10 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from tenants import Tenant, booking_json
 
 from roomsync.platform.db import Database
 from roomsync.platform.services.bookings import list_bookings
+from tests.web.tenants import Tenant, booking_json
 
 RACERS = 8
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from tenants import SUPER_ADMIN, Tenant, booking_json
 
 from roomsync.platform.db import Database
 from roomsync.settings import Settings
 from roomsync.web.app import create_app
 from roomsync.web.server import serving_in_background
+from tests.web.tenants import SUPER_ADMIN, Tenant, booking_json
 
 
 def test_unknown_routes_answer_the_error_envelope(http: httpx.Client) -> None:

@@ -6,9 +6,9 @@ from typing import Any
 
 import httpx
 import pytest
-from tenants import Tenant, bearer
 
 from roomsync.platform.enums import Role
+from tests.web.tenants import Tenant, bearer
 
 
 @pytest.fixture
