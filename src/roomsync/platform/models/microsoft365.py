@@ -74,8 +74,11 @@ class EventLink(Entity, Base):
     organizer_email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
     organizer_event_id: Mapped[str | None] = mapped_column(String(GRAPH_ID_LENGTH))
     change_key: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    organizer_change_key: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     last_modified_at: Mapped[datetime | None]
-    pushed_hash: Mapped[str | None] = mapped_column(String(HASH_LENGTH))
+    # The state both sides last agreed on (docs/sync.md "The link row").
+    synced_state: Mapped[dict[str, Any] | None]
+    synced_version: Mapped[int | None]
     pulled_hash: Mapped[str | None] = mapped_column(String(HASH_LENGTH))
     last_seen_at: Mapped[datetime | None]
 
@@ -100,6 +103,8 @@ class RoomSyncState(Entity, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     events_seen: Mapped[int] = mapped_column(default=0)
     consecutive_failures: Mapped[int] = mapped_column(default=0)
+    # The round in progress started without a delta link: reconcile when it completes.
+    full_round: Mapped[bool] = mapped_column(default=False)
     subscription_id: Mapped[str | None] = mapped_column(String(GRAPH_ID_LENGTH))
     subscription_expires_at: Mapped[datetime | None]
     subscription_client_state_encrypted: Mapped[str | None] = mapped_column(Text)

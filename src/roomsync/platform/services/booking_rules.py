@@ -36,7 +36,9 @@ _ALLOWED_TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
         {BookingStatus.CONFIRMED, BookingStatus.DECLINED, BookingStatus.CANCELLED}
     ),
     BookingStatus.CONFIRMED: frozenset({BookingStatus.CANCELLED}),
-    BookingStatus.DECLINED: frozenset({BookingStatus.CANCELLED}),
+    # The room's calendar holding the meeting is its acceptance, even after we gave up
+    # waiting for an answer and declined it (docs/sync.md).
+    BookingStatus.DECLINED: frozenset({BookingStatus.CONFIRMED, BookingStatus.CANCELLED}),
     BookingStatus.CANCELLED: frozenset(),
 }
 

@@ -1,0 +1,50 @@
+"""From an integration row to a Graph client for its tenant.
+
+Credentials are decrypted on every call and the token client is looked up by
+``credentials_version``: saving a new secret or certificate bumps the version, so the
+next call uses it without a restart, while an unchanged credential keeps its msal
+application (and the token cache inside it).
+"""
+
+from __future__ import annotations
+
+import json
+
+from roomsync.m365.credentials import CertificateCredential, ClientSecretCredential, Credential
+from roomsync.m365.graph import GraphClient
+from roomsync.platform.models import Integration
+from roomsync.sync.context import SyncContext
+from roomsync.sync.exceptions import IntegrationUnavailableError
+
+
+def credential_of(ctx: SyncContext, integration: Integration) -> Credential:
+    """The integration's certificate credential if it has one, else its client secret."""
+    if integration.certificate_encrypted:
+        stored = json.loads(ctx.secrets.decrypt(integration.certificate_encrypted))
+        return CertificateCredential.from_pem_bundle(
+            tenant_id=integration.tenant_id,
+            client_id=integration.client_id,
+            pem=stored["pem"],
+            passphrase=stored.get("passphrase"),
+        )
+    if integration.client_secret_encrypted:
+        return ClientSecretCredential(
+            tenant_id=integration.tenant_id,
+            client_id=integration.client_id,
+            client_secret=ctx.secrets.decrypt(integration.client_secret_encrypted),
+        )
+    raise IntegrationUnavailableError(
+        f"Integration {integration.id} has neither a client secret nor a certificate: save one "
+        "with PATCH /api/v1/integrations/{id}."
+    )
+
+
+def seal_certificate(ctx: SyncContext, *, pem: str, passphrase: str | None) -> str:
+    """The stored (encrypted) form of a certificate credential."""
+    return ctx.secrets.encrypt(json.dumps({"pem": pem, "passphrase": passphrase}))
+
+
+def graph_for(ctx: SyncContext, integration: Integration) -> GraphClient:
+    credential = credential_of(ctx, integration)
+    tokens = ctx.tokens.get(credential, version=integration.credentials_version)
+    return GraphClient(ctx.http, tokens, ctx.cloud.graph_url, sleep=ctx.sleep)

@@ -1,0 +1,60 @@
+"""What every workflow needs, built once per process: settings, database, the shared
+``httpx.Client`` (also handed to msal), token clients, the secret box and the clock.
+
+Tests and graphsim swap the HTTP transport here — the one seam to Microsoft 365 — and
+may inject a clock; nothing else is replaced.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import httpx
+
+from roomsync.m365.clouds import CloudEndpoints
+from roomsync.m365.credentials import TokenProviders
+from roomsync.m365.http import build_http_client
+from roomsync.platform.crypto import SecretBox
+from roomsync.platform.db import Database, utcnow
+from roomsync.settings import Settings
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class SyncContext:
+    settings: Settings
+    database: Database
+    secrets: SecretBox
+    http: httpx.Client
+    cloud: CloudEndpoints
+    tokens: TokenProviders
+    clock: Clock = utcnow
+    sleep: Callable[[float], None] = field(default=time.sleep)
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        database: Database,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock = utcnow,
+    ) -> SyncContext:
+        http = build_http_client(ca_bundle=settings.ca_bundle, transport=transport)
+        cloud = CloudEndpoints.from_settings(settings)
+        return cls(
+            settings=settings,
+            database=database,
+            secrets=SecretBox(settings.require_secret_key()),
+            http=http,
+            cloud=cloud,
+            tokens=TokenProviders(http=http, cloud=cloud),
+            clock=clock,
+        )
+
+    def close(self) -> None:
+        self.http.close()
