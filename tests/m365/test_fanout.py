@@ -215,3 +215,22 @@ def test_fan_out_refuses_batches_bigger_than_graph_allows() -> None:
 
 def _utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def test_batch_done_follows_the_last_item_of_every_batch() -> None:
+    endpoint = BatchEndpoint(lambda item: ok_item())
+    fan_out = FanOut(make_graph(endpoint), max_batches_in_flight=2)
+    delivered: list[str] = []
+
+    fan_out.run(
+        _requests(mailboxes=45, each=1),
+        lambda result: delivered.append("item"),
+        on_batch_done=lambda: delivered.append("done"),
+    )
+
+    assert delivered[-1] == "done"
+    segments = "".join("i" if x == "item" else "|" for x in delivered).split("|")[:-1]
+    assert sorted(len(segment) for segment in segments) == sorted(
+        len(post) for post in endpoint.posts
+    )
+    assert sorted(len(post) for post in endpoint.posts) == [5, 20, 20]

@@ -11,7 +11,9 @@ batch against its own mailbox (includes/throttling-outlook.md); going over is a 
   run of unthrottled batches,
 - hands every item's result to a callback *on the calling thread* as its batch completes
   (so a callback may use a database session), and queues the follow-up requests it returns
-  (the next page of a delta round) ahead of new work for that mailbox.
+  (the next page of a delta round) ahead of new work for that mailbox;
+- tells an optional second callback when all items of a batch were delivered, so a caller
+  can commit a batch's worth of results in one transaction.
 
 Nothing accumulates: results are streamed; a callback that raises is recorded against its
 item and the run goes on.
@@ -104,9 +106,13 @@ class FanOut:
         self.api_version = api_version
 
     def run(
-        self, requests: Iterable[MailboxRequest[C]], on_result: ResultCallback[C]
+        self,
+        requests: Iterable[MailboxRequest[C]],
+        on_result: ResultCallback[C],
+        on_batch_done: Callable[[], None] | None = None,
     ) -> FanOutReport[C]:
-        """Sends everything (and every follow-up), calling ``on_result`` once per item."""
+        """Sends everything (and every follow-up), calling ``on_result`` once per item and
+        ``on_batch_done`` after the last item of each batch."""
         queues: _MailboxQueues[C] = _MailboxQueues(self.max_per_mailbox)
         for request in requests:
             queues.push(request)
@@ -123,6 +129,8 @@ class FanOut:
                 done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
                 for future in done:
                     self._deliver(future.result(), queues, limit, on_result, report)
+                    if on_batch_done is not None:
+                        on_batch_done()
 
     def _send(self, batch: list[MailboxRequest[C]]) -> _BatchDone[C]:
         """On a pool thread: one batch, its items' retries included."""
