@@ -192,12 +192,12 @@ ALLOWED = [
     (BookingStatus.PENDING, BookingStatus.CANCELLED),
     (BookingStatus.CONFIRMED, BookingStatus.CANCELLED),
     (BookingStatus.DECLINED, BookingStatus.CANCELLED),
-    # A late acceptance by the room (docs/sync.md).
+    # A late acceptance by the room, and a withdrawn one (docs/sync.md).
     (BookingStatus.DECLINED, BookingStatus.CONFIRMED),
+    (BookingStatus.CONFIRMED, BookingStatus.DECLINED),
 ]
 ILLEGAL = [
     (BookingStatus.CONFIRMED, BookingStatus.PENDING),
-    (BookingStatus.CONFIRMED, BookingStatus.DECLINED),
     (BookingStatus.DECLINED, BookingStatus.PENDING),
     (BookingStatus.CANCELLED, BookingStatus.CONFIRMED),
     (BookingStatus.CANCELLED, BookingStatus.PENDING),

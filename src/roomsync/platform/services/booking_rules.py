@@ -35,7 +35,8 @@ _ALLOWED_TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
     BookingStatus.PENDING: frozenset(
         {BookingStatus.CONFIRMED, BookingStatus.DECLINED, BookingStatus.CANCELLED}
     ),
-    BookingStatus.CONFIRMED: frozenset({BookingStatus.CANCELLED}),
+    # The room may withdraw its acceptance (a move into a conflict made in Outlook).
+    BookingStatus.CONFIRMED: frozenset({BookingStatus.DECLINED, BookingStatus.CANCELLED}),
     # The room's calendar holding the meeting is its acceptance, even after we gave up
     # waiting for an answer and declined it (docs/sync.md).
     BookingStatus.DECLINED: frozenset({BookingStatus.CONFIRMED, BookingStatus.CANCELLED}),
