@@ -25,13 +25,20 @@ from graphsim.requestlog import LoggedRequest
 if TYPE_CHECKING:
     from graphsim.core import Core
 
-JSON_TYPE = ("application/json; odata.metadata=minimal; odata.streaming=true; "
-             "IEEE754Compatible=false; charset=utf-8")
+JSON_TYPE = (
+    "application/json; odata.metadata=minimal; odata.streaming=true; "
+    "IEEE754Compatible=false; charset=utf-8"
+)
 
 
 def graph_routes() -> list[Any]:
-    return [*places.routes(), *directory.routes(), *events_api.routes(),
-            *subscriptions_api.routes(), *batch.routes()]
+    return [
+        *places.routes(),
+        *directory.routes(),
+        *events_api.routes(),
+        *subscriptions_api.routes(),
+        *batch.routes(),
+    ]
 
 
 def to_http(response: GraphResponse) -> Response:
@@ -76,22 +83,31 @@ class Endpoints:
                 body = self.core.identity.issue(tenant, form, _base(request))
             status = 200
         except TokenEndpointError as error:
-            body = token_error_body(error, trace_id=self.core.ids.guid(),
-                                    correlation_id=self.core.ids.guid(), now=now)
+            body = token_error_body(
+                error, trace_id=self.core.ids.guid(), correlation_id=self.core.ids.guid(), now=now
+            )
             status = error.status
-        self.core.log.add(LoggedRequest(now, "POST", request.url.path, "", None,
-                                        form.get("client_id"), status, False))
+        self.core.log.add(
+            LoggedRequest(
+                now, "POST", request.url.path, "", None, form.get("client_id"), status, False
+            )
+        )
         headers = {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"}
         return Response(json.dumps(body), status, headers, media_type="application/json")
 
     async def openid(self, request: Request) -> Response:
         try:
-            body = self.core.identity.openid_configuration(_base(request),
-                                                           request.path_params["tenant"])
+            body = self.core.identity.openid_configuration(
+                _base(request), request.path_params["tenant"]
+            )
             status = 200
         except TokenEndpointError as error:
-            body = token_error_body(error, trace_id=self.core.ids.guid(),
-                                    correlation_id=self.core.ids.guid(), now=self.core.clock.now())
+            body = token_error_body(
+                error,
+                trace_id=self.core.ids.guid(),
+                correlation_id=self.core.ids.guid(),
+                now=self.core.clock.now(),
+            )
             body["error"] = "invalid_tenant"
             status = error.status
         return Response(json.dumps(body), status, media_type="application/json")
@@ -109,8 +125,10 @@ def _basic_credentials(header: str) -> dict[str, str]:
     except ValueError:
         return {}
     client_id, _, secret = decoded.partition(":")
-    return {"client_id": unquote(client_id.replace("+", " ")),
-            "client_secret": unquote(secret.replace("+", " "))}
+    return {
+        "client_id": unquote(client_id.replace("+", " ")),
+        "client_secret": unquote(secret.replace("+", " ")),
+    }
 
 
 def build_app(core: Core, control_routes: list[BaseRoute]) -> Starlette:

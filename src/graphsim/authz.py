@@ -13,19 +13,26 @@ from graphsim.identity import AppPrincipal
 CALENDARS_READ = frozenset({"Calendars.Read", "Calendars.ReadWrite"})
 CALENDARS_WRITE = frozenset({"Calendars.ReadWrite"})
 USERS_READ = frozenset(
-    {"User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All",
-     "User.ReadBasic.All"}
+    {
+        "User.Read.All",
+        "User.ReadWrite.All",
+        "Directory.Read.All",
+        "Directory.ReadWrite.All",
+        "User.ReadBasic.All",
+    }
 )
 PLACES_READ = frozenset({"Place.Read.All", "Place.ReadWrite.All"})
 
 
 def require_mail(principal: AppPrincipal, allowed: frozenset[str]) -> None:
     if not principal.roles & allowed:
-        raise GraphApiError(403, "ErrorAccessDenied",
-                            "Access is denied. Check credentials and try again.")
+        raise GraphApiError(
+            403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."
+        )
 
 
 def require_directory(principal: AppPrincipal, allowed: frozenset[str]) -> None:
     if not principal.roles & allowed:
-        raise GraphApiError(403, "Authorization_RequestDenied",
-                            "Insufficient privileges to complete the operation.")
+        raise GraphApiError(
+            403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+        )

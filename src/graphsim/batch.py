@@ -29,8 +29,9 @@ def _validated(payload: Any) -> list[dict[str, Any]]:
     if not isinstance(items, list) or not items:
         raise bad_request("A batch needs a non-empty 'requests' array.")
     if len(items) > MAX_REQUESTS:
-        raise bad_request(f"The batch has {len(items)} requests; at most {MAX_REQUESTS} are "
-                          "allowed.")
+        raise bad_request(
+            f"The batch has {len(items)} requests; at most {MAX_REQUESTS} are allowed."
+        )
     seen: set[str] = set()
     for item in items:
         _check_item(item, seen)
@@ -38,8 +39,9 @@ def _validated(payload: Any) -> list[dict[str, Any]]:
 
 
 def _check_item(item: Any, seen: set[str]) -> None:
-    if not isinstance(item, dict) or not all(isinstance(item.get(k), str)
-                                             for k in ("id", "method", "url")):
+    if not isinstance(item, dict) or not all(
+        isinstance(item.get(k), str) for k in ("id", "method", "url")
+    ):
         raise bad_request("Every batch request needs string id, method and url.")
     if item["id"].lower() in seen:
         raise bad_request(f"The batch request id '{item['id']}' is used more than once.")
@@ -59,28 +61,49 @@ def _sub_request(outer: GraphRequest, item: dict[str, Any]) -> GraphRequest:
     if "authorization" in outer.headers:
         headers.setdefault("authorization", outer.headers["authorization"])
     body = item.get("body")
-    raw = b"" if body is None else (body.encode() if isinstance(body, str) else
-                                    json.dumps(body).encode())
-    return GraphRequest(item["method"].upper(), outer.version, parts.path,
-                        dict(parse_qsl(parts.query, keep_blank_values=True)), headers, raw,
-                        outer.base_url, in_batch=True)
+    raw = (
+        b""
+        if body is None
+        else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
+    )
+    return GraphRequest(
+        item["method"].upper(),
+        outer.version,
+        parts.path,
+        dict(parse_qsl(parts.query, keep_blank_values=True)),
+        headers,
+        raw,
+        outer.base_url,
+        in_batch=True,
+    )
 
 
 def _item_json(item_id: str, response: GraphResponse) -> dict[str, Any]:
     headers = {k: v for k, v in response.headers.items() if k.lower() not in _HIDDEN_HEADERS}
     result: dict[str, Any] = {"id": item_id, "status": response.status}
     if response.body is not None:
-        headers.setdefault("Content-Type", "application/json; odata.metadata=minimal; "
-                           "odata.streaming=true; IEEE754Compatible=false; charset=utf-8")
+        headers.setdefault(
+            "Content-Type",
+            "application/json; odata.metadata=minimal; "
+            "odata.streaming=true; IEEE754Compatible=false; charset=utf-8",
+        )
         result["body"] = response.body
     result["headers"] = headers
     return result
 
 
 def _failed_dependency(item_id: str) -> dict[str, Any]:
-    return {"id": item_id, "status": 424, "headers": {"Content-Type": "application/json"},
-            "body": {"error": {"code": "FailedDependency",
-                               "message": "The request this one depends on failed."}}}
+    return {
+        "id": item_id,
+        "status": 424,
+        "headers": {"Content-Type": "application/json"},
+        "body": {
+            "error": {
+                "code": "FailedDependency",
+                "message": "The request this one depends on failed.",
+            }
+        },
+    }
 
 
 async def run_batch(ctx: Ctx) -> GraphResponse:

@@ -30,6 +30,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from graphsim.errors import GraphApiError, GraphsimError
+from graphsim.seeding import SeedSpec
 
 if TYPE_CHECKING:
     from graphsim.simulator import Simulator
@@ -75,22 +76,36 @@ def control_routes(sim: Simulator) -> list[BaseRoute]:
         if body.pop("demo", False):
             result = sim.seed_demo()
         else:
-            result = sim.seed(**{k: int(v) for k, v in body.items()})
-        return {"rooms": result.rooms, "room_lists": result.room_lists, "users": result.users,
-                "meetings": result.meetings}
+            result = sim.seed(SeedSpec(**{k: int(v) for k, v in body.items()}))
+        return {
+            "rooms": result.rooms,
+            "room_lists": result.room_lists,
+            "users": result.users,
+            "meetings": result.meetings,
+        }
 
     async def create_meeting(request: Request) -> Any:
         body = await _json(request)
         event_id = sim.outlook.create_meeting(
-            body["organizer"], body["rooms"], body.get("subject", "Meeting"),
-            _instant(body["start"]), _instant(body["end"]), recurrence=body.get("recurrence"),
-            private=bool(body.get("private", False)), attendees=body.get("attendees", ()))
+            body["organizer"],
+            body["rooms"],
+            body.get("subject", "Meeting"),
+            _instant(body["start"]),
+            _instant(body["end"]),
+            recurrence=body.get("recurrence"),
+            private=bool(body.get("private", False)),
+            attendees=body.get("attendees", ()),
+        )
         return {"id": event_id}
 
     async def move_meeting(request: Request) -> Any:
         body = await _json(request)
-        sim.outlook.move_meeting(body["organizer"], request.path_params["event"],
-                                 _instant(body["start"]), _instant(body["end"]))
+        sim.outlook.move_meeting(
+            body["organizer"],
+            request.path_params["event"],
+            _instant(body["start"]),
+            _instant(body["end"]),
+        )
 
     async def cancel_meeting(request: Request) -> Any:
         body = await _json(request)
@@ -101,13 +116,26 @@ def control_routes(sim: Simulator) -> list[BaseRoute]:
 
     async def requests(request: Request) -> Any:
         params = request.query_params
-        found = sim.requests.entries(method=params.get("method"),
-                                     path_contains=params.get("path_contains"),
-                                     mailbox=params.get("mailbox"))
-        return {"count": len(found), "requests": [
-            {"at": e.at.isoformat(), "method": e.method, "path": e.path, "query": e.query,
-             "mailbox": e.mailbox, "status": e.status, "in_batch": e.in_batch}
-            for e in found[-1000:]]}
+        found = sim.requests.entries(
+            method=params.get("method"),
+            path_contains=params.get("path_contains"),
+            mailbox=params.get("mailbox"),
+        )
+        return {
+            "count": len(found),
+            "requests": [
+                {
+                    "at": e.at.isoformat(),
+                    "method": e.method,
+                    "path": e.path,
+                    "query": e.query,
+                    "mailbox": e.mailbox,
+                    "status": e.status,
+                    "in_batch": e.in_batch,
+                }
+                for e in found[-1000:]
+            ],
+        }
 
     async def faults(request: Request) -> Any:
         body = await _json(request)
@@ -116,11 +144,18 @@ def control_routes(sim: Simulator) -> list[BaseRoute]:
         if "latency_ms" in body:
             sim.inject_latency(float(body["latency_ms"]), body.get("path_contains"))
         if "fail_next" in body:
-            sim.fail_next(int(body["fail_next"]), int(body.get("status", 503)),
-                          path_contains=body.get("path_contains"), mailbox=body.get("mailbox"))
+            sim.fail_next(
+                int(body["fail_next"]),
+                int(body.get("status", 503)),
+                path_contains=body.get("path_contains"),
+                mailbox=body.get("mailbox"),
+            )
         if "error_rate" in body:
-            sim.error_rate(float(body["error_rate"]), int(body.get("status", 503)),
-                           path_contains=body.get("path_contains"))
+            sim.error_rate(
+                float(body["error_rate"]),
+                int(body.get("status", 503)),
+                path_contains=body.get("path_contains"),
+            )
         sim.drop_notifications(int(body.get("drop_notifications", 0)))
         sim.duplicate_notifications(int(body.get("duplicate_notifications", 0)))
 
@@ -150,8 +185,7 @@ def control_routes(sim: Simulator) -> list[BaseRoute]:
         Route("/_sim/seed", _guarded(seed), methods=["POST"]),
         Route("/_sim/outlook/meetings", _guarded(create_meeting), methods=["POST"]),
         Route("/_sim/outlook/meetings/{event}/move", _guarded(move_meeting), methods=["POST"]),
-        Route("/_sim/outlook/meetings/{event}/cancel", _guarded(cancel_meeting),
-              methods=["POST"]),
+        Route("/_sim/outlook/meetings/{event}/cancel", _guarded(cancel_meeting), methods=["POST"]),
         Route("/_sim/mailboxes/{email}/events", _guarded(events)),
         Route("/_sim/requests", _guarded(requests)),
         Route("/_sim/faults", _guarded(faults), methods=["POST"]),

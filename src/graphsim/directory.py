@@ -19,24 +19,70 @@ from graphsim.listing import filtered, int_option, selected
 from graphsim.tenant import User
 
 DEFAULT_PROPERTIES = (
-    "businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
-    "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id",
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+    "id",
 )
 _EXTENSION_ATTRIBUTES = tuple(f"extensionAttribute{n}" for n in range(1, 16))
 # v1.0 user properties graphsim knows but has no data for: selected, they come back null.
 _OTHER_PROPERTIES = frozenset(
     {
-        "aboutMe", "ageGroup", "assignedLicenses", "assignedPlans", "birthday", "companyName",
-        "consentProvidedForMinor", "createdDateTime", "creationType", "deletedDateTime",
-        "employeeHireDate", "employeeId", "employeeType", "externalUserState", "faxNumber",
-        "hireDate", "identities", "imAddresses", "interests", "isResourceAccount",
-        "lastPasswordChangeDateTime", "legalAgeGroupClassification", "mailNickname",
-        "mySite", "onPremisesDistinguishedName", "onPremisesDomainName",
-        "onPremisesImmutableId", "onPremisesLastSyncDateTime", "onPremisesSamAccountName",
-        "onPremisesSecurityIdentifier", "onPremisesSyncEnabled", "onPremisesUserPrincipalName",
-        "otherMails", "passwordPolicies", "pastProjects", "postalCode", "preferredDataLocation",
-        "preferredName", "proxyAddresses", "responsibilities", "schools", "showInAddressList",
-        "skills", "state", "streetAddress", "usageLocation", "userType", "employeeOrgData",
+        "aboutMe",
+        "ageGroup",
+        "assignedLicenses",
+        "assignedPlans",
+        "birthday",
+        "companyName",
+        "consentProvidedForMinor",
+        "createdDateTime",
+        "creationType",
+        "deletedDateTime",
+        "employeeHireDate",
+        "employeeId",
+        "employeeType",
+        "externalUserState",
+        "faxNumber",
+        "hireDate",
+        "identities",
+        "imAddresses",
+        "interests",
+        "isResourceAccount",
+        "lastPasswordChangeDateTime",
+        "legalAgeGroupClassification",
+        "mailNickname",
+        "mySite",
+        "onPremisesDistinguishedName",
+        "onPremisesDomainName",
+        "onPremisesImmutableId",
+        "onPremisesLastSyncDateTime",
+        "onPremisesSamAccountName",
+        "onPremisesSecurityIdentifier",
+        "onPremisesSyncEnabled",
+        "onPremisesUserPrincipalName",
+        "otherMails",
+        "passwordPolicies",
+        "pastProjects",
+        "postalCode",
+        "preferredDataLocation",
+        "preferredName",
+        "proxyAddresses",
+        "responsibilities",
+        "schools",
+        "showInAddressList",
+        "skills",
+        "state",
+        "streetAddress",
+        "usageLocation",
+        "userType",
+        "employeeOrgData",
     }
 )
 
@@ -45,15 +91,25 @@ def user_json(user: User) -> dict[str, Any]:
     """Every property graphsim has data for."""
     attributes = {name: user.extension_attributes.get(name) for name in _EXTENSION_ATTRIBUTES}
     return {
-        "businessPhones": list(user.business_phones), "displayName": user.display_name,
-        "givenName": user.given_name, "jobTitle": user.job_title, "mail": user.mail,
-        "mobilePhone": user.mobile_phone, "officeLocation": user.office_location,
-        "preferredLanguage": user.preferred_language, "surname": user.surname,
-        "userPrincipalName": user.user_principal_name, "id": user.id,
-        "accountEnabled": user.account_enabled, "city": user.city, "country": user.country,
-        "department": user.department, "onPremisesExtensionAttributes": attributes,
+        "businessPhones": list(user.business_phones),
+        "displayName": user.display_name,
+        "givenName": user.given_name,
+        "jobTitle": user.job_title,
+        "mail": user.mail,
+        "mobilePhone": user.mobile_phone,
+        "officeLocation": user.office_location,
+        "preferredLanguage": user.preferred_language,
+        "surname": user.surname,
+        "userPrincipalName": user.user_principal_name,
+        "id": user.id,
+        "accountEnabled": user.account_enabled,
+        "city": user.city,
+        "country": user.country,
+        "department": user.department,
+        "onPremisesExtensionAttributes": attributes,
         "isResourceAccount": user.is_room or None,
-        "mailNickname": user.mail.split("@")[0], "userType": "Member",
+        "mailNickname": user.mail.split("@")[0],
+        "userType": "Member",
     }
 
 
@@ -66,9 +122,11 @@ def _project(user: User, fields: set[str] | None) -> dict[str, Any]:
     for field in fields:
         name = by_lower.get(field.lower())
         if name is None:
-            raise GraphApiError(400, "Request_BadRequest",
-                                f"Could not find a property named '{field}' on type "
-                                "'microsoft.graph.user'.")
+            raise GraphApiError(
+                400,
+                "Request_BadRequest",
+                f"Could not find a property named '{field}' on type 'microsoft.graph.user'.",
+            )
         result[name] = data.get(name)
     return result
 

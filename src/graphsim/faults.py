@@ -9,8 +9,13 @@ from dataclasses import dataclass
 
 from graphsim.errors import GraphApiError
 
-_CODES = {500: "generalException", 502: "badGateway", 503: "serviceNotAvailable",
-          504: "gatewayTimeout", 429: "TooManyRequests"}
+_CODES = {
+    500: "generalException",
+    502: "badGateway",
+    503: "serviceNotAvailable",
+    504: "gatewayTimeout",
+    429: "TooManyRequests",
+}
 
 
 @dataclass
@@ -42,7 +47,7 @@ class Faults:
     """The current fault settings; thread-safe."""
 
     def __init__(self, seed: int) -> None:
-        self._rng = random.Random(seed ^ 0x5EED)
+        self._rng = random.Random(seed ^ 0x5EED)  # noqa: S311 - reproducible faults
         self._lock = threading.Lock()
         self.latency: list[LatencyRule] = []
         self.failures: list[FailureRule] = []
@@ -68,8 +73,11 @@ class Faults:
     def delay_for(self, path: str) -> float:
         """Seconds to wait before answering a request for ``path``."""
         with self._lock:
-            total = sum(r.milliseconds for r in self.latency
-                        if r.path_contains is None or r.path_contains.lower() in path.lower())
+            total = sum(
+                r.milliseconds
+                for r in self.latency
+                if r.path_contains is None or r.path_contains.lower() in path.lower()
+            )
         return total / 1000.0
 
     def failure_for(self, path: str, mailbox: str | None) -> GraphApiError | None:
@@ -101,6 +109,9 @@ class Faults:
 
 def _failure(rule: FailureRule) -> GraphApiError:
     headers = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else {}
-    return GraphApiError(rule.status, _CODES.get(rule.status, "generalException"),
-                         "The service is temporarily unavailable (injected by graphsim).",
-                         headers=headers)
+    return GraphApiError(
+        rule.status,
+        _CODES.get(rule.status, "generalException"),
+        "The service is temporarily unavailable (injected by graphsim).",
+        headers=headers,
+    )

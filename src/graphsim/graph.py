@@ -82,9 +82,12 @@ class Ctx:
         key = self.params["user"]
         user = self.core.tenant.find_user(key)
         if user is None:
-            raise GraphApiError(404, "Request_ResourceNotFound",
-                                f"Resource '{key}' does not exist or one of its queried "
-                                "reference-property objects are not present.")
+            raise GraphApiError(
+                404,
+                "Request_ResourceNotFound",
+                f"Resource '{key}' does not exist or one of its queried "
+                "reference-property objects are not present.",
+            )
         return user
 
 
@@ -134,13 +137,26 @@ class GraphPipeline:
             ctx = Ctx(self.core, request, principal, params)
             response = await self._throttled(found, ctx, mailbox if found.outlook else None)
         except GraphApiError as error:
-            body = graph_error_body(error, request_id=request_id,
-                                    client_request_id=client_request_id, now=self.core.clock.now())
+            body = graph_error_body(
+                error,
+                request_id=request_id,
+                client_request_id=client_request_id,
+                now=self.core.clock.now(),
+            )
             response = GraphResponse(error.status, body, dict(error.headers))
         response.headers.update({"request-id": request_id, "client-request-id": client_request_id})
-        self.core.log.add(LoggedRequest(self.core.clock.now(), request.method, request.path,
-                                        _query_string(request.query), mailbox, app_id,
-                                        response.status, request.in_batch))
+        self.core.log.add(
+            LoggedRequest(
+                self.core.clock.now(),
+                request.method,
+                request.path,
+                _query_string(request.query),
+                mailbox,
+                app_id,
+                response.status,
+                request.in_batch,
+            )
+        )
         return response
 
     async def _throttled(self, found: Route, ctx: Ctx, mailbox: str | None) -> GraphResponse:
@@ -162,8 +178,11 @@ class GraphPipeline:
                 return candidate, {k: unquote(v) for k, v in match.groupdict().items()}
             allowed = True
         if allowed:
-            raise GraphApiError(405, "Request_BadRequest",
-                                f"The HTTP method '{request.method}' is not allowed here.")
+            raise GraphApiError(
+                405,
+                "Request_BadRequest",
+                f"The HTTP method '{request.method}' is not allowed here.",
+            )
         segment = next((s for s in request.path.split("/")[::-1] if s), "")
         raise bad_request(f"Resource not found for the segment '{segment}'.")
 

@@ -14,8 +14,8 @@
 from __future__ import annotations
 
 import base64
-import hmac
 import hashlib
+import hmac
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,8 +33,10 @@ from graphsim.tenant import AppRegistration, Certificate, Tenant
 GRAPH_RESOURCE = "https://graph.microsoft.com"
 _KNOWN_RESOURCES = frozenset(
     {
-        "https://graph.microsoft.com", "https://graph.microsoft.us",
-        "https://dod-graph.microsoft.us", "https://microsoftgraph.chinacloudapi.cn",
+        "https://graph.microsoft.com",
+        "https://graph.microsoft.us",
+        "https://dod-graph.microsoft.us",
+        "https://microsoftgraph.chinacloudapi.cn",
         "00000003-0000-0000-c000-000000000000",
     }
 )
@@ -55,8 +57,9 @@ class AppPrincipal:
 
 
 def unauthorized(message: str) -> GraphApiError:
-    return GraphApiError(401, "InvalidAuthenticationToken", message,
-                         headers={"WWW-Authenticate": _WWW_AUTHENTICATE})
+    return GraphApiError(
+        401, "InvalidAuthenticationToken", message, headers={"WWW-Authenticate": _WWW_AUTHENTICATE}
+    )
 
 
 def _invalid_client(aadsts: int, text: str) -> TokenEndpointError:
@@ -70,8 +73,11 @@ class Identity:
         self.tenant, self.clock, self.ids = tenant, clock, ids
         self.lifetime = lifetime
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.kid = base64.urlsafe_b64encode(hashlib.sha1(  # noqa: S324 - a key id, not security
-            self._key.public_key().public_numbers().n.to_bytes(256, "big")).digest()).decode()
+        self.kid = base64.urlsafe_b64encode(
+            hashlib.sha1(  # noqa: S324 - a key id, not security
+                self._key.public_key().public_numbers().n.to_bytes(256, "big")
+            ).digest()
+        ).decode()
         self.revoked_before: datetime | None = None
         self._lock = threading.Lock()
 
@@ -81,7 +87,10 @@ class Identity:
         return {
             "token_endpoint": f"{root}/oauth2/v2.0/token",
             "token_endpoint_auth_methods_supported": [
-                "client_secret_post", "private_key_jwt", "client_secret_basic"],
+                "client_secret_post",
+                "private_key_jwt",
+                "client_secret_basic",
+            ],
             "jwks_uri": f"{base}/{self.tenant.tenant_id}/discovery/v2.0/keys",
             "response_modes_supported": ["query", "fragment", "form_post"],
             "subject_types_supported": ["pairwise"],
@@ -99,29 +108,44 @@ class Identity:
 
     def jwks(self) -> dict[str, Any]:
         numbers = self._key.public_key().public_numbers()
-        return {"keys": [{"kty": "RSA", "use": "sig", "kid": self.kid,
-                          "n": _b64(numbers.n.to_bytes(256, "big")),
-                          "e": _b64(numbers.e.to_bytes(3, "big"))}]}
+        return {
+            "keys": [
+                {
+                    "kty": "RSA",
+                    "use": "sig",
+                    "kid": self.kid,
+                    "n": _b64(numbers.n.to_bytes(256, "big")),
+                    "e": _b64(numbers.e.to_bytes(3, "big")),
+                }
+            ]
+        }
 
     def issue(self, tenant: str, form: dict[str, str], base: str) -> dict[str, Any]:
         """The token response for a client-credentials request, or a TokenEndpointError."""
         self._tenant_or_error(tenant)
         if form.get("grant_type") != "client_credentials":
-            raise TokenEndpointError(400, "unsupported_grant_type", 70003,
-                                     "The app requested an unsupported grant type.")
+            raise TokenEndpointError(
+                400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type."
+            )
         client_id = form.get("client_id", "")
         if not client_id:
-            raise TokenEndpointError(400, "invalid_request", 900144,
-                                     "The request body must contain the following parameter: "
-                                     "'client_id'.")
+            raise TokenEndpointError(
+                400,
+                "invalid_request",
+                900144,
+                "The request body must contain the following parameter: 'client_id'.",
+            )
         app = self.tenant.apps.get(client_id.lower())
         if app is None or not app.enabled:
             raise TokenEndpointError(
-                400, "unauthorized_client", 700016,
+                400,
+                "unauthorized_client",
+                700016,
                 f"Application with identifier '{client_id}' was not found in the directory "
                 f"'{self.tenant.display_name}'. This can happen if the application has not been "
                 "installed by the administrator of the tenant or consented to by any user in "
-                "the tenant. You may have sent your authentication request to the wrong tenant.")
+                "the tenant. You may have sent your authentication request to the wrong tenant.",
+            )
         resource = _resource(form.get("scope", ""), base)
         method = self._authenticate(app, form, self._token_urls(base, tenant))
         return self._token_response(app, resource, method)
@@ -135,35 +159,52 @@ class Identity:
     def _tenant_or_error(self, tenant: str) -> None:
         if not self.tenant.matches(tenant):
             raise TokenEndpointError(
-                400, "invalid_request", 90002,
+                400,
+                "invalid_request",
+                90002,
                 f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant "
-                "ID and are signing into the correct cloud.")
+                "ID and are signing into the correct cloud.",
+            )
 
-    def _authenticate(self, app: AppRegistration, form: dict[str, str], token_urls: set[str]) -> str:
+    def _authenticate(
+        self, app: AppRegistration, form: dict[str, str], token_urls: set[str]
+    ) -> str:
         if form.get("client_assertion"):
             if form.get("client_assertion_type") != _ASSERTION_TYPE:
-                raise TokenEndpointError(400, "invalid_request", 90014,
-                                         "The client_assertion_type is missing or not valid.")
+                raise TokenEndpointError(
+                    400,
+                    "invalid_request",
+                    90014,
+                    "The client_assertion_type is missing or not valid.",
+                )
             self._check_assertion(app, form["client_assertion"], token_urls)
             return "2"
         secret = form.get("client_secret")
         if not secret:
-            raise TokenEndpointError(400, "invalid_client", 7000218,
-                                     "The request body must contain the following parameter: "
-                                     "'client_assertion' or 'client_secret'.")
+            raise TokenEndpointError(
+                400,
+                "invalid_client",
+                7000218,
+                "The request body must contain the following parameter: "
+                "'client_assertion' or 'client_secret'.",
+            )
         match = next((s for s in app.secrets if _same(s.value, secret)), None)
         if match is None:
-            raise _invalid_client(7000215,
-                                  "Invalid client secret provided. Ensure the secret being sent "
-                                  "in the request is the client secret value, not the client "
-                                  f"secret ID, for a secret added to app '{app.client_id}'.")
+            raise _invalid_client(
+                7000215,
+                "Invalid client secret provided. Ensure the secret being sent "
+                "in the request is the client secret value, not the client "
+                f"secret ID, for a secret added to app '{app.client_id}'.",
+            )
         if match.expires_at <= self.clock.now():
-            raise _invalid_client(7000222,
-                                  f"The provided client secret keys for app '{app.client_id}' "
-                                  "are expired. Visit the Azure portal to create new keys for "
-                                  "your app: https://aka.ms/NewClientSecret, or consider using "
-                                  "certificate credentials for added security: "
-                                  "https://aka.ms/certCreds.")
+            raise _invalid_client(
+                7000222,
+                f"The provided client secret keys for app '{app.client_id}' "
+                "are expired. Visit the Azure portal to create new keys for "
+                "your app: https://aka.ms/NewClientSecret, or consider using "
+                "certificate credentials for added security: "
+                "https://aka.ms/certCreds.",
+            )
         return "1"
 
     def _check_assertion(self, app: AppRegistration, assertion: str, token_urls: set[str]) -> None:
@@ -173,27 +214,46 @@ class Identity:
             raise _invalid_client(50027, "JWT token is invalid or malformed.") from exc
         cert = _registered_certificate(app, header)
         if cert is None:
-            raise _invalid_client(700027, "The certificate with identifier used to sign the "
-                                  "client assertion is not registered on application.")
+            raise _invalid_client(
+                700027,
+                "The certificate with identifier used to sign the "
+                "client assertion is not registered on application.",
+            )
         key = load_pem_x509_certificate(cert.cert_pem.encode()).public_key()
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise _invalid_client(700027, "The registered certificate must hold an RSA key.")
         try:
-            claims = jwt.decode(assertion, key, algorithms=["RS256", "PS256"],  # type: ignore[arg-type]
-                                options={"verify_exp": False, "verify_aud": False,
-                                         "verify_nbf": False, "verify_iat": False})
+            claims = jwt.decode(
+                assertion,
+                key,
+                algorithms=["RS256", "PS256"],
+                options={
+                    "verify_exp": False,
+                    "verify_aud": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                },
+            )
         except jwt.PyJWTError as exc:
             raise _invalid_client(700027, "Client assertion failed signature validation.") from exc
         self._check_assertion_claims(app, claims, token_urls)
 
-    def _check_assertion_claims(self, app: AppRegistration, claims: dict[str, Any],
-                                token_urls: set[str]) -> None:
+    def _check_assertion_claims(
+        self, app: AppRegistration, claims: dict[str, Any], token_urls: set[str]
+    ) -> None:
         audiences = claims.get("aud")
         audiences = audiences if isinstance(audiences, list) else [audiences]
         if not token_urls & {str(a).lower() for a in audiences}:
-            raise _invalid_client(50027, "Invalid JWT token. The client assertion's audience "
-                                  "must be this tenant's token endpoint.")
+            raise _invalid_client(
+                50027,
+                "Invalid JWT token. The client assertion's audience "
+                "must be this tenant's token endpoint.",
+            )
         if not (claims.get("iss") == claims.get("sub") == app.client_id):
-            raise _invalid_client(700021, "Client assertion application identifier doesn't "
-                                  "match 'client_id' parameter.")
+            raise _invalid_client(
+                700021,
+                "Client assertion application identifier doesn't match 'client_id' parameter.",
+            )
         now = self.clock.now().timestamp()
         if not isinstance(claims.get("exp"), int | float) or claims["exp"] <= now - 300:
             raise _invalid_client(700024, "Client assertion is not within its valid time range.")
@@ -204,19 +264,32 @@ class Identity:
         now = self.clock.now()
         principal = self.ids.guid()
         claims = {
-            "aud": resource, "iss": f"https://sts.windows.net/{self.tenant.tenant_id}/",
-            "iat": int(now.timestamp()), "nbf": int(now.timestamp()),
+            "aud": resource,
+            "iss": f"https://sts.windows.net/{self.tenant.tenant_id}/",
+            "iat": int(now.timestamp()),
+            "nbf": int(now.timestamp()),
             "exp": int((now + timedelta(seconds=self.lifetime)).timestamp()),
-            "app_displayname": app.display_name, "appid": app.client_id, "appidacr": method,
-            "idp": f"https://sts.windows.net/{self.tenant.tenant_id}/", "idtyp": "app",
-            "oid": principal, "roles": sorted(app.roles), "sub": principal,
-            "tid": self.tenant.tenant_id, "uti": self.ids.guid().replace("-", "")[:22],
+            "app_displayname": app.display_name,
+            "appid": app.client_id,
+            "appidacr": method,
+            "idp": f"https://sts.windows.net/{self.tenant.tenant_id}/",
+            "idtyp": "app",
+            "oid": principal,
+            "roles": sorted(app.roles),
+            "sub": principal,
+            "tid": self.tenant.tenant_id,
+            "uti": self.ids.guid().replace("-", "")[:22],
             "ver": "1.0",
         }
-        token = jwt.encode(claims, self._key, algorithm="RS256",
-                           headers={"kid": self.kid, "x5t": self.kid})
-        return {"token_type": "Bearer", "expires_in": self.lifetime,
-                "ext_expires_in": self.lifetime, "access_token": token}
+        token = jwt.encode(
+            claims, self._key, algorithm="RS256", headers={"kid": self.kid, "x5t": self.kid}
+        )
+        return {
+            "token_type": "Bearer",
+            "expires_in": self.lifetime,
+            "ext_expires_in": self.lifetime,
+            "access_token": token,
+        }
 
     def verify(self, authorization: str | None) -> AppPrincipal:
         """The app behind a ``Bearer`` header; 401 ``InvalidAuthenticationToken`` otherwise."""
@@ -224,15 +297,25 @@ class Identity:
             raise unauthorized("Access token is empty.")
         token = authorization[7:].strip()
         try:
-            claims = jwt.decode(token, self._key.public_key(), algorithms=["RS256"],
-                                options={"verify_exp": False, "verify_aud": False,
-                                         "verify_nbf": False, "verify_iat": False})
+            claims = jwt.decode(
+                token,
+                self._key.public_key(),
+                algorithms=["RS256"],
+                options={
+                    "verify_exp": False,
+                    "verify_aud": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                },
+            )
         except jwt.PyJWTError as exc:
             raise unauthorized("Access token validation failure. Invalid audience.") from exc
         now = self.clock.now().timestamp()
         revoked = self.revoked_before.timestamp() if self.revoked_before else None
-        if claims["exp"] <= now or claims["nbf"] > now + 300 or (
-            revoked is not None and claims["iat"] <= revoked
+        if (
+            claims["exp"] <= now
+            or claims["nbf"] > now + 300
+            or (revoked is not None and claims["iat"] <= revoked)
         ):
             raise unauthorized("Lifetime validation failed, the token is expired.")
         return AppPrincipal(claims["appid"], frozenset(claims.get("roles", [])), claims["tid"])
@@ -246,15 +329,21 @@ def _resource(scope: str, base: str) -> str:
     scopes = scope.split()
     if len(scopes) != 1 or not scopes[0].endswith("/.default"):
         raise TokenEndpointError(
-            400, "invalid_scope", 1002012,
+            400,
+            "invalid_scope",
+            1002012,
             f"The provided value for scope {scope} is not valid. Client credential flows must "
             "have a scope value with /.default suffixed to the resource identifier "
-            "(application ID URI).")
+            "(application ID URI).",
+        )
     resource = scopes[0][: -len("/.default")].rstrip("/")
     if resource.lower() not in _KNOWN_RESOURCES and resource.lower() != base.lower():
         raise TokenEndpointError(
-            400, "invalid_resource", 500011,
-            f"The resource principal named {resource} was not found in the tenant.")
+            400,
+            "invalid_resource",
+            500011,
+            f"The resource principal named {resource} was not found in the tenant.",
+        )
     return resource
 
 

@@ -5,7 +5,7 @@
   master and original start, so any occurrence id a client saw can be resolved without
   remembering it (Graph's occurrence ids are likewise derived from the master).
 - ``iCalUId``: the Exchange GlobalObjectId in hex; an occurrence's carries its original
-  date in bytes 16–19, so every occurrence has its own iCalUId and the organizer's and the
+  date in bytes 16 to 19, so every occurrence has its own iCalUId and the organizer's and the
   room's copies of one occurrence share it (event resource: unique across calendars).
 - ``changeKey``: base64, new on every change.
 """
@@ -38,7 +38,7 @@ class IdFactory:
     """Deterministic ids under a seed; thread-safe."""
 
     def __init__(self, seed: int) -> None:
-        self._rng = random.Random(seed)
+        self._rng = random.Random(seed)  # noqa: S311 - reproducible ids
         self._lock = threading.Lock()
 
     def _bytes(self, size: int) -> bytes:
@@ -100,7 +100,7 @@ def _decode_item(item_id: str) -> bytes | None:
 
 
 def occurrence_ical_uid(series_ical_uid: str, original_start: datetime) -> str:
-    """The series iCalUId with the occurrence's date written into bytes 16–19."""
+    """The series iCalUId with the occurrence's date written into bytes 16 to 19."""
     day = original_start.astimezone(UTC)
     stamp = f"{day.year:04X}{day.month:02X}{day.day:02X}"
     prefix = len(_ICAL_PREFIX)

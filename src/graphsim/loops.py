@@ -77,7 +77,7 @@ class BackgroundLoop(LoopThread):
         def run() -> None:
             try:
                 work()
-            except Exception as exc:  # noqa: BLE001 - kept for settle() to report
+            except Exception as exc:
                 self.errors.append(exc)
             finally:
                 self._end()
@@ -91,7 +91,7 @@ class BackgroundLoop(LoopThread):
         async def run() -> None:
             try:
                 await work()
-            except Exception as exc:  # noqa: BLE001 - kept for settle() to report
+            except Exception as exc:
                 self.errors.append(exc)
             finally:
                 self._end()

@@ -53,8 +53,9 @@ class Notifier:
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(transport=self._transport, verify=self._verify,
-                                             follow_redirects=False)
+            self._client = httpx.AsyncClient(
+                transport=self._transport, verify=self._verify, follow_redirects=False
+            )
         return self._client
 
     async def validate(self, url: str) -> bool:
@@ -68,14 +69,19 @@ class Notifier:
         )
         try:
             response = await self._http().post(
-                url, params={"validationToken": token},
+                url,
+                params={"validationToken": token},
                 headers={"Content-Type": "text/plain; charset=utf-8"},
-                timeout=self.timings.validation_timeout)
+                timeout=self.timings.validation_timeout,
+            )
         except httpx.HTTPError:
             return False
         content_type = response.headers.get("content-type", "")
-        return (response.status_code == 200 and content_type.startswith("text/plain")
-                and response.text == token)
+        return (
+            response.status_code == 200
+            and content_type.startswith("text/plain")
+            and response.text == token
+        )
 
     def send(self, url: str, payload: dict[str, Any]) -> Delivery:
         """Queue a POST of ``payload`` to ``url`` with Graph's retry behaviour."""
@@ -102,8 +108,11 @@ class Notifier:
         body = json.dumps(delivery.payload).encode()
         try:
             response = await self._http().post(
-                delivery.url, content=body, timeout=timeout,
-                headers={"Content-Type": "application/json; charset=utf-8"})
+                delivery.url,
+                content=body,
+                timeout=timeout,
+                headers={"Content-Type": "application/json; charset=utf-8"},
+            )
         except httpx.TimeoutException:
             delivery.attempts.append("timeout")
             return False

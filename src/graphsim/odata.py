@@ -84,6 +84,14 @@ def _compare(op: str, left: Any, right: Any) -> bool:
         return False
 
 
+def _either(a: Predicate, b: Predicate) -> Predicate:
+    return lambda o: a(o) or b(o)
+
+
+def _both(a: Predicate, b: Predicate) -> Predicate:
+    return lambda o: a(o) and b(o)
+
+
 class _Parser:
     def __init__(self, toks: list[_Tok]) -> None:
         self.toks, self.pos = toks, 0
@@ -106,16 +114,14 @@ class _Parser:
         left = self._conjunction()
         while self._at_word("or"):
             self._take()
-            right, first = self._conjunction(), left
-            left = lambda o, a=first, b=right: a(o) or b(o)  # noqa: E731
+            left = _either(left, self._conjunction())
         return left
 
     def _conjunction(self) -> Predicate:
         left = self._unary()
         while self._at_word("and"):
             self._take()
-            right, first = self._unary(), left
-            left = lambda o, a=first, b=right: a(o) and b(o)  # noqa: E731
+            left = _both(left, self._unary())
         return left
 
     def _unary(self) -> Predicate:

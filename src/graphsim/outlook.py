@@ -47,8 +47,11 @@ def recurrence(
         pattern_json["dayOfMonth"] = day_of_month
     if index is not None:
         pattern_json["index"] = index
-    range_json: dict[str, Any] = {"type": "noEnd", "startDate": start.isoformat(),
-                                  "recurrenceTimeZone": time_zone}
+    range_json: dict[str, Any] = {
+        "type": "noEnd",
+        "startDate": start.isoformat(),
+        "recurrenceTimeZone": time_zone,
+    }
     if count is not None:
         range_json.update(type="numbered", numberOfOccurrences=count)
     elif until is not None:
@@ -84,7 +87,9 @@ class Outlook:
         """A meeting booked in Outlook with the given room(s); returns its event id."""
         room_emails = [rooms] if isinstance(rooms, str) else list(rooms)
         with self.core.lock:
-            payload = self._meeting_payload(room_emails, subject, start, end, attendees, body)
+            payload = self._meeting_payload(
+                room_emails, subject, start=start, end=end, attendees=attendees, body=body
+            )
             if private:
                 payload["sensitivity"] = "private"
             if recurrence is not None:
@@ -92,25 +97,43 @@ class Outlook:
             item, _ = self.core.events.create(self._mailbox(organizer), payload)
             return item.id
 
-    def _meeting_payload(self, rooms: list[str], subject: str, start: datetime, end: datetime,
-                         attendees: Sequence[str], body: str) -> dict[str, Any]:
-        people = [{"emailAddress": {"address": a, "name": a}, "type": "required"}
-                  for a in attendees]
+    def _meeting_payload(
+        self,
+        rooms: list[str],
+        subject: str,
+        *,
+        start: datetime,
+        end: datetime,
+        attendees: Sequence[str],
+        body: str,
+    ) -> dict[str, Any]:
+        people = [
+            {"emailAddress": {"address": a, "name": a}, "type": "required"} for a in attendees
+        ]
         resources = []
         for email in rooms:
             room = self.core.tenant.rooms.get(email.lower())
             if room is None:
                 raise NotFoundError(f"{email} is not a room in this tenant.")
-            resources.append({"emailAddress": {"address": room.email, "name": room.display_name},
-                              "type": "resource"})
+            resources.append(
+                {
+                    "emailAddress": {"address": room.email, "name": room.display_name},
+                    "type": "resource",
+                }
+            )
         first = self.core.tenant.rooms[rooms[0].lower()] if rooms else None
         payload: dict[str, Any] = {
-            "subject": subject, "body": {"contentType": "html", "content": body},
-            "start": when(start), "end": when(end), "attendees": people + resources,
+            "subject": subject,
+            "body": {"contentType": "html", "content": body},
+            "start": when(start),
+            "end": when(end),
+            "attendees": people + resources,
         }
         if first is not None:
-            payload["location"] = {"displayName": first.display_name,
-                                   "locationEmailAddress": first.email}
+            payload["location"] = {
+                "displayName": first.display_name,
+                "locationEmailAddress": first.email,
+            }
         return payload
 
     def update_meeting(self, organizer: str, event_id: str, changes: dict[str, Any]) -> None:
@@ -129,8 +152,14 @@ class Outlook:
         with self.core.lock:
             self.core.events.cancel(self._mailbox(organizer), event_id)
 
-    def move_occurrence(self, organizer: str, series_id: str, original_start: datetime,
-                        start: datetime, end: datetime) -> str:
+    def move_occurrence(
+        self,
+        organizer: str,
+        series_id: str,
+        original_start: datetime,
+        start: datetime,
+        end: datetime,
+    ) -> str:
         """Move one occurrence of a series; returns the occurrence's id."""
         oid = occurrence_id(series_id, original_start.astimezone(UTC))
         self.move_meeting(organizer, oid, start, end)

@@ -32,17 +32,26 @@ _FIND_ROOMS_LIMIT = 100
 def _address(address: Address | None) -> dict[str, Any] | None:
     if address is None:
         return None
-    return {"street": address.street, "city": address.city, "state": address.state,
-            "countryOrRegion": address.country_or_region, "postalCode": address.postal_code}
+    return {
+        "street": address.street,
+        "city": address.city,
+        "state": address.state,
+        "countryOrRegion": address.country_or_region,
+        "postalCode": address.postal_code,
+    }
 
 
 def _geo(geo: GeoCoordinates | None) -> dict[str, Any] | None:
     if geo is None:
         return None
     data = to_jsonable(geo)
-    return {"latitude": data["latitude"], "longitude": data["longitude"],
-            "altitude": data["altitude"], "accuracy": data["accuracy"],
-            "altitudeAccuracy": data["altitude_accuracy"]}
+    return {
+        "latitude": data["latitude"],
+        "longitude": data["longitude"],
+        "altitude": data["altitude"],
+        "accuracy": data["accuracy"],
+        "altitudeAccuracy": data["altitude_accuracy"],
+    }
 
 
 def room_json(room: Room) -> dict[str, Any]:
@@ -117,13 +126,25 @@ def get_place(ctx: Ctx, key: str) -> GraphResponse:
     tenant, lowered = ctx.core.tenant, key.lower()
     for room in tenant.rooms.values():
         if lowered in (room.email, room.id.lower()) and not room.hidden_from_gal:
-            return GraphResponse(200, {"@odata.context": f"{ctx.request.root}/$metadata#places/"
-                                       "$entity", **room_json(room)})
+            return GraphResponse(
+                200,
+                {
+                    "@odata.context": f"{ctx.request.root}/$metadata#places/$entity",
+                    **room_json(room),
+                },
+            )
     for room_list in tenant.room_lists.values():
         if lowered in (room_list.email, room_list.id.lower()):
-            return GraphResponse(200, {"@odata.context": f"{ctx.request.root}/$metadata#places/"
-                                       "$entity", **room_list_json(room_list)})
-    raise GraphApiError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+            return GraphResponse(
+                200,
+                {
+                    "@odata.context": f"{ctx.request.root}/$metadata#places/$entity",
+                    **room_list_json(room_list),
+                },
+            )
+    raise GraphApiError(
+        404, "ErrorItemNotFound", "The specified object was not found in the store."
+    )
 
 
 async def list_rooms_in_list(ctx: Ctx) -> GraphResponse:
@@ -133,12 +154,16 @@ async def list_rooms_in_list(ctx: Ctx) -> GraphResponse:
         room_list = ctx.core.tenant.room_lists.get(key)
         if room_list is None:
             if any(key == r.id.lower() for r in ctx.core.tenant.room_lists.values()):
-                raise bad_request("A room list must be addressed by its emailAddress, not its id.",
-                                  "ErrorInvalidParameter")
-            raise GraphApiError(404, "ErrorItemNotFound",
-                                "The specified object was not found in the store.")
-        rooms = [ctx.core.tenant.rooms[e] for e in room_list.room_emails
-                 if e in ctx.core.tenant.rooms]
+                raise bad_request(
+                    "A room list must be addressed by its emailAddress, not its id.",
+                    "ErrorInvalidParameter",
+                )
+            raise GraphApiError(
+                404, "ErrorItemNotFound", "The specified object was not found in the store."
+            )
+        rooms = [
+            ctx.core.tenant.rooms[e] for e in room_list.room_emails if e in ctx.core.tenant.rooms
+        ]
         objects = [room_json(r) for r in rooms if not r.hidden_from_gal]
     context = f"places('{quote(room_list.email)}')/microsoft.graph.roomList/rooms"
     return _collection(ctx, context, objects)
@@ -146,8 +171,9 @@ async def list_rooms_in_list(ctx: Ctx) -> GraphResponse:
 
 def _emails(ctx: Ctx, pairs: list[tuple[str, str]]) -> GraphResponse:
     context = f"{ctx.request.root}/$metadata#Collection(microsoft.graph.emailAddress)"
-    return GraphResponse(200, {"@odata.context": context,
-                               "value": [{"name": n, "address": a} for n, a in pairs]})
+    return GraphResponse(
+        200, {"@odata.context": context, "value": [{"name": n, "address": a} for n, a in pairs]}
+    )
 
 
 async def find_rooms(ctx: Ctx) -> GraphResponse:
@@ -178,8 +204,12 @@ def routes() -> list[Route]:
     return [
         route("GET", r"/places/{list}/microsoft\.graph\.roomlist/rooms", list_rooms_in_list),
         route("GET", "/places/{kind}", list_places),
-        route("GET", r"/users/{user}/findRooms\(RoomList='(?P<roomlist>[^']*)'\)", find_rooms,
-              beta_only=True),
+        route(
+            "GET",
+            r"/users/{user}/findRooms\(RoomList='(?P<roomlist>[^']*)'\)",
+            find_rooms,
+            beta_only=True,
+        ),
         route("GET", "/users/{user}/findRooms", find_rooms, beta_only=True),
         route("GET", "/users/{user}/findRoomLists", find_room_lists, beta_only=True),
     ]

@@ -49,7 +49,8 @@ class RequestLog:
         with self._lock:
             snapshot = list(self._entries)
         return [
-            e for e in snapshot
+            e
+            for e in snapshot
             if (method is None or e.method == method.upper())
             and (path is None or e.path.lower() == path.lower())
             and (path_contains is None or path_contains.lower() in e.path.lower())

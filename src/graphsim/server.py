@@ -60,8 +60,9 @@ def serve(
     sim = simulator or Simulator()
     with tempfile.TemporaryDirectory(prefix="graphsim-") as scratch:
         directory = Path(tls_dir) if tls_dir else Path(scratch)
-        config = uvicorn.Config(sim.app, host=host, port=port, log_level="warning",
-                                access_log=False, lifespan="off")
+        config = uvicorn.Config(
+            sim.app, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
+        )
         ca_path = None
         if tls:
             ca, cert, key = write_tls_files(directory, sim)

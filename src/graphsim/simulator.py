@@ -1,8 +1,8 @@
 """The Python API: one :class:`Simulator` per emulated tenant.
 
-    sim = Simulator(seed=7)
-    sim.seed(rooms=20)
-    client = httpx.Client(transport=sim.transport(), base_url="https://graph.microsoft.com")
+sim = Simulator(seed=7)
+sim.seed(rooms=20)
+client = httpx.Client(transport=sim.transport(), base_url="https://graph.microsoft.com")
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import httpx
 from starlette.applications import Starlette
 
 from graphsim import seeding
+from graphsim.app import build_app
+from graphsim.calendar.model import EventItem
 from graphsim.calendar.recurrence import instances
 from graphsim.calendar.rooms import RoomDecision
 from graphsim.calendar.wire import render, series_json
@@ -82,16 +84,20 @@ class Simulator:
             core.tenant.tenant_id = core.ids.guid()
             core.tenant.domain = "contoso.onmicrosoft.com"
         self.core = core
-        self.core.subscriptions.notifier = Notifier(core.background, self.options.notifications,
-                                                    notification_transport, notification_verify)
+        self.core.subscriptions.notifier = Notifier(
+            core.background, self.options.notifications, notification_transport, notification_verify
+        )
         self.outlook = Outlook(core)
         self.app: Starlette = _build_app(self)
         self._request_loop: LoopThread | None = None
         if tenant is None:
             self.credentials = self.add_app("roomsync", DEFAULT_ROLES)
             self.service_account = seeding.add_user(
-                core, f"svc-roomsync@{core.tenant.domain}", "Room sync service account",
-                has_mailbox=False).mail
+                core,
+                f"svc-roomsync@{core.tenant.domain}",
+                "Room sync service account",
+                has_mailbox=False,
+            ).mail
 
     # -- tenant and credentials ---------------------------------------------------------
 
@@ -103,15 +109,23 @@ class Simulator:
     def tenant_id(self) -> str:
         return self.core.tenant.tenant_id
 
-    def add_app(self, name: str, roles: frozenset[str] | set[str],
-                secret_lifetime: timedelta = timedelta(days=365)) -> AppCredentials:
+    def add_app(
+        self,
+        name: str,
+        roles: frozenset[str] | set[str],
+        secret_lifetime: timedelta = timedelta(days=365),
+    ) -> AppCredentials:
         """Register an app with a client secret and granted application permissions."""
         with self.core.lock:
             client_id = self.core.ids.guid()
-            secret = ClientSecret(self.core.ids.guid(), self.core.ids.secret(),
-                                  self.core.clock.now() + secret_lifetime)
-            self.core.tenant.apps[client_id] = AppRegistration(client_id, name, [secret],
-                                                               roles=set(roles))
+            secret = ClientSecret(
+                self.core.ids.guid(),
+                self.core.ids.secret(),
+                self.core.clock.now() + secret_lifetime,
+            )
+            self.core.tenant.apps[client_id] = AppRegistration(
+                client_id, name, [secret], roles=set(roles)
+            )
         return AppCredentials(self.tenant_id, client_id, secret.value)
 
     def app_registration(self, client_id: str | None = None) -> AppRegistration:
@@ -130,8 +144,14 @@ class Simulator:
         pair = self_signed_rsa("graphsim app credential", self.core.clock.now())
         with self.core.lock:
             self.app_registration(client_id).certificates.append(
-                Certificate(self.core.ids.guid(), pair.cert_pem, pair.thumbprint_sha1,
-                            pair.thumbprint_sha256, self.core.clock.now() + timedelta(days=365)))
+                Certificate(
+                    self.core.ids.guid(),
+                    pair.cert_pem,
+                    pair.thumbprint_sha1,
+                    pair.thumbprint_sha256,
+                    self.core.clock.now() + timedelta(days=365),
+                )
+            )
         return CertificateCredential(pair.key_pem, pair.cert_pem, pair.thumbprint_sha1)
 
     def expire_client_secret(self, client_id: str | None = None) -> None:
@@ -149,8 +169,9 @@ class Simulator:
     def seed(self, spec: seeding.SeedSpec | None = None, **fields: int) -> seeding.SeedResult:
         """Add rooms, room lists, users and meetings (``rooms=…, events_per_room=…``)."""
         with self.core.lock:
-            return seeding.seed(self.core, spec or seeding.SeedSpec(**fields),
-                                self.core.clock.now())
+            return seeding.seed(
+                self.core, spec or seeding.SeedSpec(**fields), self.core.clock.now()
+            )
 
     def seed_demo(self) -> seeding.SeedResult:
         with self.core.lock:
@@ -163,23 +184,31 @@ class Simulator:
             if found is None:
                 raise NotFoundError(f"{room} is not a room in this tenant.")
             for name, value in settings.items():
-                if name == "automate_processing":
-                    value = AutomateProcessing(value)
-                setattr(found.processing, name, value)
+                converted = AutomateProcessing(value) if name == "automate_processing" else value
+                setattr(found.processing, name, converted)
 
     # -- faults ------------------------------------------------------------------------
 
     def inject_latency(self, milliseconds: float, path_contains: str | None = None) -> None:
         self.core.faults.add_latency(milliseconds, path_contains)
 
-    def fail_next(self, count: int, status: int = 503, *, path_contains: str | None = None,
-                  mailbox: str | None = None, retry_after: int | None = None) -> None:
+    def fail_next(
+        self,
+        count: int,
+        status: int = 503,
+        *,
+        path_contains: str | None = None,
+        mailbox: str | None = None,
+        retry_after: int | None = None,
+    ) -> None:
         """The next ``count`` matching Graph requests fail with ``status``."""
-        self.core.faults.add_failure(FailureRule(status, count, 0.0, path_contains, mailbox,
-                                                 retry_after))
+        self.core.faults.add_failure(
+            FailureRule(status, count, 0.0, path_contains, mailbox, retry_after)
+        )
 
-    def error_rate(self, rate: float, status: int = 503, *,
-                   path_contains: str | None = None) -> None:
+    def error_rate(
+        self, rate: float, status: int = 503, *, path_contains: str | None = None
+    ) -> None:
         self.core.faults.add_failure(FailureRule(status, None, rate, path_contains))
 
     def drop_notifications(self, count: int = 1) -> None:
@@ -239,8 +268,11 @@ class Simulator:
 
     def calendar_view(self, mailbox: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
         with self.core.lock:
-            found = [i for item in self._mailbox(mailbox).items.values()
-                     for i in instances(item, start, end)]
+            found = [
+                i
+                for item in self._mailbox(mailbox).items.values()
+                for i in instances(item, start, end)
+            ]
             return [render(i, "UTC") for i in sorted(found, key=lambda i: i.start)]
 
     def subscriptions(self) -> list[dict[str, Any]]:
@@ -251,13 +283,16 @@ class Simulator:
     def settle(self, timeout: float = 30.0) -> None:
         """Wait until room processing and notification delivery have finished."""
         if not self.core.background.settle(timeout):
-            raise GraphsimError(f"graphsim still had {self.core.background.pending} background "
-                                f"jobs after {timeout} s.")
+            raise GraphsimError(
+                f"graphsim still had {self.core.background.pending} background "
+                f"jobs after {timeout} s."
+            )
         with self.core.lock:
             self.core.subscriptions.sweep()
         if self.core.background.errors:
             raise GraphsimError("graphsim background work failed.") from (
-                self.core.background.errors.pop())
+                self.core.background.errors.pop()
+            )
 
     # -- transports, snapshots, lifecycle ------------------------------------------------
 
@@ -275,32 +310,54 @@ class Simulator:
         with self.core.lock:
             tenant = self.core.tenant
             return {
-                "tenant_id": tenant.tenant_id, "client_id": self.credentials.client_id,
+                "tenant_id": tenant.tenant_id,
+                "client_id": self.credentials.client_id,
                 "client_secret": self.credentials.client_secret,
-                "service_account": self.service_account, "login_url": base_url,
-                "graph_url": base_url, "ca_bundle": ca_bundle,
-                "rooms": [{"email": r.email, "name": r.display_name, "room_list": next(
-                    (rl.email for rl in tenant.room_lists.values() if r.email in rl.room_emails),
-                    None)} for r in tenant.rooms.values()],
-                "room_lists": [{"email": r.email, "name": r.display_name}
-                               for r in tenant.room_lists.values()],
-                "users": [{"email": u.mail, "name": u.display_name}
-                          for u in tenant.users.values() if not u.is_room and u.has_mailbox],
+                "service_account": self.service_account,
+                "login_url": base_url,
+                "graph_url": base_url,
+                "ca_bundle": ca_bundle,
+                "rooms": [
+                    {
+                        "email": r.email,
+                        "name": r.display_name,
+                        "room_list": next(
+                            (
+                                rl.email
+                                for rl in tenant.room_lists.values()
+                                if r.email in rl.room_emails
+                            ),
+                            None,
+                        ),
+                    }
+                    for r in tenant.rooms.values()
+                ],
+                "room_lists": [
+                    {"email": r.email, "name": r.display_name} for r in tenant.room_lists.values()
+                ],
+                "users": [
+                    {"email": u.mail, "name": u.display_name}
+                    for u in tenant.users.values()
+                    if not u.is_room and u.has_mailbox
+                ],
             }
 
     def snapshot(self) -> dict[str, Any]:
         """The tenant (apps, users, rooms, lists) and every mailbox's items, as JSON data."""
         with self.core.lock:
-            mailboxes = {email: [to_jsonable(i) for i in box.items.values()]
-                         for email, box in self.core.store.mailboxes.items()}
-            return {"tenant": to_jsonable(self.core.tenant), "mailboxes": mailboxes,
-                    "credentials": to_jsonable(self.credentials),
-                    "service_account": self.service_account}
+            mailboxes = {
+                email: [to_jsonable(i) for i in box.items.values()]
+                for email, box in self.core.store.mailboxes.items()
+            }
+            return {
+                "tenant": to_jsonable(self.core.tenant),
+                "mailboxes": mailboxes,
+                "credentials": to_jsonable(self.credentials),
+                "service_account": self.service_account,
+            }
 
     @classmethod
     def from_snapshot(cls, data: dict[str, Any], **kwargs: Any) -> Simulator:
-        from graphsim.calendar.model import EventItem
-
         tenant = from_jsonable(Tenant, data["tenant"])
         sim = cls(tenant=tenant, **kwargs)
         sim.credentials = from_jsonable(AppCredentials, data["credentials"])
@@ -327,6 +384,4 @@ class Simulator:
 
 
 def _build_app(sim: Simulator) -> Starlette:
-    from graphsim.app import build_app
-
     return build_app(sim.core, control_routes(sim))

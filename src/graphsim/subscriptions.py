@@ -110,7 +110,9 @@ class Subscriptions:
             elif change.kind.value in sub.change_types:
                 self._notify(sub, box, change, item or change.previous)
 
-    def _notify(self, sub: Subscription, box: Mailbox, change: Change, item: EventItem | None) -> None:
+    def _notify(
+        self, sub: Subscription, box: Mailbox, change: Change, item: EventItem | None
+    ) -> None:
         resource = f"Users/{box.user_id}/Events/{change.item_id}"
         resource_data: dict[str, Any] = {
             "@odata.type": "#Microsoft.Graph.Event",
@@ -142,11 +144,15 @@ class Subscriptions:
             sub.needs_reauthorization = True
         if sub.lifecycle_url is None:
             return None
-        payload = {"value": [{
-            "subscriptionId": sub.id,
-            "subscriptionExpirationDateTime": iso_offset(sub.expiration),
-            "tenantId": self.core.tenant.tenant_id,
-            "clientState": sub.client_state,
-            "lifecycleEvent": event.value,
-        }]}
+        payload = {
+            "value": [
+                {
+                    "subscriptionId": sub.id,
+                    "subscriptionExpirationDateTime": iso_offset(sub.expiration),
+                    "tenantId": self.core.tenant.tenant_id,
+                    "clientState": sub.client_state,
+                    "lifecycleEvent": event.value,
+                }
+            ]
+        }
         return self.notifier.send(sub.lifecycle_url, payload)

@@ -32,8 +32,11 @@ _LOOPBACK_NAMES = frozenset({"localhost"})
 
 
 def _extension_error(reason: str, status: int = 400) -> GraphApiError:
-    return GraphApiError(status, "ExtensionError",
-                         f"Operation: Create; Exception: [Status Code: BadRequest; Reason: {reason}]")
+    return GraphApiError(
+        status,
+        "ExtensionError",
+        f"Operation: Create; Exception: [Status Code: BadRequest; Reason: {reason}]",
+    )
 
 
 def check_url(url: Any, field: str) -> str:
@@ -45,8 +48,10 @@ def check_url(url: Any, field: str) -> str:
         return url
     if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
         return url
-    raise bad_request(f"The {field} must use https (http is accepted only on loopback "
-                      "addresses).", "InvalidRequest")
+    raise bad_request(
+        f"The {field} must use https (http is accepted only on loopback addresses).",
+        "InvalidRequest",
+    )
 
 
 def _is_loopback(host: str) -> bool:
@@ -64,7 +69,8 @@ def _expiration(value: Any, now: datetime) -> datetime:
         raise _extension_error("Subscription expiration can only be in the future.")
     if expires > now + timedelta(minutes=MAX_MINUTES):
         raise _extension_error(
-            f"Subscription expiration can only be {MAX_MINUTES} minutes in the future.")
+            f"Subscription expiration can only be {MAX_MINUTES} minutes in the future."
+        )
     return max(expires, now + timedelta(minutes=MIN_MINUTES))
 
 
@@ -78,15 +84,20 @@ def _change_types(value: Any) -> tuple[str, ...]:
 
 
 def _validation_failed() -> GraphApiError:
-    return bad_request("Subscription validation request failed. Notification endpoint must "
-                       "respond with 200 OK to validation request.", "InvalidRequest")
+    return bad_request(
+        "Subscription validation request failed. Notification endpoint must "
+        "respond with 200 OK to validation request.",
+        "InvalidRequest",
+    )
 
 
 def _mailbox_of(ctx: Ctx, resource: Any) -> str:
     match = _RESOURCE.match(resource) if isinstance(resource, str) else None
     if match is None:
-        raise bad_request(f"The resource '{resource}' is not supported; graphsim supports "
-                          "/users/{id}/events.", "InvalidRequest")
+        raise bad_request(
+            f"The resource '{resource}' is not supported; graphsim supports /users/{{id}}/events.",
+            "InvalidRequest",
+        )
     if match.group("me"):
         raise bad_request("/me request is only valid with delegated authentication flow.")
     user = ctx.core.tenant.find_user(match.group("user"))
@@ -112,8 +123,9 @@ async def create(ctx: Ctx) -> GraphResponse:
     body, core = _body(ctx), ctx.core
     client_state = body.get("clientState")
     if client_state is not None and (not isinstance(client_state, str) or len(client_state) > 128):
-        raise bad_request("clientState must be a string of at most 128 characters.",
-                          "InvalidRequest")
+        raise bad_request(
+            "clientState must be a string of at most 128 characters.", "InvalidRequest"
+        )
     with core.lock:
         mailbox = _mailbox_of(ctx, body.get("resource"))
         kinds = _change_types(body.get("changeType"))
@@ -127,19 +139,35 @@ async def create(ctx: Ctx) -> GraphResponse:
             raise _validation_failed()
     with core.lock:
         _refuse_duplicate(ctx, mailbox, kinds, url)
-        sub = Subscription(core.ids.guid(), body["resource"], mailbox, kinds, url, expires,
-                           ctx.principal.client_id, core.ids.guid(), client_state, lifecycle,
-                           body.get("latestSupportedTlsVersion") or "v1_2")
+        sub = Subscription(
+            core.ids.guid(),
+            body["resource"],
+            mailbox,
+            kinds,
+            url,
+            expires,
+            ctx.principal.client_id,
+            core.ids.guid(),
+            client_state,
+            lifecycle,
+            body.get("latestSupportedTlsVersion") or "v1_2",
+        )
         core.subscriptions.add(sub)
     return _response(ctx, sub, 201)
 
 
 def _refuse_duplicate(ctx: Ctx, mailbox: str, kinds: tuple[str, ...], url: str) -> None:
     for sub in ctx.core.subscriptions.for_mailbox(mailbox):
-        if (sub.app_id == ctx.principal.client_id and set(sub.change_types) == set(kinds)
-                and sub.notification_url == url):
-            raise GraphApiError(409, "Conflict", f"Subscription Id {sub.id} already exists for "
-                                "the requested combination")
+        if (
+            sub.app_id == ctx.principal.client_id
+            and set(sub.change_types) == set(kinds)
+            and sub.notification_url == url
+        ):
+            raise GraphApiError(
+                409,
+                "Conflict",
+                f"Subscription Id {sub.id} already exists for the requested combination",
+            )
 
 
 def _own(ctx: Ctx) -> Subscription:
@@ -154,10 +182,14 @@ async def list_all(ctx: Ctx) -> GraphResponse:
     require_mail(ctx.principal, CALENDARS_READ)
     with ctx.core.lock:
         ctx.core.subscriptions.sweep()
-        subs = [s.json() for s in ctx.core.subscriptions.by_id.values()
-                if s.app_id == ctx.principal.client_id]
-    return GraphResponse(200, {"@odata.context": f"{ctx.request.root}/$metadata#subscriptions",
-                               "value": subs})
+        subs = [
+            s.json()
+            for s in ctx.core.subscriptions.by_id.values()
+            if s.app_id == ctx.principal.client_id
+        ]
+    return GraphResponse(
+        200, {"@odata.context": f"{ctx.request.root}/$metadata#subscriptions", "value": subs}
+    )
 
 
 async def get_one(ctx: Ctx) -> GraphResponse:
@@ -171,10 +203,13 @@ async def update(ctx: Ctx) -> GraphResponse:
     body = _body(ctx)
     unknown = set(body) - {"expirationDateTime", "notificationUrl"}
     if unknown:
-        raise bad_request(f"Only expirationDateTime and notificationUrl can be updated, not "
-                          f"{sorted(unknown)}.", "InvalidRequest")
-    new_url = check_url(body["notificationUrl"], "notificationUrl") if "notificationUrl" in body \
-        else None
+        raise bad_request(
+            f"Only expirationDateTime and notificationUrl can be updated, not {sorted(unknown)}.",
+            "InvalidRequest",
+        )
+    new_url = (
+        check_url(body["notificationUrl"], "notificationUrl") if "notificationUrl" in body else None
+    )
     if new_url and not await ctx.core.subscriptions.notifier.validate(new_url):
         raise _validation_failed()
     with ctx.core.lock:

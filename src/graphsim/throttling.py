@@ -29,7 +29,9 @@ class ThrottleLimits:
 
 def too_many_requests(retry_after: int, message: str) -> GraphApiError:
     return GraphApiError(
-        429, "TooManyRequests", message,
+        429,
+        "TooManyRequests",
+        message,
         headers={"Retry-After": str(retry_after)},
         inner={"code": "429", "message": "Please retry after", "status": "429"},
     )

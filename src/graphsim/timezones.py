@@ -75,8 +75,10 @@ def from_graph(value: Any, field: str) -> tuple[datetime, str]:
 def to_graph(instant: datetime, name: str) -> dict[str, str]:
     """An instant as ``dateTimeTimeZone`` in zone ``name``."""
     local = instant.astimezone(zone(name))
-    return {"dateTime": local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{local.microsecond:06d}0",
-            "timeZone": name}
+    return {
+        "dateTime": local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{local.microsecond:06d}0",
+        "timeZone": name,
+    }
 
 
 def parse_query_instant(value: str, name: str) -> datetime:

@@ -22,8 +22,13 @@ class SyncASGITransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
-        copy = httpx.Request(request.method, request.url, headers=request.headers, content=body,
-                             extensions=request.extensions)
+        copy = httpx.Request(
+            request.method,
+            request.url,
+            headers=request.headers,
+            content=body,
+            extensions=request.extensions,
+        )
         future = self._loop.submit(self._send(copy))
         status, headers, content = future.result(timeout=self._timeout)
         return httpx.Response(status, headers=headers, content=content, request=request)

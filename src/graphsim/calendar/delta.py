@@ -90,22 +90,29 @@ class TokenCodec:
 def start_state(box: Mailbox, start: datetime, end: datetime) -> DeltaState:
     if end <= start:
         raise bad_request("endDateTime must be after startDateTime.", "ErrorInvalidParameter")
-    return DeltaState(box.email, box.generation, start.timestamp(), end.timestamp(), "initial",
-                      snapshot=box.seq)
+    return DeltaState(
+        box.email, box.generation, start.timestamp(), end.timestamp(), "initial", snapshot=box.seq
+    )
 
 
 def check(box: Mailbox, state: DeltaState, restart_url: str) -> None:
     """410 for a forced reset or an expired token."""
     if box.reset_pending:
         box.reset_pending = False
-        raise GraphApiError(410, "resyncRequired",
-                            "The delta token is no longer valid, and the app must reset the "
-                            "sync state.", headers={"Location": restart_url})
+        raise GraphApiError(
+            410,
+            "resyncRequired",
+            "The delta token is no longer valid, and the app must reset the sync state.",
+            headers={"Location": restart_url},
+        )
     stale = state.after if state.phase != "initial" else state.snapshot
     if state.generation != box.generation or stale < box.floor:
-        raise GraphApiError(410, "SyncStateNotFound",
-                            f"The sync state generation is not found; generation={state.generation};"
-                            f"[highest={box.generation}].")
+        raise GraphApiError(
+            410,
+            "SyncStateNotFound",
+            f"The sync state generation is not found; generation={state.generation};"
+            f"[highest={box.generation}].",
+        )
 
 
 def page(box: Mailbox, state: DeltaState, size: int) -> DeltaPage:

@@ -17,7 +17,8 @@ from urllib.parse import quote
 from graphsim.authz import CALENDARS_READ, CALENDARS_WRITE, require_mail
 from graphsim.calendar import recurrence
 from graphsim.calendar.model import EventItem, Instance
-from graphsim.calendar.views import Preferences, _window, mailbox
+from graphsim.calendar.service import Target
+from graphsim.calendar.views import Preferences, calendar_view, calendar_view_delta, mailbox, window
 from graphsim.calendar.wire import extended_json, select, series_json
 from graphsim.errors import bad_request
 from graphsim.graph import Ctx, GraphResponse, Route, route
@@ -35,8 +36,9 @@ def _expanded_ids(query: dict[str, str]) -> list[str] | None:
         return None
     match = _EXPAND.match(raw.strip())
     if match is None:
-        raise bad_request(f"graphsim supports $expand only for singleValueExtendedProperties, "
-                          f"not '{raw}'.")
+        raise bad_request(
+            f"graphsim supports $expand only for singleValueExtendedProperties, not '{raw}'."
+        )
     options = match.group("options") or ""
     return [q.replace("''", "'") for q in _QUOTED.findall(options)]
 
@@ -52,12 +54,18 @@ def _output(prefs: Preferences, ctx: Ctx, instance: Instance) -> dict[str, Any]:
 def _filter_view(item: EventItem) -> dict[str, Any]:
     """The properties a ``$filter`` on events may name, cheap to build."""
     return {
-        "id": item.id, "iCalUId": item.ical_uid, "subject": item.subject,
-        "transactionId": item.transaction_id, "type": "seriesMaster" if item.is_series
-        else "singleInstance", "isCancelled": item.is_cancelled, "showAs": item.show_as,
-        "sensitivity": item.sensitivity, "isOrganizer": item.is_organizer,
+        "id": item.id,
+        "iCalUId": item.ical_uid,
+        "subject": item.subject,
+        "transactionId": item.transaction_id,
+        "type": "seriesMaster" if item.is_series else "singleInstance",
+        "isCancelled": item.is_cancelled,
+        "showAs": item.show_as,
+        "sensitivity": item.sensitivity,
+        "isOrganizer": item.is_organizer,
         "categories": list(item.categories),
-        "start": {"dateTime": iso_utc(item.start)[:-1]}, "end": {"dateTime": iso_utc(item.end)[:-1]},
+        "start": {"dateTime": iso_utc(item.start)[:-1]},
+        "end": {"dateTime": iso_utc(item.end)[:-1]},
         "organizer": {"emailAddress": {"address": item.organizer_address}},
         "singleValueExtendedProperties": [{"id": k, "value": v} for k, v in item.extended],
     }
@@ -77,7 +85,9 @@ async def list_events(ctx: Ctx) -> GraphResponse:
         page = [_output(prefs, ctx, _as_instance(i)) for i in items[skip : skip + top]]
     body: dict[str, Any] = {
         "@odata.context": f"{ctx.request.root}/$metadata#users('{quote(ctx.params['user'])}')"
-        "/events", "value": page}
+        "/events",
+        "value": page,
+    }
     if skip + top < len(items):
         params = {**query, "$top": str(top), "$skip": str(skip + top)}
         link = "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())
@@ -86,8 +96,6 @@ async def list_events(ctx: Ctx) -> GraphResponse:
 
 
 def _as_instance(item: EventItem) -> Instance:
-    from graphsim.calendar.service import Target
-
     return Target(item).instance()
 
 
@@ -101,8 +109,10 @@ async def get_event(ctx: Ctx) -> GraphResponse:
 
 
 def _context(ctx: Ctx) -> dict[str, str]:
-    return {"@odata.context": f"{ctx.request.root}/$metadata#users('"
-            f"{quote(ctx.params['user'])}')/events/$entity"}
+    return {
+        "@odata.context": f"{ctx.request.root}/$metadata#users('"
+        f"{quote(ctx.params['user'])}')/events/$entity"
+    }
 
 
 async def create_event(ctx: Ctx) -> GraphResponse:
@@ -143,7 +153,7 @@ async def cancel_event(ctx: Ctx) -> GraphResponse:
 async def list_instances(ctx: Ctx) -> GraphResponse:
     require_mail(ctx.principal, CALENDARS_READ)
     prefs = Preferences(ctx)
-    low, high = _window(ctx)
+    low, high = window(ctx)
     with ctx.core.lock:
         target = ctx.core.events.resolve(mailbox(ctx), ctx.params["event"])
         listed = sorted(recurrence.instances(target.item, low, high), key=lambda i: i.start)
@@ -153,8 +163,6 @@ async def list_instances(ctx: Ctx) -> GraphResponse:
 
 
 def routes() -> list[Route]:
-    from graphsim.calendar.views import calendar_view, calendar_view_delta
-
     found: list[Route] = []
     for calendar in ("", "/calendar"):
         base = "/users/{user}" + calendar

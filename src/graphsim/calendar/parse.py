@@ -19,11 +19,30 @@ SHOW_AS = frozenset({"unknown", "free", "tentative", "busy", "oof", "workingElse
 IMPORTANCE = frozenset({"low", "normal", "high"})
 _IGNORED = frozenset(
     {
-        "@odata.type", "@odata.etag", "@odata.context", "id", "changeKey", "createdDateTime",
-        "lastModifiedDateTime", "iCalUId", "type", "seriesMasterId", "isOrganizer",
-        "webLink", "hasAttachments", "bodyPreview", "originalStart", "organizer",
-        "responseStatus", "isCancelled", "isDraft", "onlineMeetingUrl", "onlineMeeting",
-        "originalStartTimeZone", "originalEndTimeZone", "cancelledOccurrences",
+        "@odata.type",
+        "@odata.etag",
+        "@odata.context",
+        "id",
+        "changeKey",
+        "createdDateTime",
+        "lastModifiedDateTime",
+        "iCalUId",
+        "type",
+        "seriesMasterId",
+        "isOrganizer",
+        "webLink",
+        "hasAttachments",
+        "bodyPreview",
+        "originalStart",
+        "organizer",
+        "responseStatus",
+        "isCancelled",
+        "isDraft",
+        "onlineMeetingUrl",
+        "onlineMeeting",
+        "originalStartTimeZone",
+        "originalEndTimeZone",
+        "cancelledOccurrences",
     }
 )
 _EXTRA = frozenset({"onlineMeetingProvider"})
@@ -53,7 +72,7 @@ def event_changes(payload: Any) -> dict[str, Any]:
     return changes
 
 
-def _property(key: str, value: Any) -> dict[str, Any]:  # noqa: PLR0911 - one per property
+def _property(key: str, value: Any) -> dict[str, Any]:  # noqa: PLR0911, PLR0912 - one branch per property
     if key in _SIMPLE:
         name, kind = _SIMPLE[key]
         if value is not None and not isinstance(value, kind):
@@ -118,11 +137,18 @@ def _location(value: Any) -> dict[str, Any]:
     email = value.get("locationEmailAddress")
     location: dict[str, Any] = {"displayName": name}
     if email:
-        location.update(locationEmailAddress=str(email).lower(), locationType="conferenceRoom",
-                        uniqueId=str(email).lower(), uniqueIdType="directory")
+        location.update(
+            locationEmailAddress=str(email).lower(),
+            locationType="conferenceRoom",
+            uniqueId=str(email).lower(),
+            uniqueIdType="directory",
+        )
     else:
-        location.update(locationType=value.get("locationType") or "default",
-                        uniqueId=value.get("uniqueId") or name, uniqueIdType="private")
+        location.update(
+            locationType=value.get("locationType") or "default",
+            uniqueId=value.get("uniqueId") or name,
+            uniqueIdType="private",
+        )
     for extra in ("address", "coordinates", "locationUri"):
         if extra in value:
             location[extra] = value[extra]

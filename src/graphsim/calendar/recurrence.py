@@ -113,7 +113,7 @@ def is_occurrence_start(item: EventItem, original: datetime) -> bool:
 
 def original_starts(item: EventItem, lower: datetime, upper: datetime) -> Iterator[datetime]:
     """Original occurrence starts (UTC) with ``lower <= start < upper``."""
-    assert item.recurrence is not None  # callers check is_series  # noqa: S101
+    assert item.recurrence is not None  # callers check is_series
     pattern, rng = item.recurrence["pattern"], item.recurrence["range"]
     tz = zone(rng.get("recurrenceTimeZone") or item.start_zone)
     local_start = item.start.astimezone(tz)
@@ -153,19 +153,25 @@ def _daily(first: date, interval: int, skip_to: date | None) -> Iterator[date]:
         day += timedelta(days=interval)
 
 
-def _weekly(pattern: dict[str, Any], first: date, interval: int, skip: date | None) -> Iterator[date]:
+def _weekly(
+    pattern: dict[str, Any], first: date, interval: int, skip: date | None
+) -> Iterator[date]:
     week_start_day = WEEKDAYS.index(pattern.get("firstDayOfWeek") or "sunday")
     week = first - timedelta(days=(first.weekday() - week_start_day) % 7)
     if skip is not None and skip > week:
         week += timedelta(weeks=((skip - week).days // 7 // interval) * interval)
-    offsets = sorted((WEEKDAYS.index(d.lower()) - week_start_day) % 7 for d in pattern["daysOfWeek"])
+    offsets = sorted(
+        (WEEKDAYS.index(d.lower()) - week_start_day) % 7 for d in pattern["daysOfWeek"]
+    )
     for _ in range(_MAX_PERIODS):
         for offset in offsets:
             yield week + timedelta(days=offset)
         week += timedelta(weeks=interval)
 
 
-def _monthly(pattern: dict[str, Any], first: date, months: int, skip: date | None) -> Iterator[date]:
+def _monthly(
+    pattern: dict[str, Any], first: date, months: int, skip: date | None
+) -> Iterator[date]:
     year, month = first.year, first.month
     if pattern["type"].endswith("Yearly") and pattern.get("month"):
         month = int(pattern["month"])

@@ -90,11 +90,14 @@ class RoomProcessor:
             return RoomDecision(ResponseType.ACCEPTED)
         return self._conflicts(rules, room_box, item)
 
-    def _conflicts(self, rules: CalendarProcessing, room_box: Mailbox, item: EventItem) -> RoomDecision:
+    def _conflicts(
+        self, rules: CalendarProcessing, room_box: Mailbox, item: EventItem
+    ) -> RoomDecision:
         now = self.clock.now()
         horizon = now + timedelta(days=rules.booking_window_in_days)
-        wanted = recurrence.instances(item, now if item.is_series else item.start,
-                                      horizon if item.is_series else item.end)
+        wanted = recurrence.instances(
+            item, now if item.is_series else item.start, horizon if item.is_series else item.end
+        )
         if not wanted:
             return RoomDecision(ResponseType.ACCEPTED)
         low, high = min(i.start for i in wanted), max(i.end for i in wanted)
@@ -118,8 +121,11 @@ class RoomProcessor:
         rules, now = room.processing, self.clock.now()
         previous = box.items.get(copy_id) if copy_id else None
         overrides = tuple(
-            replace(o, subject=None, cancelled=o.cancelled
-                    or o.original_start in decision.declined_occurrences)
+            replace(
+                o,
+                subject=None,
+                cancelled=o.cancelled or o.original_start in decision.declined_occurrences,
+            )
             for o in item.overrides
         )
         copy = replace(
@@ -147,16 +153,23 @@ class RoomProcessor:
         now = self.clock.now()
         attendees = _respond(item.attendees, room, decision.response, now)
         overrides = tuple(
-            replace(o, attendees=_respond(o.attendees or item.attendees, room,
-                                          ResponseType.DECLINED, now))
+            replace(
+                o,
+                attendees=_respond(o.attendees or item.attendees, room, ResponseType.DECLINED, now),
+            )
             if o.original_start in decision.declined_occurrences
             else o
             for o in item.overrides
         )
         if attendees == item.attendees and overrides == item.overrides:
             return
-        updated = replace(item, attendees=attendees, overrides=overrides,
-                          change_key=self.ids.change_key(), modified=now)
+        updated = replace(
+            item,
+            attendees=attendees,
+            overrides=overrides,
+            change_key=self.ids.change_key(),
+            modified=now,
+        )
         self.store.save(box, updated)
 
 
@@ -168,9 +181,7 @@ def _overlap(a: Instance, b: Instance) -> bool:
     return a.start < b.end and b.start < a.end
 
 
-def _policy_violation(
-    room: Room, rules: CalendarProcessing, item: EventItem, now: datetime
-) -> str:
+def _policy_violation(room: Room, rules: CalendarProcessing, item: EventItem, now: datetime) -> str:
     if room.booking_type is BookingType.RESERVED:
         return "the room is reserved and cannot be booked"
     if item.end - item.start > timedelta(minutes=rules.maximum_duration_in_minutes):

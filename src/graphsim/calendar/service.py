@@ -54,11 +54,19 @@ class Target:
         override = self.item.override_at(self.original_start)
         oid = occurrence_id(self.item.id, self.original_start)
         if override is not None:
-            return Instance(self.item, oid, EventType.EXCEPTION, override.start, override.end,
-                            self.original_start, override)
+            return Instance(
+                self.item,
+                oid,
+                EventType.EXCEPTION,
+                override.start,
+                override.end,
+                self.original_start,
+                override,
+            )
         end = self.original_start + (self.item.end - self.item.start)
-        return Instance(self.item, oid, EventType.OCCURRENCE, self.original_start, end,
-                        self.original_start)
+        return Instance(
+            self.item, oid, EventType.OCCURRENCE, self.original_start, end, self.original_start
+        )
 
 
 class EventService:
@@ -102,10 +110,17 @@ class EventService:
         owner = self.tenant.find_user(box.email)
         now = self.clock.now()
         item = EventItem(
-            id=self.ids.item_id(), ical_uid=self.ids.ical_uid(), seq_created=box.next_seq(),
-            created=now, modified=now, change_key=self.ids.change_key(),
-            subject="", start=changes["start"], end=changes["end"],
-            organizer_address=box.email, organizer_name=owner.display_name if owner else box.email,
+            id=self.ids.item_id(),
+            ical_uid=self.ids.ical_uid(),
+            seq_created=box.next_seq(),
+            created=now,
+            modified=now,
+            change_key=self.ids.change_key(),
+            subject="",
+            start=changes["start"],
+            end=changes["end"],
+            organizer_address=box.email,
+            organizer_name=owner.display_name if owner else box.email,
         )
         item = self._checked(_apply(item, changes))
         self.store.save(box, item)
@@ -139,8 +154,7 @@ class EventService:
         target = self.resolve(box, event_id)
         if not target.item.is_organizer:
             raise bad_request(
-                "Your request can't be completed. You need to be an organizer to cancel a "
-                "meeting.",
+                "Your request can't be completed. You need to be an organizer to cancel a meeting.",
                 "ErrorInvalidRequest",
             )
         self.delete(box, event_id)
@@ -153,15 +167,16 @@ class EventService:
                 f"occurrence; {sorted(unsupported)} must be changed on the series.",
                 "ErrorInvalidRequest",
             )
-        assert target.original_start is not None  # noqa: S101 - checked by caller
+        assert target.original_start is not None
         current = target.instance()
         override = Override(
             original_start=target.original_start,
             start=changes.get("start", current.start),
             end=changes.get("end", current.end),
             subject=changes.get("subject", current.override.subject if current.override else None),
-            attendees=changes.get("attendees", current.override.attendees if current.override
-                                  else None),
+            attendees=changes.get(
+                "attendees", current.override.attendees if current.override else None
+            ),
             change_key=self.ids.change_key(),
             modified=self.clock.now(),
         )
@@ -172,10 +187,16 @@ class EventService:
         return Target(item, target.original_start)
 
     def _cancel_occurrence(self, box: Mailbox, target: Target) -> None:
-        assert target.original_start is not None  # noqa: S101 - checked by caller
+        assert target.original_start is not None
         instance = target.instance()
-        override = Override(target.original_start, instance.start, instance.end, cancelled=True,
-                            change_key=self.ids.change_key(), modified=self.clock.now())
+        override = Override(
+            target.original_start,
+            instance.start,
+            instance.end,
+            cancelled=True,
+            change_key=self.ids.change_key(),
+            modified=self.clock.now(),
+        )
         item = self._with_override(target.item, override)
         self.store.save(box, item)
         if item.is_organizer:
@@ -204,15 +225,17 @@ class EventService:
 
     def _checked(self, item: EventItem) -> EventItem:
         if item.end < item.start:
-            raise bad_request("The end of an event cannot be before its start.",
-                              "ErrorInvalidRequest")
-        if item.is_all_day and not (_midnight(item.start, item.start_zone)
-                                    and _midnight(item.end, item.end_zone)):
-            raise bad_request("An all-day event must start and end at midnight.",
-                              "ErrorInvalidRequest")
+            raise bad_request(
+                "The end of an event cannot be before its start.", "ErrorInvalidRequest"
+            )
+        if item.is_all_day and not (
+            _midnight(item.start, item.start_zone) and _midnight(item.end, item.end_zone)
+        ):
+            raise bad_request(
+                "An all-day event must start and end at midnight.", "ErrorInvalidRequest"
+            )
         if item.recurrence is not None:
-            item = replace(item, recurrence=recurrence.normalized(item.recurrence,
-                                                                  item.start_zone))
+            item = replace(item, recurrence=recurrence.normalized(item.recurrence, item.start_zone))
         return item
 
     def _queue_rooms(self, box: Mailbox, item: EventItem, before: tuple[Attendee, ...]) -> None:
@@ -240,7 +263,8 @@ def raise_if_missing(box: Mailbox | None, key: str) -> Mailbox:
     """The mailbox, or Graph's 404 for a user without one."""
     if box is None:
         raise GraphApiError(
-            404, "MailboxNotEnabledForRESTAPI", "The mailbox is either inactive, "
-            f"soft-deleted, or is hosted on-premise. ({key})"
+            404,
+            "MailboxNotEnabledForRESTAPI",
+            f"The mailbox is either inactive, soft-deleted, or is hosted on-premise. ({key})",
         )
     return box

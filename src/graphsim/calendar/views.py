@@ -46,7 +46,9 @@ class Preferences:
         if "outlook.timezone" in prefer:
             self.applied.append(f'outlook.timezone="{self.zone}"')
         if "outlook.body-content-type" in prefer:
-            self.applied.append(f'outlook.body-content-type="{"text" if self.text_body else "html"}"')
+            self.applied.append(
+                f'outlook.body-content-type="{"text" if self.text_body else "html"}"'
+            )
         if self.immutable:
             self.applied.append('IdType="ImmutableId"')
 
@@ -66,7 +68,7 @@ def mailbox(ctx: Ctx) -> Mailbox:
     return ctx.core.store.ensure(user.mail, user.id)
 
 
-def _window(ctx: Ctx) -> tuple[Any, Any]:
+def window(ctx: Ctx) -> tuple[Any, Any]:
     query = ctx.request.query
     start, end = query.get("startDateTime"), query.get("endDateTime")
     if not start or not end:
@@ -77,18 +79,22 @@ def _window(ctx: Ctx) -> tuple[Any, Any]:
 async def calendar_view(ctx: Ctx) -> GraphResponse:
     require_mail(ctx.principal, CALENDARS_READ)
     prefs, query = Preferences(ctx), ctx.request.query
-    low, high = _window(ctx)
+    low, high = window(ctx)
     top = int_option(query, "$top", prefs.page_size or 10, maximum=_MAX_PAGE)
     skip = int_option(query, "$skip", 0)
     with ctx.core.lock:
         box = mailbox(ctx)
-        listed = sorted((i for item in box.items.values()
-                         for i in recurrence.instances(item, low, high)),
-                        key=lambda i: (i.start, i.id))
+        listed = sorted(
+            (i for item in box.items.values() for i in recurrence.instances(item, low, high)),
+            key=lambda i: (i.start, i.id),
+        )
         fields = selected(query)
         page = [select(prefs.render(i), fields) for i in listed[skip : skip + top]]
-    body: dict[str, Any] = {"@odata.context": f"{ctx.request.root}/$metadata#users('"
-                            f"{quote(ctx.params['user'])}')/calendarView", "value": page}
+    body: dict[str, Any] = {
+        "@odata.context": f"{ctx.request.root}/$metadata#users('"
+        f"{quote(ctx.params['user'])}')/calendarView",
+        "value": page,
+    }
     if skip + top < len(listed):
         params = {**query, "$top": str(top), "$skip": str(skip + top)}
         link = "&".join(f"{k}={quote(v, safe=':')}" for k, v in params.items())
@@ -98,14 +104,15 @@ async def calendar_view(ctx: Ctx) -> GraphResponse:
 
 async def calendar_view_delta(ctx: Ctx) -> GraphResponse:
     require_mail(ctx.principal, CALENDARS_READ)
-    prefs, query = Preferences(ctx), ctx.request.query
+    prefs = Preferences(ctx)
     base = f"{ctx.request.root}/users/{quote(ctx.params['user'])}/calendarView/delta"
     with ctx.core.lock:
         box = mailbox(ctx)
         state = _delta_state(ctx, box)
         low, high = state.window
-        restart = (f"{base}?startDateTime={quote(_iso(low))}&endDateTime={quote(_iso(high))}"
-                   "&$deltatoken=")
+        restart = (
+            f"{base}?startDateTime={quote(_iso(low))}&endDateTime={quote(_iso(high))}&$deltatoken="
+        )
         delta.check(box, state, restart)
         size = min(prefs.page_size or ctx.core.options.delta_page_size, _MAX_PAGE)
         result = delta.page(box, state, size)
@@ -129,17 +136,21 @@ def _delta_state(ctx: Ctx, box: Mailbox) -> delta.DeltaState:
     query = ctx.request.query
     token = query.get("$skiptoken") or query.get("$deltatoken")
     if not token:
-        low, high = _window(ctx)
+        low, high = window(ctx)
         return delta.start_state(box, low, high)
     state = ctx.core.codec.decode(token)
     if state.mailbox != box.email:
-        raise GraphApiError(400, "ErrorInvalidParameter",
-                            "The delta token belongs to another mailbox.")
+        raise GraphApiError(
+            400, "ErrorInvalidParameter", "The delta token belongs to another mailbox."
+        )
     return state
 
 
 def _delta_entry(prefs: Preferences, entry: delta.Entry) -> dict[str, Any]:
     if isinstance(entry, delta.Removed):
-        return {"@odata.type": "#microsoft.graph.event", "id": entry.id,
-                "@removed": {"reason": "deleted"}}
+        return {
+            "@odata.type": "#microsoft.graph.event",
+            "id": entry.id,
+            "@removed": {"reason": "deleted"},
+        }
     return {"@odata.type": "#microsoft.graph.event", **prefs.render(entry)}
