@@ -1,8 +1,8 @@
 """The Graph request pipeline shared by HTTP requests and ``$batch`` items.
 
-Order, as Graph's front end behaves: injected latency and faults, route lookup (400
+Order, as Graph's front end behaves: route lookup, injected faults (400
 ``BadRequest`` for an unknown segment), bearer token (401), per app + mailbox throttling
-(429), then the handler, which checks permissions (403). Every answer carries
+(429), injected latency, then the handler, which checks permissions (403). Every answer carries
 ``request-id`` and ``client-request-id`` headers and is logged.
 """
 
@@ -126,9 +126,6 @@ class GraphPipeline:
         try:
             found, params = self._match(request)
             mailbox = _mailbox_key(self.core, params)
-            delay = self.core.faults.delay_for(request.path)
-            if delay:
-                await asyncio.sleep(delay)
             failure = self.core.faults.failure_for(request.path, mailbox)
             if failure is not None:
                 raise failure
@@ -161,12 +158,19 @@ class GraphPipeline:
 
     async def _throttled(self, found: Route, ctx: Ctx, mailbox: str | None) -> GraphResponse:
         if mailbox is None:
-            return await found.handler(ctx)
+            return await self._run(found, ctx)
         self.core.throttle.enter(ctx.principal.client_id, mailbox)
         try:
-            return await found.handler(ctx)
+            return await self._run(found, ctx)
         finally:
             self.core.throttle.leave(ctx.principal.client_id, mailbox)
+
+    async def _run(self, found: Route, ctx: Ctx) -> GraphResponse:
+        # Injected latency stands for time spent in the service, so it counts as in flight.
+        delay = self.core.faults.delay_for(ctx.request.path)
+        if delay:
+            await asyncio.sleep(delay)
+        return await found.handler(ctx)
 
     def _match(self, request: GraphRequest) -> tuple[Route, dict[str, str]]:
         allowed = False

@@ -68,13 +68,15 @@ class Notifier:
             f"Request-Id: {secrets.token_hex(8)}"
         )
         try:
-            response = await self._http().post(
-                url,
-                params={"validationToken": token},
-                headers={"Content-Type": "text/plain; charset=utf-8"},
-                timeout=self.timings.validation_timeout,
+            response = await asyncio.wait_for(
+                self._http().post(
+                    url,
+                    params={"validationToken": token},
+                    headers={"Content-Type": "text/plain; charset=utf-8"},
+                ),
+                self.timings.validation_timeout,
             )
-        except httpx.HTTPError:
+        except (httpx.HTTPError, TimeoutError):
             return False
         content_type = response.headers.get("content-type", "")
         return (
@@ -107,13 +109,16 @@ class Notifier:
     async def _attempt(self, delivery: Delivery, timeout: float) -> bool:
         body = json.dumps(delivery.payload).encode()
         try:
-            response = await self._http().post(
-                delivery.url,
-                content=body,
-                timeout=timeout,
-                headers={"Content-Type": "application/json; charset=utf-8"},
+            # Graph's limit is on the whole answer, so it is enforced here, not by httpx.
+            response = await asyncio.wait_for(
+                self._http().post(
+                    delivery.url,
+                    content=body,
+                    headers={"Content-Type": "application/json; charset=utf-8"},
+                ),
+                timeout,
             )
-        except httpx.TimeoutException:
+        except (httpx.TimeoutException, TimeoutError):
             delivery.attempts.append("timeout")
             return False
         except httpx.HTTPError as exc:
