@@ -45,7 +45,7 @@ def serve(
         sim.inject_latency(latency_ms)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    tls_dir = config_out.parent / "graphsim-tls" if config_out else None
+    tls_dir = config_out.resolve().parent / "graphsim-tls" if config_out else None
     with run_server(sim, host=host, port=port, tls=tls, tls_dir=tls_dir) as handle:
         if config_out:
             config_out.write_text(json.dumps(sim.config(handle.base_url, handle.ca_path), indent=2))

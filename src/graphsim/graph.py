@@ -1,9 +1,9 @@
 """The Graph request pipeline shared by HTTP requests and ``$batch`` items.
 
-Order, as Graph's front end behaves: route lookup, injected faults (400
-``BadRequest`` for an unknown segment), bearer token (401), per app + mailbox throttling
-(429), injected latency, then the handler, which checks permissions (403). Every answer carries
-``request-id`` and ``client-request-id`` headers and is logged.
+Order: route lookup (400 ``BadRequest`` for an unknown segment), injected failures,
+bearer token (401), per app + mailbox throttling (429), injected latency (time spent "in
+the service", so it counts as in flight), then the handler, which checks permissions
+(403). Every answer carries ``request-id`` and ``client-request-id`` headers and is logged.
 """
 
 from __future__ import annotations

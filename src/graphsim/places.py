@@ -2,7 +2,8 @@
 
 - ``/places/microsoft.graph.room``, ``/places/microsoft.graph.roomlist`` and
   ``/places/{list-email}/microsoft.graph.roomlist/rooms`` (place-list.md); the type
-  segment is matched without regard to case. ``$top`` (default 100), ``$skip``,
+  segment is matched without regard to case, and the namespace alias ``graph.room``
+  (what the official SDKs send) works like ``microsoft.graph.room``. ``$top`` (default 100), ``$skip``,
   ``$count=true``, ``$filter``, ``$select``; no ``@odata.nextLink`` (as observed: callers
   page with ``$top``/``$skip``). Rooms hidden from the GAL are not listed. Permission:
   Place.Read.All.
@@ -24,8 +25,8 @@ from graphsim.listing import filtered, int_option, project, selected, wants_coun
 from graphsim.records import to_jsonable
 from graphsim.tenant import Address, GeoCoordinates, Room, RoomList
 
-_ROOM = "microsoft.graph.room"
-_ROOM_LIST = "microsoft.graph.roomlist"
+_ROOM = "graph.room"
+_ROOM_LIST = "graph.roomlist"
 _FIND_ROOMS_LIMIT = 100
 
 
@@ -110,7 +111,7 @@ def _collection(ctx: Ctx, context: str, objects: list[dict[str, Any]]) -> GraphR
 
 async def list_places(ctx: Ctx) -> GraphResponse:
     require_mail(ctx.principal, PLACES_READ)
-    kind = ctx.params["kind"].lower()
+    kind = ctx.params["kind"].lower().removeprefix("microsoft.")
     with ctx.core.lock:
         tenant = ctx.core.tenant
         if kind == _ROOM:
@@ -202,7 +203,7 @@ async def find_room_lists(ctx: Ctx) -> GraphResponse:
 
 def routes() -> list[Route]:
     return [
-        route("GET", r"/places/{list}/microsoft\.graph\.roomlist/rooms", list_rooms_in_list),
+        route("GET", r"/places/{list}/(?:microsoft\.)?graph\.roomlist/rooms", list_rooms_in_list),
         route("GET", "/places/{kind}", list_places),
         route(
             "GET",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from graphsim.errors import ConfigurationError
 from graphsim.pki import certificate_authority, server_certificate
@@ -47,6 +48,39 @@ def write_tls_files(directory: Path, now_sim: Simulator) -> tuple[Path, Path, Pa
 
 
 @contextlib.contextmanager
+def serve_asgi(
+    app: ASGIApp,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    certfile: str | None = None,
+    keyfile: str | None = None,
+) -> Iterator[tuple[str, int]]:
+    """Run any ASGI app with uvicorn on a thread; yields (base URL, port)."""
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=2,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="graphsim-server", daemon=True)
+    thread.start()
+    try:
+        bound = _wait_started(server, thread)
+        shown = f"[{host}]" if ":" in host else host
+        yield f"{'https' if certfile else 'http'}://{shown}:{bound}", bound
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@contextlib.contextmanager
 def serve(
     simulator: Simulator | None = None,
     *,
@@ -60,24 +94,17 @@ def serve(
     sim = simulator or Simulator()
     with tempfile.TemporaryDirectory(prefix="graphsim-") as scratch:
         directory = Path(tls_dir) if tls_dir else Path(scratch)
-        config = uvicorn.Config(
-            sim.app, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
-        )
-        ca_path = None
+        ca_path, cert, key = None, None, None
         if tls:
-            ca, cert, key = write_tls_files(directory, sim)
-            config.ssl_certfile, config.ssl_keyfile, ca_path = str(cert), str(key), str(ca)
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name="graphsim-server", daemon=True)
-        thread.start()
+            ca, cert_path, key_path = write_tls_files(directory, sim)
+            ca_path, cert, key = str(ca.resolve()), str(cert_path), str(key_path)
         try:
-            bound = _wait_started(server, thread)
-            shown = f"[{host}]" if ":" in host else host
-            scheme = "https" if tls else "http"
-            yield ServerHandle(f"{scheme}://{shown}:{bound}", ca_path, bound, sim)
+            with serve_asgi(sim.app, host=host, port=port, certfile=cert, keyfile=key) as (
+                base_url,
+                bound,
+            ):
+                yield ServerHandle(base_url, ca_path, bound, sim)
         finally:
-            server.should_exit = True
-            thread.join(timeout=10)
             if simulator is None:
                 sim.close()
 

@@ -372,8 +372,12 @@ class Simulator:
         return sim
 
     def close(self) -> None:
+        """Stop the simulator's loops and close its webhook connections."""
         if self._request_loop is not None:
             self._request_loop.close()
+        if not self.core.background.loop.is_closed():
+            closing = self.core.background.submit(self.core.subscriptions.notifier.aclose())
+            closing.result(timeout=10)
         self.core.close()
 
     def __enter__(self) -> Simulator:

@@ -167,7 +167,9 @@ def routes() -> list[Route]:
     for calendar in ("", "/calendar"):
         base = "/users/{user}" + calendar
         found += [
-            route("GET", f"{base}/calendarView/delta", calendar_view_delta, outlook=True),
+            route(
+                "GET", f"{base}/calendarView/delta(?:\\(\\))?", calendar_view_delta, outlook=True
+            ),
             route("GET", f"{base}/calendarView", calendar_view, outlook=True),
             route("GET", f"{base}/events", list_events, outlook=True),
             route("POST", f"{base}/events", create_event, outlook=True),

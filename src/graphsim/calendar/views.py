@@ -3,7 +3,8 @@
 - ``calendarView`` (user-list-calendarview.md): the window is required; single
   instances, occurrences and exceptions; ``$top`` (default 10), ``$skip``, ``$select``,
   ``Prefer: odata.maxpagesize``; ``@odata.nextLink`` while more remain.
-- ``calendarView/delta`` (event-delta.md): see :mod:`graphsim.calendar.delta`.
+- ``calendarView/delta`` (event-delta.md): see :mod:`graphsim.calendar.delta`; the OData
+  function-call form ``delta()``, which the official SDKs send, works too.
 - ``Prefer: outlook.timezone`` (UTC by default), ``outlook.body-content-type`` and
   ``IdType="ImmutableId"`` are honoured and confirmed in ``Preference-Applied``.
 """
