@@ -3,10 +3,10 @@
 - ``/places/microsoft.graph.room``, ``/places/microsoft.graph.roomlist`` and
   ``/places/{list-email}/microsoft.graph.roomlist/rooms`` (place-list.md); the type
   segment is matched without regard to case, and the namespace alias ``graph.room``
-  (what the official SDKs send) works like ``microsoft.graph.room``. ``$top`` (default 100), ``$skip``,
-  ``$count=true``, ``$filter``, ``$select``; no ``@odata.nextLink`` (as observed: callers
-  page with ``$top``/``$skip``). Rooms hidden from the GAL are not listed. Permission:
-  Place.Read.All.
+  (what the official SDKs send) works like ``microsoft.graph.room``. ``$top`` (default
+  100), ``$skip``, ``$count=true``, ``$filter``, ``$select``; no ``@odata.nextLink`` (as
+  observed: callers page with ``$top``/``$skip``). Rooms hidden from the GAL are not
+  listed. Permission: Place.Read.All.
 - Beta ``/users/{id}/findRooms[(RoomList='…')]`` returns at most the first 100 rooms as
   ``emailAddress`` objects; ``findRoomLists`` likewise. Microsoft documents application
   permissions as not supported for these; graphsim allows an app token with

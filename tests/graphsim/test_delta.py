@@ -116,7 +116,8 @@ def test_forced_reset_is_410_with_location(graph: Graph, sim: Simulator) -> None
     response = graph.get(delta_link)
     assert response.status_code == 410
     location = response.headers["Location"]
-    assert "$deltatoken=" in location and "startDateTime=" in location
+    assert "$deltatoken=" in location
+    assert "startDateTime=" in location
     items, _, _ = _round(graph, location)
     assert len(items) == 2
 

@@ -18,7 +18,9 @@ def test_create_is_201_with_ids_and_utc_times(graph: Graph, sim: Simulator) -> N
     )
     assert response.status_code == 201
     event = response.json()
-    assert event["id"] and event["iCalUId"] and event["changeKey"]
+    assert event["id"]
+    assert event["iCalUId"]
+    assert event["changeKey"]
     assert event["@odata.etag"] == f'W/"{event["changeKey"]}"'
     assert event["start"]["timeZone"] == "UTC"
     assert event["start"]["dateTime"].endswith(".0000000")

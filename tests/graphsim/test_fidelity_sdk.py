@@ -91,7 +91,8 @@ async def _with_sdk(handle: ServerHandle, work: Callable[[GraphServiceClient], A
 def test_sdk_lists_rooms(served: ServerHandle) -> None:
     async def scenario(client: GraphServiceClient) -> list[str]:
         result = await client.places.graph_room.get()
-        assert result is not None and result.value is not None
+        assert result is not None
+        assert result.value is not None
         return sorted(r.email_address for r in result.value if r.email_address)
 
     assert asyncio.run(_with_sdk(served, scenario)) == sorted(served.simulator.tenant.rooms)
@@ -122,12 +123,14 @@ def test_sdk_creates_a_meeting_with_a_room(served: ServerHandle) -> None:
             transaction_id="sdk-1",
         )
         created = await client.users.by_user_id(organizer).events.post(event)
-        assert created is not None and created.id is not None
+        assert created is not None
+        assert created.id is not None
         sim.settle()
         return await client.users.by_user_id(organizer).events.by_event_id(created.id).get()
 
     read = asyncio.run(_with_sdk(served, scenario))
-    assert read is not None and read.attendees
+    assert read is not None
+    assert read.attendees
     assert read.attendees[0].status is not None
     assert read.attendees[0].status.response == ResponseType.Accepted
     assert any(e["iCalUId"] == read.i_cal_u_id for e in sim.events(room))
@@ -182,7 +185,9 @@ def test_sdk_creates_a_subscription_with_a_real_handshake(served: ServerHandle) 
             return await client.subscriptions.post(request)
 
         created = asyncio.run(_with_sdk(served, scenario))
-        assert created is not None and created.id
+        served.simulator.set_calendar_processing(room, booking_window_in_days=3000)
+        assert created is not None
+        assert created.id
         served.simulator.outlook.create_meeting(
             sorted(
                 u.mail
@@ -194,7 +199,6 @@ def test_sdk_creates_a_subscription_with_a_real_handshake(served: ServerHandle) 
             datetime(2030, 1, 2, 9, tzinfo=UTC),
             datetime(2030, 1, 2, 10, tzinfo=UTC),
         )
-        served.simulator.set_calendar_processing(room, booking_window_in_days=3000)
         served.simulator.settle()
     assert len(receiver.validations) == 1
     assert [n["subscriptionId"] for n in receiver.notifications()] == [created.id]

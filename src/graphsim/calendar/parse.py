@@ -46,6 +46,23 @@ _IGNORED = frozenset(
     }
 )
 _EXTRA = frozenset({"onlineMeetingProvider"})
+_BODY_TYPES = frozenset({"text", "html"})
+_ATTENDEE_TYPES = frozenset(t.value for t in AttendeeType)
+_WEEKDAYS = frozenset(recurrence.WEEKDAYS)
+_LOCATION_TYPES = frozenset(
+    {
+        "default",
+        "conferenceRoom",
+        "homeAddress",
+        "businessAddress",
+        "geoCoordinates",
+        "streetAddress",
+        "hotel",
+        "restaurant",
+        "localBusiness",
+        "postalAddress",
+    }
+)
 _SIMPLE = {
     "subject": ("subject", str),
     "isAllDay": ("is_all_day", bool),
@@ -69,7 +86,22 @@ def event_changes(payload: Any) -> dict[str, Any]:
         if key in _IGNORED or key.startswith("@"):
             continue
         changes.update(_property(key, value))
+    if "location" in payload and "locations" not in payload:
+        # Setting location replaces locations (event resource).
+        single = payload["location"]
+        changes["locations"] = (_location(single, listed=True),) if single else ()
     return changes
+
+
+def _enum(key: str, value: Any, allowed: frozenset[str]) -> str:
+    """An enum value matched without regard to case (the docs send "Required",
+    "Default", "Monday"), returned in the schema's spelling."""
+    match = next(
+        (a for a in allowed if isinstance(value, str) and a.lower() == value.lower()), None
+    )
+    if match is None:
+        raise bad_request(f"'{value}' is not a valid value for '{key}'.", "RequestBodyRead")
+    return match
 
 
 def _property(key: str, value: Any) -> dict[str, Any]:  # noqa: PLR0911, PLR0912 - one branch per property
@@ -79,9 +111,7 @@ def _property(key: str, value: Any) -> dict[str, Any]:  # noqa: PLR0911, PLR0912
             raise bad_request(f"The property '{key}' has a value of the wrong type.")
         return {name: value if value is not None else ""} if kind is str else {name: value}
     if key in _ENUMS:
-        if value not in _ENUMS[key]:
-            raise bad_request(f"'{value}' is not a valid value for '{key}'.", "RequestBodyRead")
-        return {_ENUM_FIELDS[key]: value}
+        return {_ENUM_FIELDS[key]: _enum(key, value, _ENUMS[key])}
     if key in ("start", "end"):
         instant, zone_name = from_graph(value, key)
         return {key: instant, f"{key}_zone": zone_name}
@@ -92,9 +122,9 @@ def _property(key: str, value: Any) -> dict[str, Any]:  # noqa: PLR0911, PLR0912
     if key == "location":
         return {"location": _location(value) if value else None}
     if key == "locations":
-        return {"locations": tuple(_location(v) for v in value or [])}
+        return {"locations": tuple(_location(v, listed=True) for v in value or [])}
     if key == "recurrence":
-        return {"recurrence": recurrence.validate(value) if value else None}
+        return {"recurrence": recurrence.validate(_recurrence_enums(value)) if value else None}
     if key == "categories":
         return {"categories": tuple(str(c) for c in value or [])}
     if key == "transactionId":
@@ -110,12 +140,29 @@ def _property(key: str, value: Any) -> dict[str, Any]:  # noqa: PLR0911, PLR0912
     )
 
 
+def _recurrence_enums(value: Any) -> Any:
+    if not isinstance(value, dict) or not isinstance(value.get("pattern"), dict):
+        return value
+    pattern = dict(value["pattern"])
+    if isinstance(pattern.get("type"), str):
+        pattern["type"] = _enum("pattern.type", pattern["type"], recurrence.PATTERN_TYPES)
+    for name in ("daysOfWeek",):
+        pattern[name] = [_enum(name, d, _WEEKDAYS) for d in pattern.get(name) or []]
+    for name in ("firstDayOfWeek",):
+        if pattern.get(name):
+            pattern[name] = _enum(name, pattern[name], _WEEKDAYS)
+    if pattern.get("index"):
+        pattern["index"] = _enum("index", pattern["index"], frozenset(recurrence.INDEXES))
+    range_ = dict(value.get("range") or {})
+    if isinstance(range_.get("type"), str):
+        range_["type"] = _enum("range.type", range_["type"], recurrence.RANGE_TYPES)
+    return {**value, "pattern": pattern, "range": range_}
+
+
 def _body(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise bad_request("The property 'body' must be an itemBody object.")
-    kind = str(value.get("contentType") or "text").lower()
-    if kind not in ("text", "html"):
-        raise bad_request(f"'{kind}' is not a valid body contentType.", "RequestBodyRead")
+    kind = _enum("contentType", value.get("contentType") or "text", _BODY_TYPES)
     return {"body_type": kind, "body": str(value.get("content") or "")}
 
 
@@ -124,30 +171,32 @@ def _attendee(value: Any) -> Attendee:
     address = email.get("address")
     if not isinstance(address, str) or "@" not in address:
         raise bad_request("Every attendee needs emailAddress.address.", "ErrorInvalidRecipients")
-    kind = value.get("type") or "required"
-    if kind not in {t.value for t in AttendeeType}:
-        raise bad_request(f"'{kind}' is not a valid attendee type.", "RequestBodyRead")
-    return Attendee(address.lower(), str(email.get("name") or address), AttendeeType(kind))
+    kind = _enum("type", value.get("type") or "required", _ATTENDEE_TYPES)
+    return Attendee(address, str(email.get("name") or address), AttendeeType(kind))
 
 
-def _location(value: Any) -> dict[str, Any]:
+def _location(value: Any, *, listed: bool = False) -> dict[str, Any]:
+    """A location as Outlook stores it (user-post-events.md examples): a room address
+    makes it a directory conference room; a plain name gets a private unique id, except
+    in ``locations`` where a bare name stays ``unknown``."""
     if not isinstance(value, dict):
         raise bad_request("A location must be a location object.")
     name = str(value.get("displayName") or "")
     email = value.get("locationEmailAddress")
+    kind = _enum("locationType", value.get("locationType") or "default", _LOCATION_TYPES)
     location: dict[str, Any] = {"displayName": name}
     if email:
         location.update(
-            locationEmailAddress=str(email).lower(),
+            locationEmailAddress=str(email),
             locationType="conferenceRoom",
-            uniqueId=str(email).lower(),
+            uniqueId=str(email),
             uniqueIdType="directory",
         )
+    elif listed and not value.get("address"):
+        location.update(locationType=kind, uniqueIdType="unknown")
     else:
         location.update(
-            locationType=value.get("locationType") or "default",
-            uniqueId=value.get("uniqueId") or name,
-            uniqueIdType="private",
+            locationType=kind, uniqueId=value.get("uniqueId") or name, uniqueIdType="private"
         )
     for extra in ("address", "coordinates", "locationUri"):
         if extra in value:

@@ -174,7 +174,7 @@ class RoomProcessor:
 
 
 def _names(item: EventItem, room: str) -> bool:
-    return any(a.address == room for a in item.attendees)
+    return any(a.address.lower() == room for a in item.attendees)
 
 
 def _overlap(a: Instance, b: Instance) -> bool:
@@ -202,7 +202,7 @@ def _respond(
 ) -> tuple[Attendee, ...]:
     return tuple(
         replace(a, response=response, response_time=now)
-        if a.address == room and a.response is not response
+        if a.address.lower() == room and a.response is not response
         else a
         for a in attendees
     )

@@ -241,9 +241,9 @@ class EventService:
     def _queue_rooms(self, box: Mailbox, item: EventItem, before: tuple[Attendee, ...]) -> None:
         if not item.is_organizer:
             return
-        named = {a.address for a in (*item.attendees, *before)}
+        named = {a.address.lower() for a in (*item.attendees, *before)}
         for override in item.overrides:
-            named.update(a.address for a in override.attendees or ())
+            named.update(a.address.lower() for a in override.attendees or ())
         for address in sorted(named):
             if address in self.tenant.rooms:
                 self.schedule_room(RoomJob(box.email, item.id, item.ical_uid, address))
