@@ -24,6 +24,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import load_pem_x509_certificate
+from jwt.types import Options
 
 from graphsim.clock import Clock
 from graphsim.errors import GraphApiError, TokenEndpointError
@@ -40,6 +41,13 @@ _KNOWN_RESOURCES = frozenset(
         "00000003-0000-0000-c000-000000000000",
     }
 )
+# Time claims are checked against the simulator's clock, not pyjwt's wall clock.
+_SIGNATURE_ONLY: Options = {
+    "verify_exp": False,
+    "verify_aud": False,
+    "verify_nbf": False,
+    "verify_iat": False,
+}
 _ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 _WWW_AUTHENTICATE = (
     'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/'
@@ -227,12 +235,7 @@ class Identity:
                 assertion,
                 key,
                 algorithms=["RS256", "PS256"],
-                options={
-                    "verify_exp": False,
-                    "verify_aud": False,
-                    "verify_nbf": False,
-                    "verify_iat": False,
-                },
+                options=_SIGNATURE_ONLY,
             )
         except jwt.PyJWTError as exc:
             raise _invalid_client(700027, "Client assertion failed signature validation.") from exc
@@ -301,12 +304,7 @@ class Identity:
                 token,
                 self._key.public_key(),
                 algorithms=["RS256"],
-                options={
-                    "verify_exp": False,
-                    "verify_aud": False,
-                    "verify_nbf": False,
-                    "verify_iat": False,
-                },
+                options=_SIGNATURE_ONLY,
             )
         except jwt.PyJWTError as exc:
             raise unauthorized("Access token validation failure. Invalid audience.") from exc

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from graphsim.errors import bad_request
 from graphsim.odata import compile_filter
@@ -41,6 +42,13 @@ def project(obj: dict[str, Any], fields: set[str] | None, keep: tuple[str, ...])
         return obj
     wanted = {f.lower() for f in fields} | {k.lower() for k in keep}
     return {k: v for k, v in obj.items() if k.lower() in wanted}
+
+
+def next_link(root: str, path: str, query: dict[str, str], top: int, skip: int) -> str:
+    """The ``@odata.nextLink`` of an offset-paged collection: the same query, next page."""
+    params = {**query, "$top": str(top), "$skip": str(skip + top)}
+    link = "&".join(f"{k}={quote(v, safe=':')}" for k, v in params.items())
+    return f"{root}{path}?{link}"
 
 
 def wants_count(query: dict[str, str]) -> bool:

@@ -80,24 +80,37 @@ class Subscriptions:
     def __init__(self, core: Core) -> None:
         self.core = core
         self.by_id: dict[str, Subscription] = {}
+        self._by_mailbox: dict[str, dict[str, Subscription]] = {}
         self.notifier: Notifier = Notifier(core.background, core.options.notifications)
 
     def add(self, subscription: Subscription) -> None:
         self.by_id[subscription.id] = subscription
+        self._by_mailbox.setdefault(subscription.mailbox, {})[subscription.id] = subscription
 
     def remove(self, subscription_id: str) -> Subscription | None:
-        return self.by_id.pop(subscription_id, None)
+        sub = self.by_id.pop(subscription_id, None)
+        if sub is not None:
+            self._by_mailbox.get(sub.mailbox, {}).pop(subscription_id, None)
+        return sub
+
+    def get(self, subscription_id: str) -> Subscription | None:
+        """A live subscription (an expired one is removed first, as Graph deletes it)."""
+        sub = self.by_id.get(subscription_id)
+        if sub is not None and sub.expiration <= self.core.clock.now():
+            self.remove(sub.id)
+            return None
+        return sub
 
     def sweep(self) -> list[str]:
-        """Remove expired subscriptions; their ids."""
+        """Remove every expired subscription; their ids."""
         now = self.core.clock.now()
         gone = [s.id for s in self.by_id.values() if s.expiration <= now]
         for subscription_id in gone:
-            del self.by_id[subscription_id]
+            self.remove(subscription_id)
         return gone
 
     def for_mailbox(self, email: str) -> list[Subscription]:
-        return [s for s in self.by_id.values() if s.mailbox == email]
+        return list(self._by_mailbox.get(email, {}).values())
 
     def on_change(self, box: Mailbox, change: Change, item: EventItem | None) -> None:
         """Store listener: queue a notification per matching subscription."""
@@ -135,7 +148,7 @@ class Subscriptions:
 
     def send_lifecycle(self, subscription_id: str, event: LifecycleEvent) -> Delivery | None:
         """Send a lifecycle event (None when the subscription has no lifecycle URL)."""
-        sub = self.by_id.get(subscription_id)
+        sub = self.get(subscription_id)
         if sub is None:
             raise NotFoundError(f"There is no subscription {subscription_id}.")
         if event is LifecycleEvent.SUBSCRIPTION_REMOVED:

@@ -157,8 +157,9 @@ async def create(ctx: Ctx) -> GraphResponse:
 
 
 def _refuse_duplicate(ctx: Ctx, mailbox: str, kinds: tuple[str, ...], url: str) -> None:
+    now = ctx.core.clock.now()
     for sub in ctx.core.subscriptions.for_mailbox(mailbox):
-        if (
+        if sub.expiration > now and (
             sub.app_id == ctx.principal.client_id
             and set(sub.change_types) == set(kinds)
             and sub.notification_url == url
@@ -171,8 +172,7 @@ def _refuse_duplicate(ctx: Ctx, mailbox: str, kinds: tuple[str, ...], url: str) 
 
 
 def _own(ctx: Ctx) -> Subscription:
-    ctx.core.subscriptions.sweep()
-    sub = ctx.core.subscriptions.by_id.get(ctx.params["sid"])
+    sub = ctx.core.subscriptions.get(ctx.params["sid"])
     if sub is None or sub.app_id != ctx.principal.client_id:
         raise GraphApiError(404, "ResourceNotFound", "The object was not found.")
     return sub

@@ -22,7 +22,7 @@ from graphsim.calendar.views import Preferences, calendar_view, calendar_view_de
 from graphsim.calendar.wire import extended_json, select, series_json
 from graphsim.errors import bad_request
 from graphsim.graph import Ctx, GraphResponse, Route, route
-from graphsim.listing import int_option, selected
+from graphsim.listing import int_option, next_link, selected
 from graphsim.odata import compile_filter
 from graphsim.timezones import iso_utc
 
@@ -89,9 +89,7 @@ async def list_events(ctx: Ctx) -> GraphResponse:
         "value": page,
     }
     if skip + top < len(items):
-        params = {**query, "$top": str(top), "$skip": str(skip + top)}
-        link = "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())
-        body["@odata.nextLink"] = f"{ctx.request.root}{ctx.request.path}?{link}"
+        body["@odata.nextLink"] = next_link(ctx.request.root, ctx.request.path, query, top, skip)
     return GraphResponse(200, body, prefs.headers())
 
 

@@ -22,7 +22,7 @@ from graphsim.calendar.store import Mailbox
 from graphsim.calendar.wire import render, select
 from graphsim.errors import GraphApiError
 from graphsim.graph import Ctx, GraphResponse
-from graphsim.listing import int_option, selected
+from graphsim.listing import int_option, next_link, selected
 from graphsim.timezones import parse_query_instant, zone
 
 _MAX_PAGE = 1000
@@ -97,9 +97,7 @@ async def calendar_view(ctx: Ctx) -> GraphResponse:
         "value": page,
     }
     if skip + top < len(listed):
-        params = {**query, "$top": str(top), "$skip": str(skip + top)}
-        link = "&".join(f"{k}={quote(v, safe=':')}" for k, v in params.items())
-        body["@odata.nextLink"] = f"{ctx.request.root}{ctx.request.path}?{link}"
+        body["@odata.nextLink"] = next_link(ctx.request.root, ctx.request.path, query, top, skip)
     return GraphResponse(200, body, prefs.headers())
 
 
