@@ -7,6 +7,7 @@ client = httpx.Client(transport=sim.transport(), base_url="https://graph.microso
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -90,6 +91,7 @@ class Simulator:
         self.outlook = Outlook(core)
         self.app: Starlette = _build_app(self)
         self._request_loop: LoopThread | None = None
+        self._transport_lock = threading.Lock()
         if tenant is None:
             self.credentials = self.add_app("roomsync", DEFAULT_ROLES)
             self.service_account = seeding.add_user(
@@ -176,6 +178,15 @@ class Simulator:
     def seed_demo(self) -> seeding.SeedResult:
         with self.core.lock:
             return seeding.seed_demo(self.core, self.core.clock.now())
+
+    @property
+    def room_processing_delay(self) -> float:
+        """Seconds a room mailbox takes to answer a request (0: as soon as possible)."""
+        return self.core.room_delay
+
+    @room_processing_delay.setter
+    def room_processing_delay(self, seconds: float) -> None:
+        self.core.room_delay = seconds
 
     def set_calendar_processing(self, room: str, **settings: Any) -> None:
         """Change a room's Set-CalendarProcessing values (``allow_conflicts=True``, …)."""
@@ -298,8 +309,9 @@ class Simulator:
 
     def transport(self) -> httpx.BaseTransport:
         """A thread-safe sync transport into this simulator (for ``httpx.Client``)."""
-        if self._request_loop is None:
-            self._request_loop = LoopThread("graphsim-requests")
+        with self._transport_lock:
+            if self._request_loop is None:
+                self._request_loop = LoopThread("graphsim-requests")
         return SyncASGITransport(self.app, self._request_loop)
 
     def async_transport(self) -> httpx.AsyncBaseTransport:

@@ -44,7 +44,7 @@ def test_room_accepts_and_gets_its_own_copy(graph: Graph, sim: Simulator) -> Non
 
 
 def test_processing_waits_for_the_configured_delay(graph: Graph, sim: Simulator) -> None:
-    sim.core.room_delay = 0.3
+    sim.room_processing_delay = 0.3
     room = rooms(sim)[0]
     created = graph.post(
         f"/users/{users(sim)[0]}/events", json=meeting(room, tomorrow_at(9))
