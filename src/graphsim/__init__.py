@@ -7,11 +7,12 @@ API is :class:`Simulator`; :func:`serve` runs one over HTTPS.
 
 from graphsim.clock import ManualClock, SystemClock
 from graphsim.core import NotificationTimings, SimOptions
+from graphsim.credentials import AppCredentials, CertificateCredential
 from graphsim.errors import GraphsimError
 from graphsim.outlook import recurrence
 from graphsim.seeding import SeedSpec
 from graphsim.server import ServerHandle, serve
-from graphsim.simulator import AppCredentials, CertificateCredential, Simulator
+from graphsim.simulator import Simulator
 from graphsim.subscriptions import LifecycleEvent
 from graphsim.throttling import ThrottleLimits
 

@@ -8,7 +8,7 @@ client = httpx.Client(transport=sim.transport(), base_url="https://graph.microso
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from graphsim.calendar.wire import render, series_json
 from graphsim.clock import Clock
 from graphsim.control import control_routes
 from graphsim.core import Core, SimOptions
+from graphsim.credentials import AppCredentials, CertificateCredential
 from graphsim.errors import GraphsimError, NotFoundError
 from graphsim.faults import FailureRule
 from graphsim.loops import LoopThread
@@ -43,27 +44,6 @@ from graphsim.tenant import (
 from graphsim.transport import SyncASGITransport, async_transport
 
 DEFAULT_ROLES = frozenset({"Calendars.ReadWrite", "Place.Read.All", "User.Read.All"})
-
-
-@dataclass(frozen=True)
-class AppCredentials:
-    """What an admin hands a daemon: ids and one client secret."""
-
-    tenant_id: str
-    client_id: str
-    client_secret: str
-
-
-@dataclass(frozen=True)
-class CertificateCredential:
-    """A certificate credential for msal: ``{"private_key": …, "thumbprint": …}``."""
-
-    private_key_pem: str
-    certificate_pem: str
-    thumbprint: str
-
-    def msal_credential(self) -> dict[str, str]:
-        return {"private_key": self.private_key_pem, "thumbprint": self.thumbprint}
 
 
 class Simulator:
