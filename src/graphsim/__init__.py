@@ -1,4 +1,34 @@
-"""graphsim: an emulated Microsoft 365 tenant that behaves like Microsoft Graph as documented.
+"""graphsim: an emulated Microsoft 365 tenant that behaves like Microsoft Graph and Entra ID
+as documented.
 
-A separate package: it never imports roomsync, and roomsync never imports it.
+A separate package: it never imports roomsync, and roomsync never imports it. The Python
+API is :class:`Simulator`; :func:`serve` runs one over HTTPS.
 """
+
+from graphsim.clock import ManualClock, SystemClock
+from graphsim.core import NotificationTimings, SimOptions
+from graphsim.credentials import AppCredentials, CertificateCredential
+from graphsim.errors import GraphsimError
+from graphsim.outlook import recurrence
+from graphsim.seeding import SeedSpec
+from graphsim.server import ServerHandle, serve
+from graphsim.simulator import Simulator
+from graphsim.subscriptions import LifecycleEvent
+from graphsim.throttling import ThrottleLimits
+
+__all__ = [
+    "AppCredentials",
+    "CertificateCredential",
+    "GraphsimError",
+    "LifecycleEvent",
+    "ManualClock",
+    "NotificationTimings",
+    "SeedSpec",
+    "ServerHandle",
+    "SimOptions",
+    "Simulator",
+    "SystemClock",
+    "ThrottleLimits",
+    "recurrence",
+    "serve",
+]

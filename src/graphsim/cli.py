@@ -1,15 +1,88 @@
-"""The ``graphsim`` command line."""
+"""The ``graphsim`` command line: ``graphsim serve``."""
 
 from __future__ import annotations
 
+import json
+import random
+import signal
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(help="graphsim: an emulated Microsoft 365 tenant.")
+from graphsim.server import serve as run_server
+from graphsim.simulator import Simulator
+
+app = typer.Typer(help="graphsim: an emulated Microsoft 365 tenant.", no_args_is_help=True)
 
 
 @app.callback()
 def _root() -> None:
     """graphsim: an emulated Microsoft 365 tenant."""
+
+
+@app.command()
+def serve(
+    *,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8443,
+    seed: Annotated[str, typer.Option(help="'demo' for the demo tenant, or a number.")] = "1",
+    rooms: Annotated[int, typer.Option(help="Rooms to seed (ignored with --seed demo).")] = 10,
+    latency_ms: Annotated[float, typer.Option(help="Latency added to every Graph call.")] = 0,
+    config_out: Annotated[Path | None, typer.Option(help="Write connection details here.")] = None,
+    tls: Annotated[bool, typer.Option(help="Serve HTTPS with graphsim's own CA.")] = True,
+    activity: Annotated[
+        float, typer.Option(help="Seconds between simulated Outlook changes (0: none).")
+    ] = 0,
+) -> None:
+    """Serve an emulated tenant until interrupted."""
+    demo = seed == "demo"
+    sim = Simulator(seed=1 if demo else int(seed))
+    result = sim.seed_demo() if demo else sim.seed(rooms=rooms)
+    if latency_ms:
+        sim.inject_latency(latency_ms)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    tls_dir = config_out.resolve().parent / "graphsim-tls" if config_out else None
+    with run_server(sim, host=host, port=port, tls=tls, tls_dir=tls_dir) as handle:
+        if config_out:
+            config_out.write_text(json.dumps(sim.config(handle.base_url, handle.ca_path), indent=2))
+        typer.echo(
+            f"graphsim serving {len(result.rooms)} rooms at {handle.base_url} "
+            f"(tenant {sim.tenant_id}); CA: {handle.ca_path}"
+        )
+        if activity > 0:
+            _trickle(sim, result.rooms, result.users, activity, stop)
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            typer.echo("graphsim stopping")
+
+
+def _trickle(
+    sim: Simulator, rooms: list[str], users: list[str], every: float, stop: threading.Event
+) -> None:
+    """A thread that books, moves and cancels meetings as Outlook users would."""
+    rng = random.Random(7)  # noqa: S311 - simulated users, not security
+
+    def run() -> None:
+        booked: list[tuple[str, str]] = []
+        while not stop.wait(every):
+            start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+            start += timedelta(days=rng.randint(0, 5), hours=rng.randint(1, 8))
+            if booked and rng.random() < 0.3:
+                organizer, event_id = booked.pop(rng.randrange(len(booked)))
+                sim.outlook.cancel_meeting(organizer, event_id)
+                continue
+            organizer = rng.choice(users)
+            event_id = sim.outlook.create_meeting(
+                organizer, rng.choice(rooms), "Ad-hoc meeting", start, start + timedelta(minutes=30)
+            )
+            booked.append((organizer, event_id))
+
+    threading.Thread(target=run, name="graphsim-activity", daemon=True).start()
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Mailbox calendars: events, recurrence, the change log behind delta, room processing."""
