@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from graphsim_testkit import Graph, Receiver, fast_options, token_for
 
 from graphsim import Simulator
+from tests.graphsim.graphsim_testkit import Graph, Receiver, fast_options, token_for
 
 
 @pytest.fixture

@@ -7,9 +7,17 @@ from typing import Any
 
 import httpx
 import pytest
-from graphsim_testkit import Graph, fast_options, meeting, rooms, token_for, tomorrow_at, users
 
 from graphsim import Simulator, ThrottleLimits
+from tests.graphsim.graphsim_testkit import (
+    Graph,
+    fast_options,
+    meeting,
+    rooms,
+    token_for,
+    tomorrow_at,
+    users,
+)
 
 
 def _get(item_id: str, url: str, **extra: Any) -> dict[str, Any]:

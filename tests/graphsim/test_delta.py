@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from graphsim_testkit import Graph, fast_options, rooms, token_for, users
 
 from graphsim import Simulator, recurrence
+from tests.graphsim.graphsim_testkit import Graph, fast_options, rooms, token_for, users
 
 START = datetime(2030, 5, 1, tzinfo=UTC)
 WINDOW = {"startDateTime": "2030-05-01T00:00:00Z", "endDateTime": "2030-05-31T00:00:00Z"}

@@ -5,9 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from graphsim_testkit import Graph, meeting, rooms, token_for, tomorrow_at, users, when
 
 from graphsim import Simulator, recurrence
+from tests.graphsim.graphsim_testkit import (
+    Graph,
+    meeting,
+    rooms,
+    token_for,
+    tomorrow_at,
+    users,
+    when,
+)
 
 PROP = "String {66f5a359-4659-4830-9070-00040ec6ac6e} Name BookingId"
 

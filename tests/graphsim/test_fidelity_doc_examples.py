@@ -8,9 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from graphsim_testkit import Graph, rooms, users
-
 from graphsim import Simulator
+from tests.graphsim.graphsim_testkit import Graph, rooms, users
 
 PACIFIC = {"Prefer": 'outlook.timezone="Pacific Standard Time"'}
 

@@ -15,9 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from graphsim_testkit import Graph, Receiver, meeting, rooms, tomorrow_at, users, when
 
 from graphsim import LifecycleEvent, Simulator, recurrence
+from tests.graphsim.graphsim_testkit import (
+    Graph,
+    Receiver,
+    meeting,
+    rooms,
+    tomorrow_at,
+    users,
+    when,
+)
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "v1.0-schema-subset.json").read_text())
 TYPES: dict[str, Any] = SCHEMA["types"]

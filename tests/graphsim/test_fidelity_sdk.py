@@ -18,10 +18,10 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from azure.identity import ClientSecretCredential
-from graphsim_testkit import Receiver
 
 from graphsim import ServerHandle, SimOptions, Simulator, serve
 from graphsim.server import serve_asgi
+from tests.graphsim.graphsim_testkit import Receiver
 
 # The SDK's own dependencies emit DeprecationWarnings at import time (kiota's
 # GetQueryParameters); the suite turns warnings into errors, so they are silenced here only.

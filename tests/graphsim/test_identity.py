@@ -8,7 +8,9 @@ from datetime import timedelta
 import httpx
 import jwt
 import pytest
-from graphsim_testkit import (
+
+from graphsim import ManualClock, Simulator
+from tests.graphsim.graphsim_testkit import (
     GRAPH,
     LOGIN,
     SCOPE,
@@ -18,8 +20,6 @@ from graphsim_testkit import (
     msal_app,
     token_for,
 )
-
-from graphsim import ManualClock, Simulator
 
 
 def _form(sim: Simulator, **changes: str) -> dict[str, str]:

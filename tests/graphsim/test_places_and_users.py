@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from graphsim_testkit import Graph, token_for
 
 from graphsim import Simulator
+from tests.graphsim.graphsim_testkit import Graph, token_for
 
 
 def test_room_listing_has_room_properties_and_no_next_link(graph: Graph, sim: Simulator) -> None:

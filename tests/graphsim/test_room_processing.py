@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from graphsim_testkit import Graph, meeting, rooms, tomorrow_at, users, when
-
 from graphsim import Simulator, recurrence
+from tests.graphsim.graphsim_testkit import Graph, meeting, rooms, tomorrow_at, users, when
 
 
 def _room_status(graph: Graph, organizer: str, event_id: str, room: str) -> str:

@@ -7,9 +7,9 @@ import threading
 from datetime import timedelta
 
 import httpx
-from graphsim_testkit import GRAPH, Graph, rooms, token_for, tomorrow_at, users
 
 from graphsim import SeedSpec, Simulator
+from tests.graphsim.graphsim_testkit import GRAPH, Graph, rooms, token_for, tomorrow_at, users
 
 
 def test_same_seed_gives_the_same_tenant_and_ids() -> None:

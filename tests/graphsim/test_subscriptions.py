@@ -7,7 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from graphsim_testkit import (
+
+from graphsim import LifecycleEvent, ManualClock, Simulator
+from tests.graphsim.graphsim_testkit import (
     Graph,
     Receiver,
     fast_options,
@@ -17,8 +19,6 @@ from graphsim_testkit import (
     tomorrow_at,
     users,
 )
-
-from graphsim import LifecycleEvent, ManualClock, Simulator
 
 HOOK = "https://hooks.example.test/webhooks/microsoft365"
 LIFECYCLE = "https://hooks.example.test/webhooks/microsoft365/lifecycle"
