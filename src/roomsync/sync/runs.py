@@ -40,6 +40,12 @@ class RunReport:
     def error(self, message: str) -> None:
         self.errors.append(message)
 
+    def merge(self, other: RunReport) -> None:
+        """Add what a part of the run (one committed transaction) did."""
+        self.counts.update(other.counts)
+        self.warnings.extend(other.warnings)
+        self.errors.extend(other.errors)
+
     @property
     def outcome(self) -> SyncRunOutcome:
         if self.errors:

@@ -1,0 +1,195 @@
+"""Pages waiting to be applied, and the transaction that applies them with their links.
+
+The pages one ``$batch`` delivered are applied in one transaction together with the link
+that follows each of them. Should that transaction fail, each page is tried alone; a page
+that still fails marks its room failed for this run and no later page of that room is
+applied, so a saved link never skips a page that was not applied.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from roomsync.m365.models import DeltaPage
+from roomsync.platform.db import Database, new_id, utcnow
+from roomsync.platform.models import RoomSyncState
+from roomsync.sync.apply import PageApplier
+from roomsync.sync.context import SyncContext
+from roomsync.sync.leases import HeldLease
+from roomsync.sync.prefetch import OrganizerDirectory, Prefetched
+from roomsync.sync.rounds import PageRequest, RoomRound, record_failure, record_page
+from roomsync.sync.runs import RunReport
+
+logger = logging.getLogger(__name__)
+# Rows per INSERT: SQLite allows 32,766 bound values per statement.
+_INSERT_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class PendingPage:
+    request: PageRequest
+    page: DeltaPage
+    prefetched: Prefetched
+
+
+class PageBuffer:
+    def __init__(
+        self,
+        ctx: SyncContext,
+        directory: OrganizerDirectory,
+        report: RunReport,
+        held: HeldLease,
+    ) -> None:
+        self.ctx, self.directory, self.report, self.held = ctx, directory, report, held
+        self.pages: list[PendingPage] = []
+        self.failures: dict[uuid.UUID, tuple[RoomRound, str]] = {}
+        self.poisoned: set[uuid.UUID] = set()
+        self.completed_full: list[RoomRound] = []
+        self.renewed_at = ctx.clock()
+
+    def add(self, page: PendingPage) -> None:
+        self.pages.append(page)
+
+    def fail(self, round_: RoomRound, message: str) -> None:
+        self.failures[round_.resource_id] = (round_, message)
+        self.report.count("rooms_failed")
+
+    def is_poisoned(self, resource_id: uuid.UUID) -> bool:
+        return resource_id in self.poisoned
+
+    def take_completed_full_rounds(self) -> list[RoomRound]:
+        completed, self.completed_full = self.completed_full, []
+        return completed
+
+    def flush(self) -> None:
+        pages, failures = self.pages, self.failures
+        self.pages, self.failures = [], {}
+        if pages or failures:
+            self._apply(pages, failures)
+        self._keep_lease()
+
+    def _apply(
+        self, pages: list[PendingPage], failures: dict[uuid.UUID, tuple[RoomRound, str]]
+    ) -> None:
+        try:
+            self._apply_together(pages, failures)
+        except Exception:
+            logger.exception(
+                "Applying %d delta pages together failed; trying one by one", len(pages)
+            )
+            for page in pages:
+                self._apply_alone(page)
+            for round_, message in failures.values():
+                self._record_failure(round_, message)
+
+    def _apply_together(
+        self, pages: list[PendingPage], failures: dict[uuid.UUID, tuple[RoomRound, str]]
+    ) -> None:
+        part = RunReport(self.report.run_id)
+        with self.ctx.database.session() as session:
+            rooms = {p.request.round.resource_id for p in pages} | failures.keys()
+            flush = _Flush(session, lock_room_states(session, rooms), self.ctx.clock(), part)
+            for pending in pages:
+                flush.apply_page(pending, self.directory)
+            for resource_id, (_, message) in failures.items():
+                record_failure(flush.states[resource_id], message, now=flush.now)
+        self.report.merge(part)
+        self.completed_full.extend(flush.completed)
+
+    def _apply_alone(self, pending: PendingPage) -> None:
+        round_ = pending.request.round
+        if round_.resource_id in self.poisoned:
+            return
+        try:
+            self._apply_together([pending], {})
+        except Exception as exc:
+            logger.exception("A delta page of %s could not be applied", round_.room_email)
+            self.poisoned.add(round_.resource_id)
+            self.report.error(f"{round_.room_email}: a delta page could not be applied ({exc}).")
+            self._record_failure(round_, f"A delta page could not be applied: {exc}")
+
+    def _record_failure(self, round_: RoomRound, message: str) -> None:
+        with self.ctx.database.session() as session:
+            state = lock_room_states(session, {round_.resource_id})[round_.resource_id]
+            record_failure(state, message, now=self.ctx.clock())
+
+    def _keep_lease(self) -> None:
+        if self.ctx.clock() - self.renewed_at > self.held.ttl / 3:
+            self.held.renew()
+            self.renewed_at = self.ctx.clock()
+
+
+@dataclass
+class _Flush:
+    """One transaction applying pages: its session, the locked room states, what it did."""
+
+    session: Session
+    states: dict[uuid.UUID, RoomSyncState]
+    now: datetime
+    part: RunReport
+    completed: list[RoomRound] = field(default_factory=list)
+
+    def apply_page(self, pending: PendingPage, directory: OrganizerDirectory) -> None:
+        round_, page = pending.request.round, pending.page
+        applier = PageApplier(
+            self.session, round_, directory=directory, report=self.part, now=self.now
+        )
+        applier.apply(page.value, pending.prefetched)
+        record_page(
+            self.states[round_.resource_id],
+            pending.request,
+            next_link=page.next_link,
+            delta_link=page.delta_link,
+            items=len(page.value),
+            now=self.now,
+        )
+        self.part.count("pages")
+        self.part.count("items", len(page.value))
+        if page.delta_link is not None and round_.full:
+            self.completed.append(round_)
+
+
+def ensure_room_states(
+    database: Database, *, integration_id: uuid.UUID, resource_ids: list[uuid.UUID]
+) -> None:
+    """A sync-state row for every room, created race-free (insert, ignoring duplicates)."""
+    insert = sqlite_insert if database.is_sqlite else pg_insert
+    now = utcnow()
+    for start in range(0, len(resource_ids), _INSERT_CHUNK):
+        rows = [
+            {
+                "id": new_id(),
+                "resource_id": resource_id,
+                "integration_id": integration_id,
+                "events_seen": 0,
+                "consecutive_failures": 0,
+                "full_round": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for resource_id in resource_ids[start : start + _INSERT_CHUNK]
+        ]
+        with database.session() as session:
+            session.execute(insert(RoomSyncState).values(rows).on_conflict_do_nothing())
+
+
+def lock_room_states(
+    session: Session, resource_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, RoomSyncState]:
+    """The rooms' state rows, locked in id order: pages of one room apply one at a time
+    even when a notification pull and a round overlap (SQLite serializes anyway)."""
+    found = session.scalars(
+        select(RoomSyncState)
+        .where(RoomSyncState.resource_id.in_(sorted(resource_ids)))
+        .order_by(RoomSyncState.resource_id)
+        .with_for_update()
+    )
+    return {state.resource_id: state for state in found}

@@ -1,0 +1,221 @@
+"""Graph lookups a page needs before it is applied, made outside any database transaction.
+
+Three questions can only be answered by asking Graph again (docs/sync.md):
+
+- a removal: is the meeting really gone? (``calendarView/delta`` also reports meetings
+  that merely left the window as ``@removed``, delta-query-events.md) — by fetching the
+  room's copy, or for bookings born on the platform the organizer's copy, whose room
+  attendee carries the room's answer;
+- an unmatched room copy while one of our creates is in flight for that room: is it ours?
+  (identity rule 1, step 3) — by reading our extended property on the organizer's copy;
+- an unknown organizer: who is it? (``/users/{email}``; none → an external organizer).
+
+The answers are gathered first, then the page is applied in one short transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from roomsync.m365.calendar import booking_id_of, find_events_by_ical_uid, get_event
+from roomsync.m365.directory import find_user_by_email
+from roomsync.m365.exceptions import GraphError, NotFound
+from roomsync.m365.graph import GraphClient
+from roomsync.m365.models import Event
+from roomsync.platform.enums import OutboxAction, OutboxState
+from roomsync.platform.models import Booking, EventLink, OutboxEntry, User
+from roomsync.sync.links import LinkIndex, linked_facts
+from roomsync.sync.planner import (
+    RemovalCheck,
+    RoomCopyRemoved,
+    VerifyRemoval,
+    plan,
+)
+from roomsync.sync.rounds import RoomRound
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RemovalEvidence:
+    """What Graph said when a removal was checked: the copy fetched, or None if gone."""
+
+    check: RemovalCheck
+    event: Event | None
+
+
+@dataclass(frozen=True)
+class Organizer:
+    email: str
+    name: str
+    external: bool
+
+
+@dataclass
+class Prefetched:
+    removals: dict[str, RemovalEvidence] = field(default_factory=dict)
+    ours: dict[str, uuid.UUID] = field(default_factory=dict)
+    """Room event id → the booking whose in-flight create it is the room's copy of."""
+
+
+class OrganizerDirectory:
+    """Organizers looked up once per run (``/users/{email}``), external when not found."""
+
+    def __init__(self, graph: GraphClient) -> None:
+        self.graph = graph
+        self.found: dict[str, Organizer] = {}
+        self.warnings: list[str] = []
+
+    def lookup(self, email: str, fallback_name: str) -> Organizer:
+        if email not in self.found:
+            self.found[email] = self._ask(email, fallback_name)
+        return self.found[email]
+
+    def _ask(self, email: str, fallback_name: str) -> Organizer:
+        try:
+            user = find_user_by_email(self.graph, email)
+        except GraphError as exc:
+            self.warnings.append(f"The organizer {email} could not be looked up: {exc.message}")
+            return Organizer(email, fallback_name, external=False)
+        if user is None:
+            return Organizer(email, fallback_name, external=True)
+        return Organizer(email, user.display_name or fallback_name, external=False)
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """What to ask Graph about one page, read from the database."""
+
+    removals: dict[str, tuple[RemovalCheck, str, str | None]] = field(default_factory=dict)
+    unmatched: tuple[Event, ...] = ()
+    creates_in_flight: bool = False
+    organizers: dict[str, str] = field(default_factory=dict)
+    """Unknown organizers: email → the name the meeting gives."""
+
+
+def plan_lookups(session: Session, round_: RoomRound, items: Sequence[Event]) -> Lookups:
+    """Read, in the caller's session, which Graph lookups these room items need."""
+    if not items:
+        return Lookups()
+    live = [item for item in items if item.removed is None]
+    index = LinkIndex(session, round_.integration_id, round_.room_email)
+    index.load((item.id for item in items), _uids(live))
+    unmatched = tuple(e for e in live if index.match(e.id, e.i_cal_u_id) is None)
+    removed = [item.id for item in items if item.removed is not None]
+    return Lookups(
+        removals=_removals_to_verify(index, round_, removed),
+        unmatched=unmatched,
+        creates_in_flight=bool(unmatched) and _creates_in_flight(session, round_.resource_id),
+        organizers=_unknown_organizers(session, round_, unmatched),
+    )
+
+
+def perform_lookups(
+    graph: GraphClient, directory: OrganizerDirectory, lookups: Lookups
+) -> Prefetched:
+    """Ask Graph (outside any transaction) what :func:`plan_lookups` found it must."""
+    result = Prefetched()
+    for room_event_id, (check, mailbox, event_id) in lookups.removals.items():
+        result.removals[room_event_id] = RemovalEvidence(check, _fetch(graph, mailbox, event_id))
+    if lookups.creates_in_flight:
+        result.ours = _ours(graph, lookups.unmatched)
+    for email, name in lookups.organizers.items():
+        directory.lookup(email, name)
+    return result
+
+
+def _uids(events: Iterable[Event]) -> list[str]:
+    return [event.i_cal_u_id for event in events if event.i_cal_u_id]
+
+
+def _removals_to_verify(
+    index: LinkIndex, round_: RoomRound, removed_ids: list[str]
+) -> dict[str, tuple[RemovalCheck, str, str | None]]:
+    checks: dict[str, tuple[RemovalCheck, str, str | None]] = {}
+    for room_event_id in removed_ids:
+        link = index.match(room_event_id)
+        if link is None:
+            continue
+        decision = plan(
+            RoomCopyRemoved(room_event_id),
+            linked_facts(link, index.booking_of(link)),
+            round_.window,
+        )
+        if isinstance(decision, VerifyRemoval):
+            checks[room_event_id] = _where_to_look(decision.check, link)
+    return checks
+
+
+def _where_to_look(check: RemovalCheck, link: EventLink) -> tuple[RemovalCheck, str, str | None]:
+    if check is RemovalCheck.ROOM_COPY:
+        return check, link.room_email, link.room_event_id
+    return check, link.organizer_email or link.room_email, link.organizer_event_id
+
+
+def _fetch(graph: GraphClient, mailbox: str, event_id: str | None) -> Event | None:
+    if event_id is None:
+        return None
+    try:
+        return get_event(graph, mailbox, event_id)
+    except NotFound:
+        return None
+
+
+def _creates_in_flight(session: Session, resource_id: uuid.UUID) -> bool:
+    pending_create = (
+        select(OutboxEntry.id)
+        .join(Booking, Booking.id == OutboxEntry.booking_id)
+        .where(
+            Booking.resource_id == resource_id,
+            OutboxEntry.action == OutboxAction.CREATE,
+            OutboxEntry.state == OutboxState.PENDING,
+        )
+    )
+    return bool(session.scalar(select(exists(pending_create))))
+
+
+def _ours(graph: GraphClient, unmatched: tuple[Event, ...]) -> dict[str, uuid.UUID]:
+    """Room copies whose organizer copy carries our booking id (identity rule 1, step 3)."""
+    ours: dict[str, uuid.UUID] = {}
+    for event in unmatched:
+        organizer = event.organizer.email_address if event.organizer else None
+        if not (organizer and organizer.address and event.i_cal_u_id):
+            continue
+        try:
+            copies = find_events_by_ical_uid(graph, organizer.address, event.i_cal_u_id)
+        except GraphError as exc:
+            logger.info("Could not read the organizer copy of %s: %s", event.id, exc.message)
+            continue
+        for copy in copies:
+            if (booking_id := booking_id_of(copy)) is not None:
+                ours[event.id] = uuid.UUID(booking_id)
+    return ours
+
+
+def _unknown_organizers(
+    session: Session, round_: RoomRound, events: tuple[Event, ...]
+) -> dict[str, str]:
+    """Organizers of new meetings whom the platform does not know yet."""
+    named = {
+        address.lower(): (e.organizer.email_address.name or address)
+        for e in events
+        if e.organizer
+        and e.organizer.email_address
+        and (address := e.organizer.email_address.address)
+    }
+    if not named:
+        return {}
+    known = set(
+        session.scalars(
+            select(User.email).where(
+                User.organization_id == round_.organization_id, User.email.in_(named)
+            )
+        )
+    )
+    return {email: name for email, name in named.items() if email not in known}

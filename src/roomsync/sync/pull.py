@@ -1,0 +1,238 @@
+"""Workflow 2: bookings made in Outlook, pulled with ``calendarView/delta`` per room.
+
+A round holds the integration's lease, sends every room's next delta request through the
+mailbox fan-out (``$batch`` of 20, several in flight, at most 4 per mailbox, slowing down
+on 429), and follows each room's nextLinks to its deltaLink. Each page is applied together
+with the link that follows it: the pages delivered by one ``$batch`` share a transaction,
+so a killed round resumes from the last saved link and replays at most those pages
+(applying them again changes nothing). Pages are streamed, never accumulated.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from roomsync.m365.calendar import DeltaWindow, delta_headers, parse_delta_page
+from roomsync.m365.exceptions import SyncStateExpired
+from roomsync.m365.fanout import BatchItemResult, FanOut, MailboxRequest
+from roomsync.m365.graph import GraphClient
+from roomsync.platform.enums import SyncRunKind, SyncRunTrigger
+from roomsync.platform.models import Integration, Resource, RoomSyncState
+from roomsync.sync.booking_reconcile import reconcile_room
+from roomsync.sync.connection import graph_for
+from roomsync.sync.context import SyncContext
+from roomsync.sync.exceptions import IntegrationUnavailableError
+from roomsync.sync.leases import HeldLease, lease
+from roomsync.sync.options import IntegrationOptions
+from roomsync.sync.page_flush import PageBuffer, PendingPage, ensure_room_states
+from roomsync.sync.prefetch import OrganizerDirectory, perform_lookups, plan_lookups
+from roomsync.sync.rounds import PageRequest, RoomRound, begin_round
+from roomsync.sync.runs import RunReport, recorded_run
+from roomsync.sync.window import current_window
+
+logger = logging.getLogger(__name__)
+LEASE_TTL = timedelta(minutes=10)
+Progress = Callable[[int, int], None]
+"""Called with (rooms finished, rooms in the round)."""
+
+
+def pull_bookings(
+    ctx: SyncContext,
+    integration_id: uuid.UUID,
+    *,
+    trigger: SyncRunTrigger,
+    resource_ids: Sequence[uuid.UUID] | None = None,
+    progress: Progress | None = None,
+) -> RunReport:
+    """Pull every imported room of the integration (or only ``resource_ids``) once."""
+    scope = ",".join(sorted(map(str, resource_ids))) if resource_ids else "all"
+    name = f"bookings:{integration_id}:{scope}"
+    with (
+        lease(ctx.database, name, ttl=LEASE_TTL, clock=ctx.clock) as held,
+        recorded_run(
+            ctx.database,
+            integration_id=integration_id,
+            kind=SyncRunKind.BOOKINGS,
+            trigger=trigger,
+            clock=ctx.clock,
+        ) as report,
+    ):
+        _Round(ctx, integration_id, report, held, progress).run(resource_ids)
+        return report
+
+
+class _Round:
+    def __init__(
+        self,
+        ctx: SyncContext,
+        integration_id: uuid.UUID,
+        report: RunReport,
+        held: HeldLease,
+        progress: Progress | None,
+    ) -> None:
+        self.ctx, self.report, self.held, self.progress = ctx, report, held, progress
+        with ctx.database.session() as session:
+            self.integration = _usable_integration(session, integration_id)
+        self.options = IntegrationOptions.from_stored(self.integration.options)
+        self.zone = ZoneInfo(self.integration.time_zone)
+        self.graph: GraphClient = graph_for(ctx, self.integration)
+        self.directory = OrganizerDirectory(self.graph)
+        self.buffer = PageBuffer(ctx, self.directory, report, held)
+        self.rooms_total = 0
+        self.rooms_done = 0
+        self.restarted: set[uuid.UUID] = set()
+
+    def run(self, resource_ids: Sequence[uuid.UUID] | None) -> None:
+        self.graph.tokens.token()  # a credential problem fails the run here, not per room
+        first_requests = self._first_requests(resource_ids)
+        self.rooms_total = len(first_requests)
+        self._tick()
+        fan_out = FanOut(self.graph, max_batches_in_flight=self.options.max_batches_in_flight)
+        outcome = fan_out.run(first_requests, self._on_result, self.buffer.flush)
+        self.buffer.flush()
+        for completed in self.buffer.take_completed_full_rounds():
+            reconcile_room(self.ctx, self.graph, self.directory, completed, self.report)
+        self.report.count("rooms", self.rooms_total)
+        self.report.count("graph_requests", outcome.requests)
+        self.report.count("throttled_batches", outcome.throttled)
+        self.report.warnings.extend(self.directory.warnings)
+        for failure in outcome.callback_failures:
+            self.report.error(f"{failure.request.mailbox}: {failure.error}")
+
+    def _first_requests(
+        self, resource_ids: Sequence[uuid.UUID] | None
+    ) -> list[MailboxRequest[PageRequest]]:
+        now = self.ctx.clock()
+        window = current_window(now, self.zone, self.options)
+        with self.ctx.database.session() as session:
+            rooms = _rooms(session, self.integration, resource_ids)
+        room_ids = [room.id for room in rooms]
+        ensure_room_states(
+            self.ctx.database, integration_id=self.integration.id, resource_ids=room_ids
+        )
+        with self.ctx.database.session() as session:
+            states = _states(session, room_ids)
+        requests = []
+        for room in rooms:
+            state = states.get(room.id)
+            # A full round that ended without reconciling (its process died): reconcile now.
+            if unreconciled := self._unreconciled_round(state, room):
+                reconcile_room(self.ctx, self.graph, self.directory, unreconciled, self.report)
+            page, url = begin_round(
+                state,
+                room,
+                integration_id=self.integration.id,
+                window=window,
+                zone=self.zone,
+                now=now,
+            )
+            requests.append(self._request(page, url))
+        return requests
+
+    def _unreconciled_round(self, state: RoomSyncState | None, room: Resource) -> RoomRound | None:
+        if state is None or not (state.full_round and state.delta_link and not state.next_link):
+            return None
+        if state.window_start is None or state.window_end is None:
+            return None
+        return RoomRound(
+            integration_id=self.integration.id,
+            organization_id=room.organization_id,
+            resource_id=room.id,
+            room_email=room.email or "",
+            window=DeltaWindow(state.window_start, state.window_end),
+            zone=self.zone,
+            full=True,
+            started_at=state.round_started_at or self.ctx.clock(),
+        )
+
+    def _request(self, page: PageRequest, url: str) -> MailboxRequest[PageRequest]:
+        return MailboxRequest(
+            page.round.room_email,
+            "GET",
+            url,
+            context=page,
+            headers=delta_headers(page_size=self.options.page_size),
+        )
+
+    def _on_result(
+        self, result: BatchItemResult[PageRequest]
+    ) -> list[MailboxRequest[PageRequest]] | None:
+        request = result.request.context
+        room = request.round
+        if self.buffer.is_poisoned(room.resource_id):
+            return None
+        if result.error is not None:
+            return self._on_error(request, result.error)
+        page = parse_delta_page(result.body, mailbox=room.room_email)
+        with self.ctx.database.session() as session:
+            lookups = plan_lookups(session, room, page.value)
+        prefetched = perform_lookups(self.graph, self.directory, lookups)
+        self.buffer.add(PendingPage(request, page, prefetched))
+        if page.next_link is None:
+            self.rooms_done += 1
+            self._tick()
+            return None
+        return [self._request(PageRequest(room, first=False), page.next_link)]
+
+    def _on_error(
+        self, request: PageRequest, error: Exception
+    ) -> list[MailboxRequest[PageRequest]] | None:
+        room = request.round
+        if isinstance(error, SyncStateExpired) and room.resource_id not in self.restarted:
+            # syncStateNotFound or 410 Gone: the saved token is useless; start a full round
+            # (once per run, so a token Graph keeps refusing cannot loop).
+            self.restarted.add(room.resource_id)
+            self.report.count("delta_resets")
+            now = self.ctx.clock()
+            restarted = room.restarted(current_window(now, self.zone, self.options), now)
+            return [self._request(PageRequest(restarted, first=True), restarted.initial_url)]
+        self.buffer.fail(room, str(error))
+        self.rooms_done += 1
+        self._tick()
+        return None
+
+    def _tick(self) -> None:
+        if self.progress is not None:
+            self.progress(self.rooms_done, self.rooms_total)
+
+
+def _usable_integration(session: Session, integration_id: uuid.UUID) -> Integration:
+    integration = session.get(Integration, integration_id)
+    if integration is None:
+        raise IntegrationUnavailableError(f"There is no integration with the id {integration_id}.")
+    if not integration.enabled:
+        raise IntegrationUnavailableError(
+            f"Integration {integration_id} is disabled: enable it to sync bookings."
+        )
+    if integration.stopped_reason:
+        raise IntegrationUnavailableError(
+            f"Integration {integration_id} is stopped: {integration.stopped_reason}"
+        )
+    return integration
+
+
+def _rooms(
+    session: Session, integration: Integration, resource_ids: Sequence[uuid.UUID] | None
+) -> list[Resource]:
+    query = select(Resource).where(
+        Resource.organization_id == integration.organization_id,
+        Resource.email.is_not(None),
+        Resource.active.is_(True),
+    )
+    if resource_ids is not None:
+        query = query.where(Resource.id.in_(resource_ids))
+    return list(session.scalars(query.order_by(Resource.id)))
+
+
+def _states(session: Session, resource_ids: list[uuid.UUID]) -> dict[uuid.UUID, RoomSyncState]:
+    found = session.scalars(
+        select(RoomSyncState).where(RoomSyncState.resource_id.in_(resource_ids))
+    )
+    return {state.resource_id: state for state in found}
