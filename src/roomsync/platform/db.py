@@ -16,7 +16,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -145,6 +145,14 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    def after_commit(self, listener: Callable[[Session], None]) -> None:
+        """Call ``listener`` with the session after each commit of this database's sessions
+        (how the runtime learns that outbox rows were written; see services.outbox)."""
+        event.listen(self._sessions, "after_commit", listener)
+
+    def after_rollback(self, listener: Callable[[Session], None]) -> None:
+        event.listen(self._sessions, "after_rollback", listener)
 
     def check(self) -> None:
         """Raise :class:`DatabaseUnavailableError` unless the database answers a query."""

@@ -3,6 +3,10 @@ room with a mailbox (``email``) changes in an organization with an enabled integ
 
 Rows are added to the caller's session, so they commit or roll back with the booking
 change (DESIGN §3). Changes that came from Microsoft 365 never reach this module.
+
+The session also remembers which bookings got a row, so that whoever listens for commits
+(``Database.after_commit``; the runtime queues a push) learns of them without the platform
+knowing who listens.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from roomsync.platform.enums import OutboxAction
 from roomsync.platform.models import Booking, Integration, OutboxEntry, Resource
+
+_WRITTEN = "roomsync.outbox_written"
 
 
 def is_pushable(session: Session, resource: Resource) -> bool:
@@ -40,4 +46,11 @@ def enqueue_push(session: Session, *, booking: Booking, action: OutboxAction) ->
         booking_version=booking.version,
     )
     session.add(entry)
+    session.info.setdefault(_WRITTEN, set()).add(booking.id)
     return entry
+
+
+def take_written_outbox(session: Session) -> set[uuid.UUID]:
+    """The bookings that got an outbox row in the session's last transaction (once)."""
+    written: set[uuid.UUID] = session.info.pop(_WRITTEN, set())
+    return written

@@ -1,0 +1,109 @@
+"""The Huey instance, from ``ROOMSYNC_QUEUE_URL`` (CONTRACT "Settings").
+
+- ``sqlite:///path`` — SqliteHuey, the embedded default: one machine, no other service;
+- ``redis://host:port/db`` — RedisHuey, for workers on many hosts;
+- ``postgresql://…`` — PostgresHuey (psycopg 3), when PostgreSQL is already there.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol, cast
+
+import psycopg
+from huey import Huey, PostgresHuey, RedisHuey, SqliteHuey
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from roomsync.errors import ConfigurationError
+
+QUEUE_NAME = "roomsync"
+
+
+class QueueTask(Protocol):
+    """A Huey task as roomsync uses it: called to enqueue, or scheduled for later."""
+
+    def __call__(self, *args: str) -> object: ...
+
+    def schedule(self, args: tuple[str, ...], *, delay: float) -> object: ...
+
+
+def task(huey: Huey, name: str) -> Callable[[Callable[..., None]], QueueTask]:
+    """``huey.task`` with a stable name (producers and workers must agree on it), typed."""
+    return cast(Callable[[Callable[..., None]], QueueTask], huey.task(name=name))
+
+
+_POSTGRES_SCHEMES = frozenset({"postgres", "postgresql", "postgresql+psycopg"})
+
+
+def build_huey(queue_url: str, *, name: str = QUEUE_NAME) -> Huey:
+    scheme = queue_url.split("://", 1)[0].lower() if "://" in queue_url else ""
+    if scheme in {"redis", "rediss"}:
+        return RedisHuey(name, url=queue_url, utc=True)
+    if scheme in _POSTGRES_SCHEMES:
+        return ClosablePostgresHuey(name, _libpq_dsn(queue_url))
+    if scheme == "sqlite":
+        path = _sqlite_path(queue_url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteHuey(name, filename=str(path), utc=True)
+    raise ConfigurationError(
+        f"ROOMSYNC_QUEUE_URL {queue_url!r} is not a queue roomsync runs on: use "
+        "sqlite:///path/to/roomsync-queue.db, redis://host:6379/0 or "
+        "postgresql://user@host:5432/dbname."
+    )
+
+
+def close_queue(huey: Huey) -> None:
+    """Close the queue's connections (PostgresHuey's per-thread ones included)."""
+    huey.storage.close()
+    if isinstance(huey, ClosablePostgresHuey):
+        huey.connections.close_all()
+
+
+class _Connections:
+    """psycopg connections for PostgresHuey, remembered so shutdown can close them
+    (Huey leaves its per-thread LISTEN connections to the garbage collector)."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.lock = threading.Lock()
+        self.opened: list[psycopg.Connection[tuple[object, ...]]] = []
+
+    def __call__(self) -> psycopg.Connection[tuple[object, ...]]:
+        connection = psycopg.connect(self.dsn)
+        with self.lock:
+            self.opened.append(connection)
+        return connection
+
+    def close_all(self) -> None:
+        with self.lock:
+            opened, self.opened = self.opened, []
+        for connection in opened:
+            connection.close()
+
+
+class ClosablePostgresHuey(PostgresHuey):  # type: ignore[misc]  # huey ships no type hints
+    def __init__(self, name: str, dsn: str) -> None:
+        self.connections = _Connections(dsn)
+        super().__init__(name, connection=self.connections, utc=True)
+
+
+def _sqlite_path(queue_url: str) -> Path:
+    """``sqlite:///relative.db`` or ``sqlite:////absolute/path.db``, as SQLAlchemy reads them."""
+    path = queue_url.split("://", 1)[1]
+    if not path.startswith("/") or path == "/":
+        raise ConfigurationError(
+            f"ROOMSYNC_QUEUE_URL {queue_url!r} names no file: write sqlite:///relative.db "
+            "or sqlite:////absolute/path.db."
+        )
+    return Path(path[1:])
+
+
+def _libpq_dsn(queue_url: str) -> str:
+    try:
+        url = make_url(queue_url)
+    except ArgumentError as exc:
+        raise ConfigurationError(f"ROOMSYNC_QUEUE_URL {queue_url!r} cannot be parsed.") from exc
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)

@@ -1,0 +1,81 @@
+"""One process's runtime: the queue, the sync context, and the tasks it can run.
+
+Every roomsync process (``run``, ``api``, ``worker``, ``demo``) builds one
+:class:`Runtime` from its settings: the API side to enqueue work, the worker side to run
+it. Both register the same tasks under the same names, so any process can enqueue what any
+worker runs. After each commit that wrote outbox rows, their pushes are queued at once;
+the periodic sweep is the safety net for a queue message lost on the way.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import httpx
+from huey import Huey
+from huey.consumer import Consumer
+from sqlalchemy.orm import Session
+
+from roomsync.platform.db import Database, utcnow
+from roomsync.platform.services.outbox import take_written_outbox
+from roomsync.runtime.pull_tasks import PullTasks
+from roomsync.runtime.queue import build_huey, close_queue
+from roomsync.settings import Settings
+from roomsync.sync.context import Clock, SyncContext
+
+logger = logging.getLogger(__name__)
+
+
+class EmbeddedConsumer(Consumer):  # type: ignore[misc]  # huey ships no type hints
+    """A Huey consumer that leaves signal handling to the process hosting it (uvicorn,
+    the demo, a test runner); its host stops it."""
+
+    def _set_signal_handlers(self) -> None:
+        return None
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        huey: Huey | None = None,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.huey = huey or build_huey(settings.queue_url)
+        self.ctx = SyncContext.build(settings, database, transport=transport, clock=clock)
+        self.pulls = PullTasks(self.huey, self.ctx)
+        database.after_commit(self._after_commit)
+        database.after_rollback(_forget_outbox_writes)
+
+    def request_room_pull(self, integration_id: uuid.UUID, resource_id: uuid.UUID) -> bool:
+        """Queue a pull of one room unless one is already queued (notifications coalesce)."""
+        return self.pulls.request_room_pull(integration_id, resource_id)
+
+    def start_workers(self, *, workers: int = 2, periodic: bool = True) -> EmbeddedConsumer:
+        """Run this runtime's tasks on worker threads of this process (stop them with
+        ``.stop(graceful=True)``)."""
+        consumer = EmbeddedConsumer(
+            self.huey, workers=workers, worker_type="thread", periodic=periodic,
+            initial_delay=0.05, max_delay=0.5, check_worker_health=False,
+        )  # fmt: skip
+        consumer.start()
+        return consumer
+
+    def close(self) -> None:
+        self.ctx.close()
+        close_queue(self.huey)
+
+    def _after_commit(self, session: Session) -> None:
+        written = take_written_outbox(session)
+        if written:
+            logger.debug("Outbox rows written for %d bookings", len(written))
+
+
+def _forget_outbox_writes(session: Session) -> None:
+    take_written_outbox(session)  # rolled back: those rows do not exist
