@@ -259,9 +259,10 @@ class GraphClient:
             response = self.http.request(method, url, json=json, headers=sent_headers)
         except httpx.TransportError as exc:
             raise error_from_transport(exc, service="Microsoft Graph", url=url) from exc
+        request_id = response.headers.get("request-id")
         _log.debug(
-            "%s %s -> %d (request-id %s)",
-            method, _path(url), response.status_code, response.headers.get("request-id"),
+            "%s %s -> %d (request-id %s)", method, _path(url), response.status_code, request_id,
+            extra={"graph_request_id": request_id},
         )  # fmt: skip
         return response
 
@@ -273,10 +274,11 @@ class GraphClient:
     def _log_retry(
         self, method: str, url: str, response: httpx.Response, delay: float, attempt: int
     ) -> None:
+        request_id = response.headers.get("request-id")
         _log.warning(
             "Microsoft Graph answered %s %s with %d (request-id %s); retry %d of %d in %.1f s",
-            method, _path(url), response.status_code, response.headers.get("request-id"),
-            attempt, self.retry.max_attempts - 1, delay,
+            method, _path(url), response.status_code, request_id,
+            attempt, self.retry.max_attempts - 1, delay, extra={"graph_request_id": request_id},
         )  # fmt: skip
 
     def _check_origin(self, url: str) -> None:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from roomsync.logs import log_context
 from roomsync.m365.calendar import DeltaWindow, delta_headers, parse_delta_page
 from roomsync.m365.exceptions import SyncStateExpired
 from roomsync.m365.fanout import BatchItemResult, FanOut, MailboxRequest
@@ -55,6 +56,7 @@ def pull_bookings(
     scope = ",".join(sorted(map(str, resource_ids))) if resource_ids else "all"
     name = f"bookings:{integration_id}:{scope}"
     with (
+        log_context(integration=integration_id),
         lease(ctx.database, name, ttl=LEASE_TTL, clock=ctx.clock) as held,
         recorded_run(
             ctx.database,
