@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from roomsync.logs import register_secret
 from roomsync.m365.credentials import CertificateCredential, ClientSecretCredential, Credential
 from roomsync.m365.graph import GraphClient
 from roomsync.platform.models import Integration
@@ -21,6 +22,8 @@ def credential_of(ctx: SyncContext, integration: Integration) -> Credential:
     """The integration's certificate credential if it has one, else its client secret."""
     if integration.certificate_encrypted:
         stored = json.loads(ctx.secrets.decrypt(integration.certificate_encrypted))
+        if stored.get("passphrase"):
+            register_secret(stored["passphrase"])
         return CertificateCredential.from_pem_bundle(
             tenant_id=integration.tenant_id,
             client_id=integration.client_id,
@@ -28,10 +31,10 @@ def credential_of(ctx: SyncContext, integration: Integration) -> Credential:
             passphrase=stored.get("passphrase"),
         )
     if integration.client_secret_encrypted:
+        secret = ctx.secrets.decrypt(integration.client_secret_encrypted)
+        register_secret(secret)
         return ClientSecretCredential(
-            tenant_id=integration.tenant_id,
-            client_id=integration.client_id,
-            client_secret=ctx.secrets.decrypt(integration.client_secret_encrypted),
+            tenant_id=integration.tenant_id, client_id=integration.client_id, client_secret=secret
         )
     raise IntegrationUnavailableError(
         f"Integration {integration.id} has neither a client secret nor a certificate: save one "

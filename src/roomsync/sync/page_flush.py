@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from roomsync.logs import log_context
 from roomsync.m365.models import DeltaPage
 from roomsync.platform.db import Database, new_id, utcnow
 from roomsync.platform.models import RoomSyncState
@@ -142,7 +143,8 @@ class _Flush:
         applier = PageApplier(
             self.session, round_, directory=directory, report=self.part, now=self.now
         )
-        applier.apply(page.value, pending.prefetched)
+        with log_context(room=round_.room_email):
+            applier.apply(page.value, pending.prefetched)
         record_page(
             self.states[round_.resource_id],
             pending.request,
