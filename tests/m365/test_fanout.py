@@ -234,3 +234,20 @@ def test_batch_done_follows_the_last_item_of_every_batch() -> None:
         len(post) for post in endpoint.posts
     )
     assert sorted(len(post) for post in endpoint.posts) == [5, 20, 20]
+
+
+def test_a_stop_request_sends_no_new_batch_and_delivers_those_in_flight() -> None:
+    endpoint = BatchEndpoint(lambda item: ok_item())
+    fan_out = FanOut(make_graph(endpoint), max_batches_in_flight=1)
+    stop = threading.Event()
+    delivered: list[BatchItemResult[str]] = []
+
+    def deliver(result: BatchItemResult[str]) -> None:
+        delivered.append(result)
+        stop.set()  # a shutdown arrives while the first batch is being handled
+
+    report = fan_out.run(_requests(mailboxes=60, each=1), deliver, stop=stop)
+
+    assert len(endpoint.posts) == 1
+    assert len(delivered) == 20
+    assert report.stopped

@@ -3,6 +3,7 @@ every meeting of the room's calendar is one live booking, and nothing else is.""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -167,3 +168,37 @@ def test_a_room_calendar_that_comes_back_empty_is_not_trusted_to_cancel_everythi
 
     assert len(tenant.bookings(room)) == 6
     assert any("came back empty" in warning for warning in report.warnings)
+
+
+class ShutdownDuringRound(httpx.BaseTransport):
+    """Asks for a shutdown (the worker got SIGTERM) as the second $batch goes out."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.batches = 0
+        self.stopping: threading.Event | None = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("$batch"):
+            self.batches += 1
+            if self.batches == 2 and self.stopping is not None:
+                self.stopping.set()
+        return self.inner.handle_request(request)
+
+
+def test_a_shutdown_finishes_the_page_in_hand_and_the_next_round_resumes(
+    tenant: Tenant,
+) -> None:
+    for room in tenant.room_emails:
+        book_day(tenant, room, 7)
+    transport = ShutdownDuringRound(tenant.sim.transport())
+    stopping_ctx = SyncContext.build(tenant.ctx.settings, tenant.database, transport=transport)
+    transport.stopping = stopping_ctx.stopping
+
+    report = pull(tenant, stopping_ctx)
+    part_done = len(tenant.bookings())
+    pull(tenant)
+
+    assert any("stopped early" in warning for warning in report.warnings)
+    assert 0 < part_done < 14
+    assert_platform_mirrors_outlook(tenant)

@@ -22,6 +22,7 @@ item and the run goes on.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -78,6 +79,8 @@ class FanOutReport(Generic[C]):
     concurrency_limits: list[int] = field(default_factory=list)
     """The batches-in-flight limit: where it started, then every change."""
     callback_failures: list[CallbackFailure[C]] = field(default_factory=list)
+    stopped: bool = False
+    """True when a stop request left requests unsent."""
 
 
 ResultCallback = Callable[[BatchItemResult[C]], Iterable[MailboxRequest[C]] | None]
@@ -110,9 +113,11 @@ class FanOut:
         requests: Iterable[MailboxRequest[C]],
         on_result: ResultCallback[C],
         on_batch_done: Callable[[], None] | None = None,
+        stop: threading.Event | None = None,
     ) -> FanOutReport[C]:
         """Sends everything (and every follow-up), calling ``on_result`` once per item and
-        ``on_batch_done`` after the last item of each batch."""
+        ``on_batch_done`` after the last item of each batch. Once ``stop`` is set no new
+        batch is sent; those in flight are delivered, then the run returns (``stopped``)."""
         queues: _MailboxQueues[C] = _MailboxQueues(self.max_per_mailbox)
         for request in requests:
             queues.push(request)
@@ -121,6 +126,9 @@ class FanOut:
         with ThreadPoolExecutor(self.max_batches_in_flight, "roomsync-batch") as pool:
             in_flight: set[Future[_BatchDone[C]]] = set()
             while True:
+                if stop is not None and stop.is_set():
+                    report.stopped = bool(queues.pending)
+                    queues.pending.clear()
                 while len(in_flight) < limit.current and (batch := queues.take(self.batch_size)):
                     in_flight.add(pool.submit(self._send, batch))
                     report.batches += 1

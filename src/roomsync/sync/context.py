@@ -7,6 +7,7 @@ may inject a clock; nothing else is replaced.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ class SyncContext:
     tokens: TokenProviders
     clock: Clock = utcnow
     sleep: Callable[[float], None] = field(default=time.sleep)
+    stopping: threading.Event = field(default_factory=threading.Event)
+    """Set on shutdown: long workflows finish the page in hand, commit and return."""
 
     @classmethod
     def build(

@@ -90,6 +90,7 @@ class _Round:
         self.rooms_total = 0
         self.rooms_done = 0
         self.restarted: set[uuid.UUID] = set()
+        self.left_mid_round = False
 
     def run(self, resource_ids: Sequence[uuid.UUID] | None) -> None:
         self.graph.tokens.token()  # a credential problem fails the run here, not per room
@@ -97,8 +98,12 @@ class _Round:
         self.rooms_total = len(first_requests)
         self._tick()
         fan_out = FanOut(self.graph, max_batches_in_flight=self.options.max_batches_in_flight)
-        outcome = fan_out.run(first_requests, self._on_result, self.buffer.flush)
+        outcome = fan_out.run(
+            first_requests, self._on_result, self.buffer.flush, stop=self.ctx.stopping
+        )
         self.buffer.flush()
+        if outcome.stopped or self.left_mid_round:
+            self.report.warn("The round stopped early for a shutdown; the next one resumes it.")
         for completed in self.buffer.take_completed_full_rounds():
             reconcile_room(self.ctx, self.graph, self.directory, completed, self.report)
         self.report.count("rooms", self.rooms_total)
@@ -177,7 +182,9 @@ class _Round:
             lookups = plan_lookups(session, room, page.value)
         prefetched = perform_lookups(self.graph, self.directory, lookups)
         self.buffer.add(PendingPage(request, page, prefetched))
-        if page.next_link is None:
+        if page.next_link is not None and self.ctx.stopping.is_set():
+            self.left_mid_round = True  # its next link is saved with this page
+        if page.next_link is None or self.left_mid_round:
             self.rooms_done += 1
             self._tick()
             return None
