@@ -163,6 +163,9 @@ def ensure_room_states(
     database: Database, *, integration_id: uuid.UUID, resource_ids: list[uuid.UUID]
 ) -> None:
     """A sync-state row for every room, created race-free (insert, ignoring duplicates)."""
+    with database.session() as session:
+        present = set(session.scalars(select(RoomSyncState.resource_id)))
+    resource_ids = [resource_id for resource_id in resource_ids if resource_id not in present]
     insert = sqlite_insert if database.is_sqlite else pg_insert
     now = utcnow()
     for start in range(0, len(resource_ids), _INSERT_CHUNK):
