@@ -120,6 +120,7 @@ def control_routes(sim: Simulator) -> list[BaseRoute]:
             method=params.get("method"),
             path_contains=params.get("path_contains"),
             mailbox=params.get("mailbox"),
+            status=int(params["status"]) if "status" in params else None,
         )
         return {
             "count": len(found),

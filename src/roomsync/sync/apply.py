@@ -18,9 +18,9 @@ from roomsync.m365.models import Event, ResponseType
 from roomsync.platform.enums import BookingStatus, ChangeSource, HistoryKind, OutboxState
 from roomsync.platform.models import Booking, EventLink, OutboxEntry
 from roomsync.platform.services.bookings import (
+    add_outlook_booking,
     append_history,
     cancel_booking,
-    create_booking,
     set_booking_status,
     update_booking,
 )
@@ -110,20 +110,18 @@ class PageApplier:
                 self._verified_removal(link, check)
 
     def _create(self, copy: RoomCopy) -> None:
-        organizer = self._organizer_email(copy)
-        booking = create_booking(
+        booking = add_outlook_booking(
             self.session,
             organization_id=self.round.organization_id,
             resource_id=self.round.resource_id,
-            organizer_email=organizer,
+            organizer_email=self._organizer_email(copy),
             title=copy.subject,
             start=copy.start,
             end=copy.end,
             private=copy.private,
             all_day=copy.all_day,
             series_id=copy.series_id,
-            status=BookingStatus.CONFIRMED,
-            source=SOURCE,
+            now=self.now,
         )
         link = EventLink(
             booking_id=booking.id,
@@ -140,7 +138,7 @@ class PageApplier:
     def _organizer_email(self, copy: RoomCopy) -> str:
         email = copy.organizer_email or self.round.room_email
         found = self.directory.found.get(email)
-        if found is not None:
+        if found is not None and self.directory.first_sight(email):
             upsert_user_by_email(
                 self.session,
                 organization_id=self.round.organization_id,

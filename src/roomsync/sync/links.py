@@ -9,11 +9,11 @@ created. :func:`linked_facts` reduces a link and its booking to the planner's fa
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from roomsync.platform.enums import BookingStatus, Origin
@@ -38,19 +38,22 @@ class LinkIndex:
         self.bookings: dict[uuid.UUID, Booking] = {}
 
     def load(self, room_event_ids: Iterable[str], ical_uids: Iterable[str]) -> None:
+        # Two queries, each on its own index; one with OR would scan the integration's links.
         ids, uids = set(room_event_ids), set(ical_uids)
-        if not ids and not uids:
-            return
-        links = self.session.scalars(
-            select(EventLink).where(
-                EventLink.integration_id == self.integration_id,
-                EventLink.room_email == self.room_email,
-                or_(EventLink.room_event_id.in_(ids), EventLink.ical_uid.in_(uids)),
+        links = list(self._links(EventLink.room_event_id.in_(ids))) if ids else []
+        if uids:
+            links += self._links(
+                EventLink.ical_uid.in_(uids), EventLink.room_email == self.room_email
             )
-        ).all()
         self.add_bookings(link.booking_id for link in links)
         for link in links:
             self.remember(link)
+
+    def _links(self, *conditions: ColumnElement[bool]) -> Sequence[EventLink]:
+        query = select(EventLink).where(
+            EventLink.integration_id == self.integration_id, *conditions
+        )
+        return self.session.scalars(query).all()
 
     def add_bookings(self, booking_ids: Iterable[uuid.UUID]) -> None:
         wanted = set(booking_ids) - self.bookings.keys()

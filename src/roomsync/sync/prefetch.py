@@ -71,6 +71,15 @@ class OrganizerDirectory:
         self.graph = graph
         self.found: dict[str, Organizer] = {}
         self.warnings: list[str] = []
+        self.recorded: set[str] = set()
+
+    def first_sight(self, email: str) -> bool:
+        """True the first time a page records this organizer as a platform user in this run
+        (a page that rolls back gets it recorded again: that is only one more upsert)."""
+        if email in self.recorded:
+            return False
+        self.recorded.add(email)
+        return True
 
     def lookup(self, email: str, fallback_name: str) -> Organizer:
         if email not in self.found:

@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from roomsync.platform.enums import (
@@ -62,7 +62,11 @@ class EventLink(Entity, Base):
     """How a synced booking is known in Microsoft 365; the key to recognising echoes."""
 
     __tablename__ = "event_links"
-    __table_args__ = (UniqueConstraint("integration_id", "room_event_id"),)
+    __table_args__ = (
+        UniqueConstraint("integration_id", "room_event_id"),
+        # Matching a room copy by iCalUId is always within one room (docs/sync.md).
+        Index(None, "integration_id", "room_email", "ical_uid"),
+    )
 
     booking_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("bookings.id", ondelete="CASCADE"), unique=True
@@ -70,7 +74,7 @@ class EventLink(Entity, Base):
     integration_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("integrations.id"))
     room_email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
     room_event_id: Mapped[str | None] = mapped_column(String(GRAPH_ID_LENGTH))
-    ical_uid: Mapped[str | None] = mapped_column(String(GRAPH_ID_LENGTH), index=True)
+    ical_uid: Mapped[str | None] = mapped_column(String(GRAPH_ID_LENGTH))
     organizer_email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
     organizer_event_id: Mapped[str | None] = mapped_column(String(GRAPH_ID_LENGTH))
     change_key: Mapped[str | None] = mapped_column(String(NAME_LENGTH))

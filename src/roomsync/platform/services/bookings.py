@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from roomsync.platform.db import isoformat_utc, utcnow
+from roomsync.platform.db import isoformat_utc, new_id, utcnow
 from roomsync.platform.enums import BookingStatus, ChangeSource, HistoryKind, Origin, OutboxAction
 from roomsync.platform.exceptions import ConflictError, NotFoundError, VersionMismatchError
 from roomsync.platform.models import Booking, BookingHistory, Resource
@@ -98,6 +98,58 @@ def create_booking(
     if pushable:
         enqueue_push(session, booking=booking, action=OutboxAction.CREATE)
     session.flush()
+    return booking
+
+
+def add_outlook_booking(
+    session: Session,
+    *,
+    organization_id: uuid.UUID,
+    resource_id: uuid.UUID,
+    organizer_email: str,
+    title: str,
+    start: datetime,
+    end: datetime,
+    private: bool = False,
+    all_day: bool = False,
+    series_id: str | None = None,
+    now: datetime,
+) -> Booking:
+    """A booking the room mailbox already holds, as the sync finds it in the room's calendar.
+
+    The room mailbox decided occupancy (identity rule 4), so no overlap rule, no outbox row
+    and no lock here: the caller holds the room's sync-state row for the page it applies,
+    adds many of these and flushes once. The address comes from Graph, lower-cased.
+    """
+    booking = Booking(
+        id=new_id(),
+        organization_id=organization_id,
+        resource_id=resource_id,
+        organizer_email=organizer_email.strip().lower(),
+        title=title,
+        start_at=start,
+        end_at=end,
+        all_day=all_day,
+        private=private,
+        status=BookingStatus.CONFIRMED,
+        origin=Origin.MICROSOFT365,
+        series_id=series_id,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(booking)
+    session.add(
+        BookingHistory(
+            booking_id=booking.id,
+            version=1,
+            source=ChangeSource.MICROSOFT365,
+            kind=HistoryKind.CREATED,
+            data=_snapshot(booking),
+            created_at=now,
+            updated_at=now,
+        )
+    )
     return booking
 
 

@@ -331,7 +331,12 @@ def upgrade() -> None:
             name=op.f("uq_event_links_integration_id_room_event_id"),
         ),
     )
-    op.create_index(op.f("ix_event_links_ical_uid"), "event_links", ["ical_uid"], unique=False)
+    op.create_index(
+        op.f("ix_event_links_integration_id_room_email_ical_uid"),
+        "event_links",
+        ["integration_id", "room_email", "ical_uid"],
+        unique=False,
+    )
 
     op.create_table(
         "outbox",

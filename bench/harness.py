@@ -1,0 +1,174 @@
+"""What the benchmarks share: graphsim served in its own process (Graph is remote, so it
+must not share roomsync's interpreter), a platform database pointed at it, timing, and
+results written as JSON under ``bench/results/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+from sqlalchemy import insert
+
+from roomsync.platform.db import Database, new_id, utcnow
+from roomsync.platform.enums import IntegrationMode, Origin
+from roomsync.platform.migrations import upgrade
+from roomsync.platform.models import Building, Integration, Organization, Resource
+from roomsync.settings import Settings
+from roomsync.sync.context import SyncContext
+
+RESULTS = Path(__file__).parent / "results"
+SECRET_KEY = SecretStr("benchmark-secret-key-0123456789-abcdefghijklmnop")
+ZONE = "Europe/Paris"
+
+
+@dataclass(frozen=True)
+class ServedTenant:
+    """A ``graphsim serve`` process and what its --config-out said."""
+
+    config: dict[str, Any]
+
+    @property
+    def base_url(self) -> str:
+        return str(self.config["graph_url"])
+
+    @property
+    def ca_bundle(self) -> str:
+        return str(self.config["ca_bundle"])
+
+    def control(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, verify=self.ca_bundle, timeout=120)
+
+    def count_requests(self, **filters: str | int) -> int:
+        with self.control() as client:
+            found = client.get("/_sim/requests", params={k: str(v) for k, v in filters.items()})
+            return int(found.raise_for_status().json()["count"])
+
+
+@contextlib.contextmanager
+def served_graphsim(*, rooms: int, latency_ms: float, seed: int = 1) -> Iterator[ServedTenant]:
+    """``graphsim serve`` on a free port, over HTTPS with its own CA, until the block ends."""
+    workdir = Path(tempfile.mkdtemp(prefix="roomsync-bench-"))
+    config_path = workdir / "graphsim.json"
+    command = [
+        sys.executable, "-m", "graphsim", "serve", "--port", "0", "--seed", str(seed),
+        "--rooms", str(rooms), "--latency-ms", str(latency_ms), "--config-out", str(config_path),
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        yield ServedTenant(_wait_for_config(config_path, process))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _wait_for_config(path: Path, process: subprocess.Popen[bytes]) -> dict[str, Any]:
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        if path.exists() and path.stat().st_size > 0:
+            with contextlib.suppress(json.JSONDecodeError):
+                return dict(json.loads(path.read_text()))
+        if process.poll() is not None:
+            stderr = process.stderr.read().decode() if process.stderr else ""
+            raise RuntimeError(f"graphsim serve exited: {stderr[-2000:]}")
+        time.sleep(0.1)
+    raise RuntimeError("graphsim serve did not write its configuration in time")
+
+
+@dataclass(frozen=True)
+class Platform:
+    ctx: SyncContext
+    integration_id: uuid.UUID
+    rooms: dict[str, uuid.UUID]
+
+
+def platform_for(tenant: ServedTenant, database_url: str | None = None) -> Platform:
+    """A migrated database with one organization whose integration points at ``tenant``,
+    and every room of the tenant imported (inserted in bulk: importing is not measured)."""
+    url = database_url or f"sqlite:///{tempfile.mkdtemp(prefix='roomsync-bench-db-')}/bench.db"
+    upgrade(url)
+    database = Database(url)
+    settings = Settings(
+        _env_file=None,
+        secret_key=SECRET_KEY,
+        login_url=tenant.base_url,
+        graph_url=tenant.base_url,
+        ca_bundle=Path(tenant.ca_bundle),
+        database_url=url,
+    )
+    ctx = SyncContext.build(settings, database)
+    config = tenant.config
+    now = utcnow()
+    ids = {"org": new_id(), "building": new_id(), "integration": new_id()}
+    rooms = {room["email"].lower(): new_id() for room in config["rooms"]}
+    stamps = {"created_at": now, "updated_at": now}
+    with database.session() as session:
+        session.execute(insert(Organization).values(id=ids["org"], name="Bench", **stamps))
+        session.execute(
+            insert(Building).values(
+                id=ids["building"], organization_id=ids["org"], name="HQ", time_zone=ZONE, **stamps
+            )
+        )
+        session.add(
+            Integration(
+                id=ids["integration"],
+                organization_id=ids["org"],
+                tenant_id=config["tenant_id"],
+                client_id=config["client_id"],
+                client_secret_encrypted=ctx.secrets.encrypt(config["client_secret"]),
+                time_zone=ZONE,
+                mode=IntegrationMode.POLLING,
+                enabled=True,
+                options={"max_batches_in_flight": 16},
+            )
+        )
+        session.execute(
+            insert(Resource),
+            [
+                {
+                    "id": resource_id, "organization_id": ids["org"], "building_id": ids["building"],
+                    "name": email.split("@")[0], "email": email, "attributes": {},
+                    "hidden_fields": [], "active": True, "origin": Origin.MICROSOFT365, **stamps,
+                }
+                for email, resource_id in rooms.items()
+            ],
+        )  # fmt: skip
+    return Platform(ctx, ids["integration"], rooms)
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "at": datetime.now(UTC).isoformat(),
+    }
+
+
+def write_results(name: str, data: dict[str, Any]) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps({"machine": machine(), **data}, indent=2, default=str))
+    return path
+
+
+def print_table(title: str, header: list[str], rows: list[list[object]]) -> None:
+    widths = [max(len(str(x)) for x in [h, *(r[i] for r in rows)]) for i, h in enumerate(header)]
+    print(f"\n{title}")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    for row in rows:
+        print("  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)))
