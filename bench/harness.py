@@ -137,17 +137,26 @@ def platform_for(tenant: ServedTenant, database_url: str | None = None) -> Platf
             )
         )
         session.execute(
-            insert(Resource),
-            [
-                {
-                    "id": resource_id, "organization_id": ids["org"], "building_id": ids["building"],
-                    "name": email.split("@")[0], "email": email, "attributes": {},
-                    "hidden_fields": [], "active": True, "origin": Origin.MICROSOFT365, **stamps,
-                }
-                for email, resource_id in rooms.items()
-            ],
-        )  # fmt: skip
+            insert(Resource), [_room_row(ids, email, rid) for email, rid in rooms.items()]
+        )
     return Platform(ctx, ids["integration"], rooms)
+
+
+def _room_row(ids: dict[str, uuid.UUID], email: str, resource_id: uuid.UUID) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "id": resource_id,
+        "organization_id": ids["org"],
+        "building_id": ids["building"],
+        "name": email.split("@", maxsplit=1)[0],
+        "email": email,
+        "attributes": {},
+        "hidden_fields": [],
+        "active": True,
+        "origin": Origin.MICROSOFT365,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def machine() -> dict[str, Any]:

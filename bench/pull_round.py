@@ -122,8 +122,10 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=300)
     args = parser.parse_args()
     results = [measure(n, args.latency_ms, args.sample) for n in args.rooms]
-    columns = ["rooms", "round_s", "graph_delta_requests", "throttled_429", "sequential_s",
-               "ratio_vs_sequential", "lower_bound_s", "ratio_vs_lower_bound", "initial_round_s"]  # fmt: skip
+    columns = [
+        "rooms", "round_s", "graph_delta_requests", "throttled_429", "sequential_s",
+        "ratio_vs_sequential", "lower_bound_s", "ratio_vs_lower_bound", "initial_round_s",
+    ]  # fmt: skip
     print_table(
         f"Steady-state pull round ({args.latency_ms:.0f} ms per Graph call, ~1% of rooms changed)",
         columns,
