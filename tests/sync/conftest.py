@@ -17,9 +17,8 @@ from tests.sync.rooms_testkit import SleepRecorder, context, tenant
 
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
-    simulator = tenant()
-    yield simulator
-    simulator.close()
+    with tenant() as simulator:
+        yield simulator
 
 
 @pytest.fixture

@@ -119,9 +119,8 @@ def test_the_half_hourly_import_never_retires_a_room(
 
 @pytest.fixture
 def ten_rooms() -> Iterator[Simulator]:
-    sim = tenant(rooms=10)
-    yield sim
-    sim.close()
+    with tenant(rooms=10) as sim:
+        yield sim
 
 
 @pytest.fixture
