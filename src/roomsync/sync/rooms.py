@@ -116,6 +116,7 @@ def import_rooms(
         RoomSelection.from_stored(integration.room_selection),
         on_list=lambda n: notify(ImportProgress(ImportPhase.LISTING, n, None)),
     )
+    notify(ImportProgress(ImportPhase.LISTING, 0, len(listing.rooms)))
     for warning in listing.warnings:
         report.warn(warning)
     report.count("listed", len(listing.rooms))
@@ -146,7 +147,8 @@ def _directory_attributes(
 ) -> DirectoryAttributes:
     select = directory_select(mappings)
     emails = [room.email for room in listing.rooms] if select else []
-    notify(ImportProgress(ImportPhase.DIRECTORY, 0, len(emails)))
+    if emails:
+        notify(ImportProgress(ImportPhase.DIRECTORY, 0, len(emails)))
     return read_directory_attributes(
         graph,
         emails,

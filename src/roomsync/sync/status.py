@@ -128,7 +128,7 @@ def health_of(ctx: SyncContext, integration: Integration, now: datetime) -> Heal
             "roomsync can warn before it expires."
         )
     return Health(
-        state=_state(integration),
+        state=integration_state(integration),
         enabled=integration.enabled,
         mode=integration.mode,
         stopped_reason=integration.stopped_reason,
@@ -138,7 +138,7 @@ def health_of(ctx: SyncContext, integration: Integration, now: datetime) -> Heal
     )
 
 
-def _state(integration: Integration) -> IntegrationState:
+def integration_state(integration: Integration) -> IntegrationState:
     if integration.stopped_reason:
         return IntegrationState.STOPPED
     return IntegrationState.ACTIVE if integration.enabled else IntegrationState.DISABLED
