@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
 from pydantic import SecretStr
 
 from graphsim import Simulator
@@ -366,6 +367,30 @@ def test_a_certificate_credential_is_shown_by_thumbprint_only(
     assert "PRIVATE KEY" not in str(created)
     report = api.post(f"integrations/{created['id']}/sync/rooms", headers=tenant.admin).json()
     assert report["counts"]["created"] == 6
+
+
+def test_an_encrypted_private_key_is_used_with_its_passphrase(
+    api: httpx.Client, tenant: Tenant, sim: Simulator
+) -> None:
+    certificate = sim.add_certificate()
+    key = serialization.load_pem_private_key(certificate.private_key_pem.encode(), password=None)
+    locked = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"open sesame"),
+    ).decode()
+    pem = locked + certificate.certificate_pem
+    body = connection(sim, client_secret=None, certificate={"pem": pem})
+
+    refused = api.post("integrations", json=body, headers=tenant.admin)
+    body["certificate"]["passphrase"] = "open sesame"
+    created = connect(api, tenant, sim, client_secret=None, certificate=body["certificate"])
+
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"][0]["field"] == "certificate"
+    check = api.post(f"integrations/{created['id']}/check", headers=tenant.admin).json()
+    assert check["ok"] is True
+    assert "open sesame" not in refused.text + str(created) + str(check)
 
 
 def test_metrics_expose_how_long_the_secret_has_left(

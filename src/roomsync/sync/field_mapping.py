@@ -225,6 +225,11 @@ def default_field_mappings() -> tuple[FieldMapping, ...]:
     )
 
 
+def mappings_from_stored(stored: Sequence[Any] | None) -> list[FieldMapping]:
+    """The mappings as saved on the integration (JSON)."""
+    return [FieldMapping.model_validate(item) for item in stored or []]
+
+
 def directory_select(mappings: Sequence[FieldMapping]) -> tuple[str, ...]:
     """The user properties to ``$select`` for these mappings (empty: no directory call)."""
     names = {s.path[0] for m in mappings for s in m.sources if s.directory}

@@ -26,7 +26,12 @@ from roomsync.platform.enums import SyncRunKind, SyncRunTrigger
 from roomsync.platform.models import Integration
 from roomsync.sync.connection import graph_for
 from roomsync.sync.context import SyncContext
-from roomsync.sync.field_mapping import FieldMapping, directory_select, map_room
+from roomsync.sync.field_mapping import (
+    FieldMapping,
+    directory_select,
+    map_room,
+    mappings_from_stored,
+)
 from roomsync.sync.integration_access import runnable_integration, stopping_on_credential_failure
 from roomsync.sync.integration_settings import RoomSelection
 from roomsync.sync.leases import lease
@@ -111,16 +116,8 @@ def import_rooms(
         report.count(name, 0)
     notify = progress or _no_progress
     graph = graph_for(ctx, integration)
-    listing = list_selected_rooms(
-        room_directory(graph, integration),
-        RoomSelection.from_stored(integration.room_selection),
-        on_list=lambda n: notify(ImportProgress(ImportPhase.LISTING, n, None)),
-    )
-    notify(ImportProgress(ImportPhase.LISTING, 0, len(listing.rooms)))
-    for warning in listing.warnings:
-        report.warn(warning)
-    report.count("listed", len(listing.rooms))
-    mappings = stored_mappings(integration)
+    listing = _listing(graph, integration, report, notify)
+    mappings = mappings_from_stored(integration.field_mappings)
     details = _directory_attributes(graph, integration, listing, mappings, notify)
     planned = _planned(listing, details, mappings, report)
     notify(ImportProgress(ImportPhase.SAVING, 0, len(planned)))
@@ -134,8 +131,19 @@ def import_rooms(
     return listing
 
 
-def stored_mappings(integration: Integration) -> list[FieldMapping]:
-    return [FieldMapping.model_validate(item) for item in integration.field_mappings or []]
+def _listing(
+    graph: GraphClient, integration: Integration, report: RunReport, notify: ProgressCallback
+) -> RoomListing:
+    listing = list_selected_rooms(
+        room_directory(graph, integration),
+        RoomSelection.from_stored(integration.room_selection),
+        on_list=lambda n: notify(ImportProgress(ImportPhase.LISTING, n, None)),
+    )
+    notify(ImportProgress(ImportPhase.LISTING, 0, len(listing.rooms)))
+    for warning in listing.warnings:
+        report.warn(warning)
+    report.count("listed", len(listing.rooms))
+    return listing
 
 
 def _directory_attributes(

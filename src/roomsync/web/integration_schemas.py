@@ -17,7 +17,7 @@ from roomsync.platform.api.schemas import InputModel, PatchModel
 from roomsync.platform.enums import IntegrationMode, RoomSource, SyncRunKind, SyncRunOutcome
 from roomsync.platform.models import Integration
 from roomsync.sync.context import SyncContext
-from roomsync.sync.field_mapping import FieldMapping
+from roomsync.sync.field_mapping import FieldMapping, mappings_from_stored
 from roomsync.sync.integration_settings import CertificateInput, RoomSelection
 from roomsync.sync.integrations import IntegrationChanges, certificate_summary
 from roomsync.sync.options import IntegrationOptions
@@ -181,7 +181,7 @@ def integration_out(ctx: SyncContext, integration: Integration) -> IntegrationOu
         time_zone=integration.time_zone,
         room_source=integration.room_source,
         room_selection=RoomSelection.from_stored(integration.room_selection),
-        field_mappings=[FieldMapping.model_validate(m) for m in integration.field_mappings or []],
+        field_mappings=mappings_from_stored(integration.field_mappings),
         mode=integration.mode,
         enabled=integration.enabled,
         options=IntegrationOptions.from_stored(integration.options),
