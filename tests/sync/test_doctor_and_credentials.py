@@ -4,7 +4,9 @@ room workflows: a clear verdict, stopped jobs, and a resume once new credentials
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 from sqlalchemy import select
@@ -63,6 +65,23 @@ def test_the_doctor_passes_when_every_required_permission_works(
     assert not optional.required
     assert sim.requests.count(path_contains="/calendarView", status=200) == 1
     assert sim.requests.count(path=f"/users/{sim.service_account}", status=200) == 1
+
+
+def test_the_calendar_is_probed_on_an_imported_room_for_a_quarter_of_an_hour(
+    ctx: SyncContext, sim: Simulator, organization_id: uuid.UUID, factory: Any
+) -> None:
+    factory.room(factory.building(organization_id), name="Desk", email="desk@elsewhere.test")
+    integration_id = connect(ctx, sim, organization_id)
+    sync_rooms(ctx, integration_id, trigger=MANUAL)
+    sim.requests.clear()
+
+    assert check_integration(ctx, integration_id).ok
+
+    (probe,) = sim.requests.entries(path_contains="/calendarView")
+    assert probe.path.startswith("/users/room")  # a Microsoft 365 room, not the desk
+    window = parse_qs(probe.query)
+    start, end = (datetime.fromisoformat(window[k][0]) for k in ("startDateTime", "endDateTime"))
+    assert end - start == timedelta(minutes=15)
 
 
 def test_a_missing_permission_says_what_to_do_in_the_azure_portal(

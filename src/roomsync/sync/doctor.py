@@ -33,7 +33,7 @@ from roomsync.m365.exceptions import GraphError, PermissionDenied
 from roomsync.m365.graph import GraphClient, path_segment
 from roomsync.m365.retry import RetryPolicy
 from roomsync.platform.db import isoformat_utc
-from roomsync.platform.enums import RoomSource, SyncRunKind, SyncRunTrigger
+from roomsync.platform.enums import Origin, RoomSource, SyncRunKind, SyncRunTrigger
 from roomsync.platform.models import Integration, Resource
 from roomsync.sync.connection import credential_of
 from roomsync.sync.context import SyncContext
@@ -131,6 +131,7 @@ def _sample_room(session: Session, integration: Integration) -> str | None:
         select(Resource.email)
         .where(
             Resource.organization_id == integration.organization_id,
+            Resource.origin == Origin.MICROSOFT365,
             Resource.email.is_not(None),
             Resource.active.is_(True),
         )
