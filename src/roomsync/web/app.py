@@ -8,7 +8,9 @@ from roomsync import __version__
 from roomsync.platform.api import build_router
 from roomsync.platform.db import Database
 from roomsync.settings import Settings
-from roomsync.web import health
+from roomsync.sync.context import SyncContext
+from roomsync.web import health, integrations, metrics
+from roomsync.web.deps import default_sync_context
 from roomsync.web.errors import install_error_handlers
 
 DESCRIPTION = (
@@ -18,12 +20,15 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, database: Database | None = None, sync_context: SyncContext | None = None
+) -> FastAPI:
     """The app serving ``database`` (by default one built from ``settings.database_url``)."""
     app = FastAPI(title="roomsync", version=__version__, description=DESCRIPTION)
     app.state.settings = settings
     app.state.database = database or Database(settings.database_url)
+    app.state.sync_context = sync_context or default_sync_context(settings, app.state.database)
     install_error_handlers(app)
-    app.include_router(health.router)
-    app.include_router(build_router())
+    for router in (health.router, metrics.router, build_router(), integrations.router):
+        app.include_router(router)
     return app

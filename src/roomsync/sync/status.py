@@ -1,0 +1,215 @@
+"""The integration status view behind ``GET /integrations/{id}/status`` and
+``roomsync integration status``: one object made of sections, so later workflows add a
+section (per-room pull health, subscriptions, outbox depth) without reshaping the others.
+
+- ``health``: whether the integration runs (``active``, ``disabled`` or ``stopped`` with
+  its ``stopped_reason``), its credential and the days until the secret or certificate
+  expires, and the notices an operator should act on;
+- ``runs``: the latest runs of each kind (rooms, reconcile, bookings, push, check) with
+  their counts, warnings and errors;
+- ``counts``: what the integration mirrors on the platform (rooms, buildings).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from roomsync.platform.enums import (
+    IntegrationMode,
+    Origin,
+    SyncRunKind,
+    SyncRunOutcome,
+    SyncRunTrigger,
+)
+from roomsync.platform.models import Building, Integration, Resource, SyncRun
+from roomsync.sync.context import SyncContext
+from roomsync.sync.integration_access import load_integration
+from roomsync.sync.integrations import certificate_summary
+from roomsync.sync.secret_expiry import days_until, secret_expiry
+
+RECENT_RUNS = 5
+
+
+class IntegrationState(StrEnum):
+    ACTIVE = "active"
+    DISABLED = "disabled"
+    STOPPED = "stopped"
+
+
+class CredentialKind(StrEnum):
+    CLIENT_SECRET = "client_secret"  # noqa: S105 - the kind's name, not a secret
+    CERTIFICATE = "certificate"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class CredentialHealth(_Section):
+    """The credential tokens are requested with (a certificate wins over a secret)."""
+
+    kind: CredentialKind
+    client_secret_set: bool
+    client_secret_expires_at: datetime | None
+    days_until_secret_expiry: int | None
+    certificate_thumbprint: str | None
+    certificate_not_valid_after: datetime | None
+    days_until_certificate_expiry: int | None
+
+
+class Health(_Section):
+    state: IntegrationState
+    enabled: bool
+    mode: IntegrationMode
+    stopped_reason: str | None
+    credentials_version: int
+    credential: CredentialHealth
+    notices: list[str]
+
+
+class RunSummary(_Section):
+    id: uuid.UUID
+    kind: SyncRunKind
+    trigger: SyncRunTrigger
+    outcome: SyncRunOutcome
+    started_at: datetime
+    finished_at: datetime | None
+    counts: dict[str, Any]
+    warnings: list[str]
+    errors: list[str]
+
+
+class Counts(_Section):
+    rooms_active: int
+    rooms_retired: int
+    buildings_for_room_lists: int
+
+
+class IntegrationStatus(_Section):
+    integration_id: uuid.UUID
+    organization_id: uuid.UUID
+    generated_at: datetime
+    health: Health
+    runs: dict[SyncRunKind, list[RunSummary]]
+    counts: Counts
+
+
+def integration_status(
+    ctx: SyncContext, integration_id: uuid.UUID, *, recent: int = RECENT_RUNS
+) -> IntegrationStatus:
+    now = ctx.clock()
+    with ctx.database.session() as session:
+        integration = load_integration(session, integration_id)
+        return IntegrationStatus(
+            integration_id=integration.id,
+            organization_id=integration.organization_id,
+            generated_at=now,
+            health=health_of(ctx, integration, now),
+            runs=_recent_runs(session, integration.id, recent),
+            counts=_counts(session, integration.organization_id),
+        )
+
+
+def health_of(ctx: SyncContext, integration: Integration, now: datetime) -> Health:
+    """Whether the integration runs, its credential, and what an operator should act on."""
+    credential = _credential(ctx, integration, now)
+    expiry = secret_expiry(integration, now)
+    notices = [n for n in (integration.stopped_reason, expiry.notice if expiry else None) if n]
+    if integration.client_secret_encrypted and integration.client_secret_expires_at is None:
+        notices.append(
+            "The client secret's expiry date is unknown: save client_secret_expires_at so "
+            "roomsync can warn before it expires."
+        )
+    return Health(
+        state=integration_state(integration),
+        enabled=integration.enabled,
+        mode=integration.mode,
+        stopped_reason=integration.stopped_reason,
+        credentials_version=integration.credentials_version,
+        credential=credential,
+        notices=notices,
+    )
+
+
+def integration_state(integration: Integration) -> IntegrationState:
+    if integration.stopped_reason:
+        return IntegrationState.STOPPED
+    return IntegrationState.ACTIVE if integration.enabled else IntegrationState.DISABLED
+
+
+def _credential(ctx: SyncContext, integration: Integration, now: datetime) -> CredentialHealth:
+    certificate = certificate_summary(ctx, integration)
+    secret_ends = integration.client_secret_expires_at
+    return CredentialHealth(
+        kind=CredentialKind.CERTIFICATE if certificate else CredentialKind.CLIENT_SECRET,
+        client_secret_set=bool(integration.client_secret_encrypted),
+        client_secret_expires_at=secret_ends,
+        days_until_secret_expiry=days_until(secret_ends, now),
+        certificate_thumbprint=certificate.thumbprint_sha1 if certificate else None,
+        certificate_not_valid_after=certificate.not_valid_after if certificate else None,
+        days_until_certificate_expiry=days_until(
+            certificate.not_valid_after if certificate else None, now
+        ),
+    )
+
+
+def _recent_runs(
+    session: Session, integration_id: uuid.UUID, recent: int
+) -> dict[SyncRunKind, list[RunSummary]]:
+    runs: dict[SyncRunKind, list[RunSummary]] = {kind: [] for kind in SyncRunKind}
+    for kind in SyncRunKind:
+        rows = session.scalars(
+            select(SyncRun)
+            .where(SyncRun.integration_id == integration_id, SyncRun.kind == kind)
+            .order_by(SyncRun.id.desc())
+            .limit(recent)
+        )
+        runs[kind] = [_summary(row) for row in rows]
+    return runs
+
+
+def _summary(run: SyncRun) -> RunSummary:
+    return RunSummary(
+        id=run.id,
+        kind=run.kind,
+        trigger=run.trigger,
+        outcome=run.outcome,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        counts=dict(run.counts or {}),
+        warnings=[str(w) for w in run.warnings or []],
+        errors=[str(e) for e in run.errors or []],
+    )
+
+
+def _counts(session: Session, organization_id: uuid.UUID) -> Counts:
+    def rooms(active: bool) -> int:
+        return (
+            session.scalar(
+                select(func.count(Resource.id)).where(
+                    Resource.organization_id == organization_id,
+                    Resource.origin == Origin.MICROSOFT365,
+                    Resource.active.is_(active),
+                )
+            )
+            or 0
+        )
+
+    buildings = session.scalar(
+        select(func.count(Building.id)).where(
+            Building.organization_id == organization_id,
+            Building.m365_room_list_email.is_not(None),
+        )
+    )
+    return Counts(
+        rooms_active=rooms(True),
+        rooms_retired=rooms(False),
+        buildings_for_room_lists=buildings or 0,
+    )

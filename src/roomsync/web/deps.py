@@ -1,0 +1,57 @@
+"""Dependencies of the routes that run Microsoft 365 workflows.
+
+``SyncContextDep`` is the process's :class:`SyncContext` (built by ``create_app`` when the
+settings carry ``ROOMSYNC_SECRET_KEY``). ``PrincipalNowDep`` authenticates in a
+transaction of its own that is committed before the route runs: a workflow opens its own
+transactions, and on SQLite a request transaction left open would hold the write lock
+they wait for.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from roomsync.platform.api.auth import Principal, authenticate
+from roomsync.platform.api.deps import DatabaseDep, SettingsDep
+from roomsync.platform.db import Database
+from roomsync.settings import Settings
+from roomsync.sync.context import SyncContext
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="ROOMSYNC_ADMIN_TOKEN or an organization's token from `roomsync token create`.",
+)
+
+
+def default_sync_context(settings: Settings, database: Database) -> SyncContext | None:
+    """The app's sync context, or None until ``ROOMSYNC_SECRET_KEY`` is set."""
+    if settings.secret_key is None:
+        return None
+    return SyncContext.build(settings, database)
+
+
+def get_sync_context(request: Request, settings: SettingsDep) -> SyncContext:
+    ctx: SyncContext | None = request.app.state.sync_context
+    if ctx is None:
+        settings.require_secret_key()  # raises, saying how to set it
+        raise RuntimeError("create_app built no sync context although a secret key is set")
+    return ctx
+
+
+SyncContextDep = Annotated[SyncContext, Depends(get_sync_context)]
+
+
+def get_principal_now(
+    database: DatabaseDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    with database.session() as session:
+        secret = credentials.credentials if credentials else None
+        return authenticate(session, secret=secret, admin_token=settings.admin_token)
+
+
+PrincipalNowDep = Annotated[Principal, Depends(get_principal_now)]

@@ -1,0 +1,163 @@
+"""``/api/v1/integrations``: the Microsoft 365 connection of an organization (one each),
+its permission check, room import on demand and its status.
+
+Admin tokens of the organization, or ``ROOMSYNC_ADMIN_TOKEN``. Routes that run a workflow
+authenticate in a transaction of their own (``PrincipalNowDep``) and leave every write to
+the workflow.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from roomsync.platform.api import API_PREFIX
+from roomsync.platform.api.auth import Principal
+from roomsync.platform.api.deps import (
+    DEFAULT_LIMIT,
+    CursorQuery,
+    LimitQuery,
+    OrganizationQuery,
+    PrincipalDep,
+    SessionDep,
+)
+from roomsync.platform.api.schemas import PageOut, error_responses, page_out
+from roomsync.platform.enums import SyncRunKind, SyncRunTrigger
+from roomsync.sync import integrations as service
+from roomsync.sync.context import SyncContext
+from roomsync.sync.doctor import DoctorReport, check_integration
+from roomsync.sync.integration_access import load_integration
+from roomsync.sync.room_reconcile import reconcile_rooms
+from roomsync.sync.rooms import sync_rooms
+from roomsync.sync.status import IntegrationStatus, integration_status
+from roomsync.web.deps import PrincipalNowDep, SyncContextDep
+from roomsync.web.integration_schemas import (
+    IntegrationIn,
+    IntegrationOut,
+    IntegrationPatch,
+    RunReportOut,
+    integration_out,
+    run_report_out,
+)
+
+router = APIRouter(
+    prefix=f"{API_PREFIX}/integrations",
+    tags=["integrations"],
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+
+ReconcileQuery = Annotated[
+    bool,
+    Query(
+        description="Also retire rooms gone from Microsoft 365 (as at midnight), only on a "
+        "complete listing."
+    ),
+]
+ForceQuery = Annotated[
+    bool,
+    Query(
+        description="With reconcile: retire even when over 20% of the rooms (or all) are "
+        "gone at once. A failed or partial listing never retires."
+    ),
+]
+
+
+@router.post("", status_code=201, summary="Connect the organization to Microsoft 365 (admin)")
+def create_integration(
+    body: IntegrationIn, session: SessionDep, principal: PrincipalDep, ctx: SyncContextDep
+) -> IntegrationOut:
+    organization_id = principal.target_organization(body.organization_id)
+    principal.check_admin(organization_id)
+    integration = service.create_integration(
+        session, ctx, organization_id=organization_id, **body.create_arguments()
+    )
+    return integration_out(ctx, integration)
+
+
+@router.get("", summary="List integrations (admin)")
+def list_integrations(
+    *,
+    session: SessionDep,
+    principal: PrincipalDep,
+    ctx: SyncContextDep,
+    organization_id: OrganizationQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> PageOut[IntegrationOut]:
+    principal.check_admin()
+    page = service.list_integrations(
+        session, organization_id=principal.list_scope(organization_id), limit=limit, cursor=cursor
+    )
+    return page_out(page, lambda row: integration_out(ctx, row))
+
+
+@router.get("/{integration_id}", summary="Get an integration (admin)")
+def get_integration(
+    integration_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, ctx: SyncContextDep
+) -> IntegrationOut:
+    integration = load_integration(session, integration_id)
+    principal.check_admin(integration.organization_id)
+    return integration_out(ctx, integration)
+
+
+@router.patch(
+    "/{integration_id}",
+    summary="Change an integration (admin); new credentials apply on the next call",
+)
+def update_integration(
+    integration_id: uuid.UUID,
+    body: IntegrationPatch,
+    session: SessionDep,
+    principal: PrincipalDep,
+    ctx: SyncContextDep,
+) -> IntegrationOut:
+    principal.check_admin(load_integration(session, integration_id).organization_id)
+    integration = service.update_integration(
+        session, ctx, integration_id=integration_id, changes=body.integration_changes()
+    )
+    return integration_out(ctx, integration)
+
+
+@router.post(
+    "/{integration_id}/check",
+    summary="Check the credential and each permission (admin)",
+)
+def check(
+    integration_id: uuid.UUID, principal: PrincipalNowDep, ctx: SyncContextDep
+) -> DoctorReport:
+    _check_admin(ctx, principal, integration_id)
+    return check_integration(ctx, integration_id)
+
+
+@router.post(
+    "/{integration_id}/sync/rooms",
+    summary="Import the rooms now, and retire gone ones with reconcile=true (admin)",
+)
+def sync_rooms_now(
+    integration_id: uuid.UUID,
+    principal: PrincipalNowDep,
+    ctx: SyncContextDep,
+    reconcile: ReconcileQuery = False,
+    force: ForceQuery = False,
+) -> RunReportOut:
+    _check_admin(ctx, principal, integration_id)
+    manual = SyncRunTrigger.MANUAL
+    if reconcile:
+        report = reconcile_rooms(ctx, integration_id, trigger=manual, force=force)
+        return run_report_out(report, SyncRunKind.RECONCILE)
+    return run_report_out(sync_rooms(ctx, integration_id, trigger=manual), SyncRunKind.ROOMS)
+
+
+@router.get("/{integration_id}/status", summary="Health, recent runs and counts (admin)")
+def status(
+    integration_id: uuid.UUID, principal: PrincipalNowDep, ctx: SyncContextDep
+) -> IntegrationStatus:
+    _check_admin(ctx, principal, integration_id)
+    return integration_status(ctx, integration_id)
+
+
+def _check_admin(ctx: SyncContext, principal: Principal, integration_id: uuid.UUID) -> None:
+    with ctx.database.session() as session:
+        principal.check_admin(load_integration(session, integration_id).organization_id)
