@@ -7,8 +7,9 @@ from fastapi import FastAPI
 from roomsync import __version__
 from roomsync.platform.api import build_router
 from roomsync.platform.db import Database
+from roomsync.runtime.runtime import Runtime
 from roomsync.settings import Settings
-from roomsync.web import health
+from roomsync.web import health, webhooks
 from roomsync.web.errors import install_error_handlers
 
 DESCRIPTION = (
@@ -18,12 +19,17 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
-    """The app serving ``database`` (by default one built from ``settings.database_url``)."""
+def create_app(
+    settings: Settings, database: Database | None = None, runtime: Runtime | None = None
+) -> FastAPI:
+    """The app serving ``database`` (by default one built from ``settings.database_url``);
+    ``runtime`` queues its work (by default one built from ``settings`` when first needed)."""
     app = FastAPI(title="roomsync", version=__version__, description=DESCRIPTION)
     app.state.settings = settings
     app.state.database = database or Database(settings.database_url)
+    app.state.runtime = runtime
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(build_router())
+    app.include_router(webhooks.router)
     return app
