@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from roomsync.platform.db import Database, utcnow
 from roomsync.platform.services.outbox import take_written_outbox
+from roomsync.runtime.listener_tasks import ListenerTasks
 from roomsync.runtime.pull_tasks import PullTasks
 from roomsync.runtime.queue import build_huey, close_queue
 from roomsync.settings import Settings
@@ -50,6 +51,7 @@ class Runtime:
         self.huey = huey or build_huey(settings.queue_url)
         self.ctx = SyncContext.build(settings, database, transport=transport, clock=clock)
         self.pulls = PullTasks(self.huey, self.ctx)
+        self.listener = ListenerTasks(self.huey, self.ctx, request_pull=self.request_room_pull)
         database.after_commit(self._after_commit)
         database.after_rollback(_forget_outbox_writes)
 

@@ -7,10 +7,11 @@ from fastapi import FastAPI
 from roomsync import __version__
 from roomsync.platform.api import build_router
 from roomsync.platform.db import Database
+from roomsync.runtime.runtime import Runtime
 from roomsync.settings import Settings
 from roomsync.sync.context import SyncContext
-from roomsync.web import health, integrations, metrics
-from roomsync.web.deps import default_sync_context
+from roomsync.web import health, integrations, metrics, webhooks
+from roomsync.web.deps import install_state
 from roomsync.web.errors import install_error_handlers
 
 DESCRIPTION = (
@@ -21,14 +22,18 @@ DESCRIPTION = (
 
 
 def create_app(
-    settings: Settings, database: Database | None = None, sync_context: SyncContext | None = None
+    settings: Settings,
+    database: Database | None = None,
+    *,
+    runtime: Runtime | None = None,
+    sync_context: SyncContext | None = None,
 ) -> FastAPI:
-    """The app serving ``database`` (by default one built from ``settings.database_url``)."""
+    """The app serving ``database`` (by default built from ``settings.database_url``);
+    ``runtime`` queues its work and lends the workflows its sync context."""
     app = FastAPI(title="roomsync", version=__version__, description=DESCRIPTION)
-    app.state.settings = settings
-    app.state.database = database or Database(settings.database_url)
-    app.state.sync_context = sync_context or default_sync_context(settings, app.state.database)
+    install_state(app, settings, database=database, runtime=runtime, sync_context=sync_context)
     install_error_handlers(app)
     for router in (health.router, metrics.router, build_router(), integrations.router):
         app.include_router(router)
+    app.include_router(webhooks.router)
     return app

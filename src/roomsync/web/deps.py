@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from roomsync.platform.api.auth import Principal, authenticate
 from roomsync.platform.api.deps import DatabaseDep, SettingsDep
 from roomsync.platform.db import Database
+from roomsync.runtime.runtime import Runtime
 from roomsync.settings import Settings
 from roomsync.sync.context import SyncContext
 
@@ -24,6 +25,29 @@ _bearer = HTTPBearer(
     auto_error=False,
     description="ROOMSYNC_ADMIN_TOKEN or an organization's token from `roomsync token create`.",
 )
+
+
+def install_state(
+    app: FastAPI,
+    settings: Settings,
+    *,
+    database: Database | None,
+    runtime: Runtime | None,
+    sync_context: SyncContext | None,
+) -> None:
+    """What the app's routes depend on. A runtime, when given, supplies the database and
+    the sync context, so one process has one HTTP client and one token cache; without one,
+    webhooks build it on first use (``webhooks.runtime_of``)."""
+    app.state.settings = settings
+    app.state.runtime = runtime
+    app.state.database = database or (
+        runtime.database if runtime else Database(settings.database_url)
+    )
+    app.state.sync_context = (
+        sync_context
+        or (runtime.ctx if runtime else None)
+        or default_sync_context(settings, app.state.database)
+    )
 
 
 def default_sync_context(settings: Settings, database: Database) -> SyncContext | None:
