@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from roomsync.platform.db import Database, utcnow
 from roomsync.platform.services.outbox import take_written_outbox
 from roomsync.runtime.pull_tasks import PullTasks
+from roomsync.runtime.push_tasks import PushTasks
 from roomsync.runtime.queue import build_huey, close_queue
 from roomsync.settings import Settings
 from roomsync.sync.context import Clock, SyncContext
@@ -50,6 +51,7 @@ class Runtime:
         self.huey = huey or build_huey(settings.queue_url)
         self.ctx = SyncContext.build(settings, database, transport=transport, clock=clock)
         self.pulls = PullTasks(self.huey, self.ctx)
+        self.pushes = PushTasks(self.huey, self.ctx)
         database.after_commit(self._after_commit)
         database.after_rollback(_forget_outbox_writes)
 
@@ -72,9 +74,7 @@ class Runtime:
         close_queue(self.huey)
 
     def _after_commit(self, session: Session) -> None:
-        written = take_written_outbox(session)
-        if written:
-            logger.debug("Outbox rows written for %d bookings", len(written))
+        self.pushes.request_pushes(take_written_outbox(session))
 
 
 def _forget_outbox_writes(session: Session) -> None:

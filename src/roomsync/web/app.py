@@ -8,7 +8,7 @@ from roomsync import __version__
 from roomsync.platform.api import build_router
 from roomsync.platform.db import Database
 from roomsync.settings import Settings
-from roomsync.web import health
+from roomsync.web import booking_sync, health
 from roomsync.web.errors import install_error_handlers
 
 DESCRIPTION = (
@@ -26,4 +26,5 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(build_router())
+    app.include_router(booking_sync.router)
     return app
