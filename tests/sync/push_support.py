@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -11,6 +13,7 @@ from sqlalchemy import select
 
 from graphsim import Simulator
 from graphsim.seeding import add_user
+from roomsync.platform.db import Database
 from roomsync.platform.enums import OutboxState, SyncRunTrigger
 from roomsync.platform.models import Booking, Integration, OutboxEntry
 from roomsync.platform.services.booking_sync import BookingSyncView, booking_sync_views
@@ -19,7 +22,25 @@ from roomsync.sync.context import SyncContext
 from roomsync.sync.pull import pull_bookings
 from roomsync.sync.push import PushOutcome, push_booking
 from roomsync.sync.runs import RunReport
-from tests.sync.harness import Tenant
+from tests.sync.harness import StepClock, Tenant, connect
+
+
+@contextlib.contextmanager
+def connected(
+    database: Database, *, rooms: int = 2, clock: StepClock | None = None, **options: Any
+) -> Iterator[Tenant]:
+    """A tenant whose integration has ``options``, closed afterwards."""
+    tenant = connect(database, rooms=rooms, clock=clock, integration_options=options)
+    try:
+        yield tenant
+    finally:
+        tenant.ctx.close()
+        tenant.sim.close()
+
+
+def frozen_clock() -> StepClock:
+    """A clock that stands still at the present until a test moves it."""
+    return StepClock(datetime.now(UTC))
 
 
 def book(

@@ -10,14 +10,17 @@ import pytest
 from roomsync.m365.calendar import BOOKING_ID_PROPERTY, find_events_by_booking_id
 from roomsync.platform.db import Database
 from roomsync.platform.enums import BookingStatus, OutboxState, SyncState
+from roomsync.platform.models import Integration
+from roomsync.platform.services.bookings import update_booking
 from roomsync.sync.connection import graph_for
 from roomsync.sync.push import PushState
 from roomsync.sync.push_graph import transaction_id
 from roomsync.sync.room_answers import RoomAnswer, check_room_answer
-from tests.sync.harness import Tenant, connect, tomorrow_at
+from tests.sync.harness import Tenant, tomorrow_at
 from tests.sync.push_support import (
     book,
     cancel,
+    connected,
     meetings,
     move,
     outbox_rows,
@@ -30,10 +33,8 @@ from tests.sync.push_support import (
 
 @pytest.fixture
 def tenant(database: Database) -> Iterator[Tenant]:
-    connected = connect(database, rooms=2)
-    yield connected
-    connected.ctx.close()
-    connected.sim.close()
+    with connected(database) as tenant:
+        yield tenant
 
 
 def test_a_new_booking_becomes_one_meeting_in_the_organizers_mailbox_and_the_rooms(
@@ -72,7 +73,8 @@ def test_the_push_is_recorded_on_the_link_and_the_outbox(tenant: Tenant) -> None
     assert link.ical_uid == event["iCalUId"]
     assert link.organizer_change_key  # the create's; the room's answer has changed it since
     assert link.synced_version == tenant.booking(booking_id).version
-    assert link.synced_state is not None and link.synced_state["title"] == "Planning"
+    assert link.synced_state is not None
+    assert link.synced_state["title"] == "Planning"
     assert [row.state for row in outbox_rows(tenant, booking_id)] == [OutboxState.DONE]
     assert sync_view(tenant, booking_id).state is SyncState.SYNCED
 
@@ -128,8 +130,6 @@ def test_moving_to_another_room_swaps_the_room_on_the_meeting(tenant: Tenant) ->
     booking_id = book(tenant, first, tomorrow_at(9), tomorrow_at(10))
     push(tenant, booking_id)
 
-    from roomsync.platform.services.bookings import update_booking
-
     with tenant.database.session() as session:
         update_booking(session, booking_id=booking_id, resource_id=tenant.rooms[second])
     push(tenant, booking_id)
@@ -138,7 +138,8 @@ def test_moving_to_another_room_swaps_the_room_on_the_meeting(tenant: Tenant) ->
     [room_copy] = meetings(tenant.sim, second)
     assert span(room_copy) == (tomorrow_at(9), tomorrow_at(10))
     link = tenant.link_of(booking_id)
-    assert link is not None and link.room_email == second
+    assert link is not None
+    assert link.room_email == second
     assert check_room_answer(tenant.ctx, booking_id).answer is RoomAnswer.ACCEPTED
 
 
@@ -198,8 +199,6 @@ def test_a_push_with_nothing_due_sends_nothing(tenant: Tenant) -> None:
     assert tenant.sim.requests.count() == 0
 
 
-def _integration(tenant: Tenant) -> object:
-    from roomsync.platform.models import Integration
-
+def _integration(tenant: Tenant) -> Integration:
     with tenant.database.session() as session:
         return session.get_one(Integration, tenant.integration_id)
