@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -38,9 +38,15 @@ def connected(
         tenant.sim.close()
 
 
-def frozen_clock() -> StepClock:
-    """A clock that stands still at the present until a test moves it."""
-    return StepClock(datetime.now(UTC))
+def freeze(clock: StepClock) -> datetime:
+    """Stop ``clock`` (real time until now) at the present; the instant it shows."""
+    clock.now = clock.now or datetime.now(UTC)
+    return clock.now
+
+
+def later(clock: StepClock, **delta: float) -> None:
+    """Move ``clock`` forward (from the present, if it was running)."""
+    clock.now = freeze(clock) + timedelta(**delta)
 
 
 def book(
