@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from roomsync.platform.db import Database
-from roomsync.platform.enums import OutboxState, SyncState
+from roomsync.platform.enums import OutboxAction, OutboxState, SyncState
 from roomsync.platform.services.users import upsert_user_by_email
 from roomsync.sync.context import SyncContext
 from roomsync.sync.push import PushState, sweep_outbox
@@ -241,6 +241,7 @@ def test_an_organizer_without_a_mailbox_and_no_service_account_fails_clearly(
     set_integration(tenant, service_account=service)
     with tenant.database.session() as session:
         request_push_retry(session, booking_id=booking_id, now=tenant.ctx.clock())
+    assert outbox_rows(tenant, booking_id)[-1].action is OutboxAction.CREATE  # the pull adopts
     assert push(tenant, booking_id).state is PushState.PUSHED
     assert len(meetings(tenant.sim, room)) == 1
     assert sync_view(tenant, booking_id).state is SyncState.SYNCED

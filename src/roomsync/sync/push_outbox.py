@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from roomsync.platform.enums import BookingStatus, OutboxAction, OutboxState
+from roomsync.platform.enums import BookingStatus, Origin, OutboxAction, OutboxState
 from roomsync.platform.models import (
     Booking,
     Building,
@@ -272,7 +272,17 @@ def request_push_retry(session: Session, *, booking_id: uuid.UUID, now: datetime
         .where(OutboxEntry.booking_id == booking_id, OutboxEntry.state == OutboxState.PENDING)
         .values(next_attempt_at=now)
     )
-    action = (
-        OutboxAction.CANCEL if booking.status is BookingStatus.CANCELLED else OutboxAction.UPDATE
+    enqueue_push(session, booking=booking, action=_retry_action(session, booking))
+
+
+def _retry_action(session: Session, booking: Booking) -> OutboxAction:
+    """What the retried push will most likely do; a pending create is what tells the pull
+    that a room copy it cannot match yet may be ours (docs/sync.md, identity rule 1)."""
+    if booking.status is BookingStatus.CANCELLED:
+        return OutboxAction.CANCEL
+    pushed = session.scalar(
+        select(EventLink.organizer_event_id).where(EventLink.booking_id == booking.id)
     )
-    enqueue_push(session, booking=booking, action=action)
+    if pushed or booking.origin is Origin.MICROSOFT365:
+        return OutboxAction.UPDATE
+    return OutboxAction.CREATE
