@@ -12,6 +12,7 @@ and the CLI prints the message as one line.
         │   ├── BookingConflictError         the room is taken (details name the booking)
         │   ├── IllegalTransitionError       status lifecycle forbids the change
         │   ├── BookingClosedError           cancelled/declined bookings cannot be edited
+        │   ├── ManagedInOutlookError        a meeting only its organizer can change in Outlook
         │   └── DuplicateError               a unique name or email already exists
         ├── VersionMismatchError        412  If-Match / expected_version is stale
         ├── AuthenticationError         401  missing or unknown bearer token
@@ -61,6 +62,10 @@ class IllegalTransitionError(ConflictError):
 
 class BookingClosedError(ConflictError):
     code = "booking_closed"
+
+
+class ManagedInOutlookError(ConflictError):
+    code = "managed_in_outlook"
 
 
 class DuplicateError(ConflictError):

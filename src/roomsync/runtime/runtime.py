@@ -21,6 +21,7 @@ from roomsync.platform.db import Database, utcnow
 from roomsync.platform.services.outbox import take_written_outbox
 from roomsync.runtime.listener_tasks import ListenerTasks
 from roomsync.runtime.pull_tasks import PullTasks
+from roomsync.runtime.push_tasks import PushTasks
 from roomsync.runtime.queue import build_huey, close_queue
 from roomsync.settings import Settings
 from roomsync.sync.context import Clock, SyncContext
@@ -52,6 +53,7 @@ class Runtime:
         self.ctx = SyncContext.build(settings, database, transport=transport, clock=clock)
         self.pulls = PullTasks(self.huey, self.ctx)
         self.listener = ListenerTasks(self.huey, self.ctx, request_pull=self.request_room_pull)
+        self.pushes = PushTasks(self.huey, self.ctx)
         database.after_commit(self._after_commit)
         database.after_rollback(_forget_outbox_writes)
 
@@ -74,9 +76,7 @@ class Runtime:
         close_queue(self.huey)
 
     def _after_commit(self, session: Session) -> None:
-        written = take_written_outbox(session)
-        if written:
-            logger.debug("Outbox rows written for %d bookings", len(written))
+        self.pushes.request_pushes(take_written_outbox(session))
 
 
 def _forget_outbox_writes(session: Session) -> None:

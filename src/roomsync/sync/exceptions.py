@@ -4,7 +4,8 @@ RoomsyncError
 └── SyncError
     ├── UnusableEventError          (a room-calendar item lacks what a booking needs)
     ├── IntegrationUnavailableError (no such integration, disabled, or stopped)
-    └── LeaseHeldError              (another process runs this workflow right now)
+    ├── LeaseHeldError              (another process runs this workflow right now)
+    └── PushRefusedError            (a push that cannot succeed until someone acts)
 """
 
 from __future__ import annotations
@@ -31,4 +32,12 @@ class LeaseHeldError(SyncError):
     """Another process holds the lease; the caller skips this run instead of waiting."""
 
     code = "lease_held"
+    http_status = 409
+
+
+class PushRefusedError(SyncError):
+    """A push that retrying cannot fix (no mailbox to book in, integration switched off):
+    it is parked as failed at once, with this message on the booking."""
+
+    code = "push_refused"
     http_status = 409

@@ -10,7 +10,7 @@ from roomsync.platform.db import Database
 from roomsync.runtime.runtime import Runtime
 from roomsync.settings import Settings
 from roomsync.sync.context import SyncContext
-from roomsync.web import health, integrations, metrics, webhooks
+from roomsync.web import booking_sync, health, integrations, metrics, webhooks
 from roomsync.web.deps import install_state
 from roomsync.web.errors import install_error_handlers
 
@@ -35,5 +35,6 @@ def create_app(
     install_error_handlers(app)
     for router in (health.router, metrics.router, build_router(), integrations.router):
         app.include_router(router)
-    app.include_router(webhooks.router)
+    for router in (booking_sync.router, webhooks.router):
+        app.include_router(router)
     return app

@@ -17,15 +17,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from roomsync.platform.db import isoformat_utc
-from roomsync.platform.enums import BookingStatus, ChangeSource
+from roomsync.platform.enums import BookingStatus, ChangeSource, Origin
 from roomsync.platform.exceptions import (
     BookingClosedError,
     BookingConflictError,
     IllegalTransitionError,
     InvalidInputError,
+    ManagedInOutlookError,
     NotFoundError,
 )
-from roomsync.platform.models import Booking, Resource
+from roomsync.platform.models import Booking, Resource, User
+from roomsync.platform.services.outbox import is_pushable
 from roomsync.platform.services.validation import require_aware
 
 DEFAULT_MAX_DURATION = timedelta(hours=24)
@@ -80,6 +82,34 @@ def check_editable(booking: Booking) -> None:
             f"Booking {booking.id} is {booking.status} and can no longer be changed; "
             "create a new booking instead.",
             details={"status": booking.status.value},
+        )
+
+
+def check_changeable_in_outlook(
+    session: Session, booking: Booking, room: Resource, source: ChangeSource
+) -> None:
+    """Refuse a platform change to an Outlook meeting that roomsync cannot push: one
+    organized outside the tenant (or without a mailbox), or one occurrence of a series."""
+    if source is not ChangeSource.PLATFORM or booking.origin is not Origin.MICROSOFT365:
+        return
+    if not is_pushable(session, room):
+        return
+    if booking.series_id is not None:
+        raise ManagedInOutlookError(
+            f"Booking {booking.id} is one occurrence of a recurring meeting that "
+            f"{booking.organizer_email} organizes in Outlook: change or cancel it in Outlook."
+        )
+    external = session.scalar(
+        select(User.external).where(
+            User.organization_id == booking.organization_id,
+            User.email == booking.organizer_email,
+        )
+    )
+    if external:
+        raise ManagedInOutlookError(
+            f"Booking {booking.id} was made in Outlook by {booking.organizer_email}, who has "
+            "no mailbox in this Microsoft 365 tenant, so roomsync cannot change the meeting: "
+            "ask the organizer to change or cancel it in Outlook."
         )
 
 

@@ -24,6 +24,7 @@ from roomsync.platform.exceptions import ConflictError, NotFoundError, VersionMi
 from roomsync.platform.models import Booking, BookingHistory, Resource
 from roomsync.platform.services.booking_rules import (
     DEFAULT_MAX_DURATION,
+    check_changeable_in_outlook,
     check_editable,
     check_transition,
     checked_interval,
@@ -181,6 +182,7 @@ def update_booking(
     )
     _check_version(booking, expected_version)
     check_editable(booking)
+    check_changeable_in_outlook(session, booking, rooms[booking.resource_id], source)
     start_at, end_at = booking.start_at, booking.end_at
     if start is not UNCHANGED or end is not UNCHANGED:
         start_at, end_at = checked_interval(
@@ -214,6 +216,7 @@ def cancel_booking(
     _check_version(booking, expected_version)
     if booking.status is BookingStatus.CANCELLED:
         return booking
+    check_changeable_in_outlook(session, booking, rooms[booking.resource_id], source)
     _change_status(session, booking, BookingStatus.CANCELLED, reason, source)
     booking.cancelled_at = utcnow()
     if _follows_rules(source) and is_pushable(session, rooms[booking.resource_id]):

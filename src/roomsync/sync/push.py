@@ -1,0 +1,159 @@
+"""Workflow 4: bookings changed on the platform, pushed to the organizer's Outlook calendar.
+
+:func:`push_booking` is what the queue runs right after a booking change commits;
+:func:`sweep_outbox` is the periodic safety net that finds rows no push took care of (a
+lost queue message, a worker that died holding the claim), so a push can be delayed but
+never lost (DESIGN §3 "outbox").
+
+One booking is pushed by one worker at a time (a lease per booking); within it the push
+claims the booking's due rows, sends the booking's current state (``push_plan``,
+``push_graph``) outside any transaction, and records the outcome (``push_record``). A
+failure is retried with backoff, honouring Graph's ``Retry-After``, up to the
+integration's ``push_max_attempts``; then the rows are parked as failed with Graph's
+error (request-id included), which the booking's ``sync.error`` shows until an admin
+retries. Failures that no retry can fix (no mailbox to book in) are parked at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy.exc import IntegrityError
+
+from roomsync.errors import RoomsyncError
+from roomsync.m365.exceptions import BadRequest, GraphError, InvalidResponse, UnknownTimeZone
+from roomsync.m365.graph import GraphClient
+from roomsync.m365.retry import RetryPolicy
+from roomsync.platform.models import Integration
+from roomsync.sync.connection import credential_of
+from roomsync.sync.context import SyncContext
+from roomsync.sync.exceptions import LeaseHeldError, PushRefusedError
+from roomsync.sync.leases import lease
+from roomsync.sync.push_graph import PushResult, PushSender, awaits_room
+from roomsync.sync.push_outbox import PushJob, claim_push, due_bookings, fail_rows
+from roomsync.sync.push_record import record_result
+
+logger = logging.getLogger(__name__)
+LEASE_TTL = timedelta(minutes=2)
+SWEEP_GRACE = timedelta(seconds=10)
+"""Rows younger than this are left to the push their commit queued."""
+SWEEP_LIMIT = 200
+# Short waits inside one attempt; longer ones become the row's next attempt time, so a
+# throttled push never holds a worker thread for a minute.
+PUSH_RETRY = RetryPolicy(max_attempts=3, max_delay=5.0)
+_PERMANENT = (PushRefusedError, BadRequest, InvalidResponse, UnknownTimeZone)
+
+
+class PushState(StrEnum):
+    PUSHED = "pushed"
+    NOTHING_DUE = "nothing_due"
+    BUSY = "busy"
+    """Another worker is pushing this booking right now."""
+    RETRYING = "retrying"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    state: PushState
+    retry_at: datetime | None = None
+    awaiting_room: bool = False
+    error: str | None = None
+
+    def retry_in(self, now: datetime) -> float | None:
+        """Seconds until this booking should be pushed again, if it should."""
+        if self.state is PushState.BUSY:
+            return 1.0
+        if self.retry_at is None:
+            return None
+        return max(0.0, (self.retry_at - now).total_seconds())
+
+
+@dataclass
+class SweepReport:
+    outcomes: dict[uuid.UUID, PushOutcome] = field(default_factory=dict)
+
+
+def push_booking(ctx: SyncContext, booking_id: uuid.UUID) -> PushOutcome:
+    """Push the booking's current state if it has due outbox rows."""
+    try:
+        with lease(ctx.database, f"push:{booking_id}", ttl=LEASE_TTL, clock=ctx.clock):
+            return _push(ctx, booking_id)
+    except LeaseHeldError:
+        return PushOutcome(PushState.BUSY)
+
+
+def sweep_outbox(ctx: SyncContext, *, limit: int = SWEEP_LIMIT) -> SweepReport:
+    """Push every booking whose rows have waited past their time with nobody on them."""
+    with ctx.database.session() as session:
+        due = due_bookings(session, now=ctx.clock(), grace=SWEEP_GRACE, limit=limit)
+    report = SweepReport()
+    for booking_id in due:
+        report.outcomes[booking_id] = push_booking(ctx, booking_id)
+    if due:
+        logger.info("The outbox sweep pushed %d bookings", len(due))
+    return report
+
+
+def _push(ctx: SyncContext, booking_id: uuid.UUID) -> PushOutcome:
+    with ctx.database.session() as session:
+        job = claim_push(session, booking_id, now=ctx.clock())
+    if job is None:
+        return PushOutcome(PushState.NOTHING_DUE)
+    try:
+        result = _send(ctx, job)
+    except RoomsyncError as exc:
+        return _failed(ctx, job, exc)
+    except Exception:
+        logger.exception("Pushing booking %s failed unexpectedly", booking_id)
+        error = RoomsyncError("An unexpected error stopped the push: see the service log.")
+        return _failed(ctx, job, error)
+    return _recorded(ctx, job, result)
+
+
+def _send(ctx: SyncContext, job: PushJob) -> PushResult:
+    if job.refusal is not None or job.integration_id is None:
+        raise PushRefusedError(job.refusal or "The organization has no integration.")
+    with ctx.database.session() as session:
+        integration = session.get_one(Integration, job.integration_id)
+    return PushSender(_graph(ctx, integration), job).send()
+
+
+def _graph(ctx: SyncContext, integration: Integration) -> GraphClient:
+    tokens = ctx.tokens.get(
+        credential_of(ctx, integration), version=integration.credentials_version
+    )
+    return GraphClient(ctx.http, tokens, ctx.cloud.graph_url, retry=PUSH_RETRY, sleep=ctx.sleep)
+
+
+def _recorded(ctx: SyncContext, job: PushJob, result: PushResult) -> PushOutcome:
+    for _ in range(2):  # the pull may insert the booking's link at the same moment
+        try:
+            with ctx.database.session() as session:
+                current = record_result(session, job, result, now=ctx.clock())
+        except IntegrityError:
+            continue
+        if not current:
+            return PushOutcome(PushState.RETRYING, retry_at=ctx.clock())
+        return PushOutcome(PushState.PUSHED, awaiting_room=awaits_room(job, result))
+    raise RoomsyncError(f"The push of booking {job.booking.booking_id} could not be recorded.")
+
+
+def _failed(ctx: SyncContext, job: PushJob, error: RoomsyncError) -> PushOutcome:
+    retry_after = error.retry_after if isinstance(error, GraphError) else None
+    with ctx.database.session() as session:
+        next_at = fail_rows(
+            session,
+            job,
+            message=error.message,
+            permanent=isinstance(error, _PERMANENT),
+            retry_after=retry_after,
+            now=ctx.clock(),
+        )
+    logger.warning("Push of booking %s failed: %s", job.booking.booking_id, error.message)
+    state = PushState.RETRYING if next_at is not None else PushState.FAILED
+    return PushOutcome(state, retry_at=next_at, error=error.message)

@@ -1,0 +1,111 @@
+"""The queue side of pushes: a booking change's commit queues its push, a worker sends it and
+reads the room's answer back, and the sweep delivers what a lost message left behind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from roomsync.platform.db import Database
+from roomsync.platform.enums import BookingStatus, OutboxState
+from roomsync.runtime.runtime import Runtime
+from tests.runtime.test_pull_tasks import wait_for
+from tests.sync.harness import StepClock, Tenant, tomorrow_at
+from tests.sync.push_support import (
+    book,
+    connected,
+    meetings,
+    move,
+    outbox_rows,
+    pending_rows,
+    span,
+)
+
+
+@pytest.fixture
+def clock() -> StepClock:
+    return StepClock()  # real time until a test sets it
+
+
+@pytest.fixture
+def tenant(database: Database) -> Iterator[Tenant]:
+    with connected(database) as tenant:
+        yield tenant
+
+
+@pytest.fixture
+def runtime(tenant: Tenant, tmp_path: Path, clock: StepClock) -> Iterator[Runtime]:
+    settings = tenant.ctx.settings.model_copy(update={"queue_url": f"sqlite:///{tmp_path}/q.db"})
+    built = Runtime(settings, tenant.database, transport=tenant.sim.transport(), clock=clock)
+    yield built
+    built.close()
+
+
+def all_done(tenant: Tenant, booking_id: object) -> bool:
+    rows = outbox_rows(tenant, booking_id)  # type: ignore[arg-type]
+    return bool(rows) and all(row.state is OutboxState.DONE for row in rows)
+
+
+def test_a_committed_booking_is_pushed_by_a_worker_and_confirmed_by_the_rooms_answer(
+    tenant: Tenant, runtime: Runtime
+) -> None:
+    room = tenant.room_emails[0]
+
+    booking_id = book(tenant, room, tomorrow_at(9), tomorrow_at(10))
+    assert runtime.huey.pending_count() == 1  # queued by the commit itself
+    workers = runtime.start_workers(workers=2, periodic=False)
+    try:
+        assert wait_for(lambda: tenant.booking(booking_id).status is BookingStatus.CONFIRMED)
+    finally:
+        workers.stop(graceful=True)
+
+    [room_copy] = meetings(tenant.sim, room)
+    assert span(room_copy) == (tomorrow_at(9), tomorrow_at(10))
+
+
+def test_a_push_whose_queue_message_was_lost_is_delivered_by_the_sweep(
+    tenant: Tenant, runtime: Runtime, clock: StepClock
+) -> None:
+    room = tenant.room_emails[0]
+    booking_id = book(tenant, room, tomorrow_at(9), tomorrow_at(10))
+    runtime.huey.flush()  # the queue lost the message
+    assert runtime.huey.pending_count() == 0
+    clock.now = datetime.now(UTC) + timedelta(seconds=30)
+
+    runtime.pushes.sweep()
+    workers = runtime.start_workers(workers=1, periodic=False)
+    try:
+        assert wait_for(lambda: all_done(tenant, booking_id))
+    finally:
+        workers.stop(graceful=True)
+
+    assert len(meetings(tenant.sim, room)) == 1
+
+
+def test_edits_made_while_the_push_waits_in_the_queue_go_out_as_one_patch(
+    tenant: Tenant, runtime: Runtime
+) -> None:
+    organizer = tenant.users[0]
+    booking_id = book(tenant, tenant.room_emails[0], tomorrow_at(9), tomorrow_at(10))
+    workers = runtime.start_workers(workers=2, periodic=False)
+    try:
+        assert wait_for(lambda: all_done(tenant, booking_id))
+    finally:
+        workers.stop(graceful=True)
+    tenant.sim.requests.clear()
+
+    for hour in (11, 12, 13, 14):
+        move(tenant, booking_id, tomorrow_at(hour), tomorrow_at(hour + 1))
+    workers = runtime.start_workers(workers=2, periodic=False)
+    try:
+        assert wait_for(lambda: not pending_rows(tenant, booking_id))
+        assert wait_for(lambda: runtime.huey.pending_count() == 0)
+    finally:
+        workers.stop(graceful=True)
+
+    assert tenant.sim.requests.count(method="PATCH", mailbox=organizer) == 1
+    [event] = meetings(tenant.sim, organizer)
+    assert span(event) == (tomorrow_at(14), tomorrow_at(15))
