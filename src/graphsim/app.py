@@ -112,6 +112,19 @@ class Endpoints:
             status = error.status
         return Response(json.dumps(body), status, media_type="application/json")
 
+    async def instance_discovery(self, request: Request) -> Response:
+        """Entra's instance discovery, which msal asks on Microsoft's own login hosts (for
+        token-cache aliases): this host is the one preferred network and cache name."""
+        host = request.url.netloc
+        body = {
+            "tenant_discovery_endpoint": (
+                f"{_base(request)}/common/v2.0/.well-known/openid-configuration"
+            ),
+            "api-version": "1.1",
+            "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}],
+        }
+        return Response(json.dumps(body), media_type="application/json")
+
     async def keys(self, _request: Request) -> Response:
         return Response(json.dumps(self.core.identity.jwks()), media_type="application/json")
 
@@ -137,6 +150,7 @@ def build_app(core: Core, control_routes: list[BaseRoute]) -> Starlette:
     endpoints = Endpoints(core)
     routes: list[BaseRoute] = [
         *control_routes,
+        Route("/common/discovery/instance", endpoints.instance_discovery),
         Route("/{tenant}/oauth2/v2.0/token", endpoints.token, methods=["POST"]),
         Route("/{tenant}/v2.0/.well-known/openid-configuration", endpoints.openid),
         Route("/{tenant}/.well-known/openid-configuration", endpoints.openid),

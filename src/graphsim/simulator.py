@@ -136,6 +136,17 @@ class Simulator:
             )
         return CertificateCredential(pair.key_pem, pair.cert_pem, pair.thumbprint_sha1)
 
+    def add_client_secret(
+        self, client_id: str | None = None, lifetime: timedelta = timedelta(days=365)
+    ) -> str:
+        """A new client secret on the app (what an admin does in Azure portal to rotate)."""
+        with self.core.lock:
+            secret = ClientSecret(
+                self.core.ids.guid(), self.core.ids.secret(), self.core.clock.now() + lifetime
+            )
+            self.app_registration(client_id).secrets.append(secret)
+        return secret.value
+
     def expire_client_secret(self, client_id: str | None = None) -> None:
         """Every client secret of the app expires now (AADSTS7000222 from then on)."""
         with self.core.lock:

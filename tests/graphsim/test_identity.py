@@ -252,3 +252,19 @@ def test_token_lifetime_is_configurable(lifetime: int) -> None:
             assert msal_app(sim, http).acquire_token_for_client(SCOPE)["expires_in"] == lifetime
     finally:
         sim.close()
+
+
+def test_instance_discovery_names_this_host_as_the_one_alias() -> None:
+    sim = Simulator(seed=3)
+    try:
+        with httpx.Client(
+            transport=sim.transport(), base_url="https://login.microsoftonline.com"
+        ) as client:
+            answer = client.get(
+                "/common/discovery/instance",
+                params={"api-version": "1.1", "authorization_endpoint": "https://x/authorize"},
+            ).json()
+    finally:
+        sim.close()
+    assert answer["metadata"][0]["aliases"] == ["login.microsoftonline.com"]
+    assert answer["tenant_discovery_endpoint"].endswith("/v2.0/.well-known/openid-configuration")

@@ -30,7 +30,7 @@ from roomsync.platform.models import Integration, Resource, RoomSyncState
 from roomsync.sync.booking_reconcile import reconcile_room
 from roomsync.sync.connection import graph_for
 from roomsync.sync.context import SyncContext
-from roomsync.sync.exceptions import IntegrationUnavailableError
+from roomsync.sync.integration_access import runnable_integration, stopping_on_credential_failure
 from roomsync.sync.leases import HeldLease, lease
 from roomsync.sync.options import IntegrationOptions
 from roomsync.sync.page_flush import PageBuffer, PendingPage, ensure_room_states
@@ -72,7 +72,8 @@ def pull_bookings(
             clock=ctx.clock,
         ) as report,
     ):
-        _Round(ctx, integration_id, report, held, progress).run(resource_ids)
+        with stopping_on_credential_failure(ctx.database, integration_id):
+            _Round(ctx, integration_id, report, held, progress).run(resource_ids)
         return report
 
 
@@ -87,7 +88,7 @@ class _Round:
     ) -> None:
         self.ctx, self.report, self.held, self.progress = ctx, report, held, progress
         with ctx.database.session() as session:
-            self.integration = _usable_integration(session, integration_id)
+            self.integration = runnable_integration(session, integration_id)
         self.options = IntegrationOptions.from_stored(self.integration.options)
         self.zone = ZoneInfo(self.integration.time_zone)
         self.graph: GraphClient = graph_for(ctx, self.integration)
@@ -219,21 +220,6 @@ class _Round:
     def _tick(self) -> None:
         if self.progress is not None:
             self.progress(self.rooms_done, self.rooms_total)
-
-
-def _usable_integration(session: Session, integration_id: uuid.UUID) -> Integration:
-    integration = session.get(Integration, integration_id)
-    if integration is None:
-        raise IntegrationUnavailableError(f"There is no integration with the id {integration_id}.")
-    if not integration.enabled:
-        raise IntegrationUnavailableError(
-            f"Integration {integration_id} is disabled: enable it to sync bookings."
-        )
-    if integration.stopped_reason:
-        raise IntegrationUnavailableError(
-            f"Integration {integration_id} is stopped: {integration.stopped_reason}"
-        )
-    return integration
 
 
 def _rooms(

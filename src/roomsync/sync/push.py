@@ -32,9 +32,16 @@ from roomsync.platform.models import Integration
 from roomsync.sync.connection import credential_of
 from roomsync.sync.context import SyncContext
 from roomsync.sync.exceptions import LeaseHeldError, PushRefusedError
+from roomsync.sync.integration_access import is_credential_failure, stopping_on_credential_failure
 from roomsync.sync.leases import lease
 from roomsync.sync.push_graph import PushResult, PushSender, awaits_room
-from roomsync.sync.push_outbox import PushJob, claim_push, due_bookings, fail_rows
+from roomsync.sync.push_outbox import (
+    PushJob,
+    claim_push,
+    due_bookings,
+    fail_rows,
+    release_rows,
+)
 from roomsync.sync.push_record import record_result
 
 logger = logging.getLogger(__name__)
@@ -55,6 +62,9 @@ class PushState(StrEnum):
     """Another worker is pushing this booking right now."""
     RETRYING = "retrying"
     FAILED = "failed"
+    STOPPED = "stopped"
+    """Entra refused the integration's credential: it is stopped, the push waits for new
+    credentials (its rows stay pending, no attempt counted)."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +117,10 @@ def _push(ctx: SyncContext, booking_id: uuid.UUID) -> PushOutcome:
     try:
         result = _send(ctx, job)
     except RoomsyncError as exc:
+        if is_credential_failure(exc):
+            with ctx.database.session() as session:
+                release_rows(session, job.row_ids)
+            return PushOutcome(PushState.STOPPED, error=exc.message)
         return _failed(ctx, job, exc)
     except Exception:
         logger.exception("Pushing booking %s failed unexpectedly", booking_id)
@@ -120,7 +134,8 @@ def _send(ctx: SyncContext, job: PushJob) -> PushResult:
         raise PushRefusedError(job.refusal or "The organization has no integration.")
     with ctx.database.session() as session:
         integration = session.get_one(Integration, job.integration_id)
-    return PushSender(_graph(ctx, integration), job).send()
+    with stopping_on_credential_failure(ctx.database, job.integration_id):
+        return PushSender(_graph(ctx, integration), job).send()
 
 
 def _graph(ctx: SyncContext, integration: Integration) -> GraphClient:

@@ -76,11 +76,20 @@ def claim_push(
         .order_by(OutboxEntry.id)
         .with_for_update()
     ).all()
-    if not rows:
-        return None
+    if not rows or _integration_stopped(session, booking_id):
+        return None  # a stopped integration's pushes wait for new credentials
     for row in rows:
         row.claimed_until = now + claim_for
     return _job(session, session.get_one(Booking, booking_id), rows)
+
+
+def _integration_stopped(session: Session, booking_id: uuid.UUID) -> bool:
+    stopped = session.scalar(
+        select(Integration.stopped_reason)
+        .join(Booking, Booking.organization_id == Integration.organization_id)
+        .where(Booking.id == booking_id)
+    )
+    return stopped is not None
 
 
 def _job(session: Session, booking: Booking, rows: Sequence[OutboxEntry]) -> PushJob:
@@ -164,8 +173,6 @@ def _refusal(
             f"The organization of booking {booking.id} has no enabled Microsoft 365 "
             "integration: enable it, then retry the push (POST /api/v1/bookings/{id}/sync/retry)."
         )
-    if integration.stopped_reason:
-        return f"The Microsoft 365 integration is stopped: {integration.stopped_reason}"
     if resource.email is None and booking.status is not BookingStatus.CANCELLED:
         return f"The room {resource.name} has no Microsoft 365 mailbox to book."
     return None
@@ -247,7 +254,9 @@ def due_bookings(
     was lost, or the worker died holding the claim (it expired)."""
     rows = session.execute(
         select(OutboxEntry.booking_id, OutboxEntry.id)
+        .join(Integration, Integration.organization_id == OutboxEntry.organization_id)
         .where(
+            Integration.stopped_reason.is_(None),
             OutboxEntry.state == OutboxState.PENDING,
             OutboxEntry.next_attempt_at <= now - grace,
             or_(OutboxEntry.claimed_until.is_(None), OutboxEntry.claimed_until <= now),
