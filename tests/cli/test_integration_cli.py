@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy import select
 
 from graphsim import ServerHandle, serve
 from roomsync.platform.db import Database
-from roomsync.platform.models import Resource
+from roomsync.platform.models import Booking, Resource
 from roomsync.sync.context import SyncContext
 from tests.cli.test_cli import assert_one_line_error, roomsync
 from tests.sync.rooms_testkit import SECRET_KEY, connect, remove_room, settings, tenant
@@ -141,3 +142,40 @@ def test_mistakes_are_explained_in_one_line(
     tmp_path: Path, environment: dict[str, str], args: list[str], fragments: list[str]
 ) -> None:
     assert_one_line_error(roomsync("integration", *args, cwd=tmp_path, env=environment), *fragments)
+
+
+def test_sync_bookings_pulls_outlook_meetings_with_a_progress_bar(
+    tmp_path: Path,
+    environment: dict[str, str],
+    integration_id: str,
+    graph_server: ServerHandle,
+    database: Database,
+) -> None:
+    sim = graph_server.simulator
+    assert (
+        roomsync(
+            "integration", "sync", integration_id, "--rooms", cwd=tmp_path, env=environment
+        ).returncode
+        == 0
+    )
+    room = "room0001@contoso.onmicrosoft.com"
+    organizer = next(u.mail for u in sim.tenant.users.values() if u.mail.startswith("user"))
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+    sim.outlook.create_meeting(
+        organizer, room, "Quarterly review", start, start + timedelta(hours=1)
+    )
+    sim.settle()
+
+    pulled = roomsync(
+        "integration", "sync", integration_id, "--bookings", cwd=tmp_path, env=environment
+    )
+    neither = roomsync("integration", "sync", integration_id, cwd=tmp_path, env=environment)
+
+    assert pulled.returncode == 0, pulled.stderr
+    assert "Pulling bookings" in pulled.stderr
+    assert "CreateBooking" in pulled.stdout
+    with database.session() as session:
+        titles = session.scalars(select(Booking.title).where(Booking.start_at == start)).all()
+    assert titles
+    assert neither.returncode != 0
+    assert_one_line_error(neither, "--rooms or --bookings")

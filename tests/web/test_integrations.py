@@ -257,6 +257,33 @@ def test_room_import_answers_its_run_report_and_status_shows_the_runs(
     }
 
 
+def test_booking_pull_answers_its_run_report_and_status_shows_rooms_and_outbox(
+    api: httpx.Client, tenant: Tenant, sim: Simulator
+) -> None:
+    integration_id = connect(api, tenant, sim, enabled=True)["id"]
+    api.post(f"integrations/{integration_id}/sync/rooms", headers=tenant.admin)
+    organizer = next(u.mail for u in sim.tenant.users.values() if u.mail.startswith("user"))
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+    sim.outlook.create_meeting(
+        organizer, ROOM.format(1), "Review", start, start + timedelta(hours=1)
+    )
+    sim.settle()
+
+    pulled = api.post(f"integrations/{integration_id}/sync/bookings", headers=tenant.admin)
+    again = api.post(f"integrations/{integration_id}/sync/bookings", headers=tenant.admin)
+    occupant = api.post(f"integrations/{integration_id}/sync/bookings", headers=tenant.occupant)
+
+    assert pulled.status_code == 200, pulled.text
+    assert (pulled.json()["kind"], pulled.json()["counts"]["CreateBooking"]) == ("bookings", 1)
+    assert again.json()["counts"].get("CreateBooking", 0) == 0
+    assert occupant.status_code == 403
+    status = api.get(f"integrations/{integration_id}/status", headers=tenant.admin).json()
+    assert status["outbox"] == {"pending": 0, "failed": 0, "oldest_pending_seconds": None}
+    assert len(status["rooms"]) == 6
+    assert all(room["last_outcome"] == "succeeded" for room in status["rooms"])
+    assert status["subscriptions"]["missing"] == 0  # polling mode wants none
+
+
 def test_occupants_do_not_see_fields_mapped_as_hidden(
     api: httpx.Client, tenant: Tenant, sim: Simulator
 ) -> None:

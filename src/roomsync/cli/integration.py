@@ -3,6 +3,7 @@
     roomsync integration list
     roomsync integration check ID [--json]        exit 0 only if every required permission works
     roomsync integration sync ID --rooms [--reconcile [--force]] [--json]
+    roomsync integration sync ID --bookings [--json]
     roomsync integration status ID [--json]
 
 Integrations are configured through the REST API (``POST /api/v1/integrations``); these
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 import typer
@@ -31,6 +32,7 @@ from roomsync.platform.exceptions import InvalidInputError
 from roomsync.sync.context import SyncContext
 from roomsync.sync.doctor import DoctorReport, Verdict, check_integration
 from roomsync.sync.integrations import list_integrations
+from roomsync.sync.pull import pull_bookings
 from roomsync.sync.room_reconcile import reconcile_rooms
 from roomsync.sync.rooms import ImportPhase, ImportProgress, ProgressCallback, sync_rooms
 from roomsync.sync.runs import RunReport
@@ -119,6 +121,9 @@ def sync(
     integration: IdArgument,
     *,
     rooms: Annotated[bool, typer.Option("--rooms", help="Import the rooms now.")] = False,
+    bookings: Annotated[
+        bool, typer.Option("--bookings", help="Pull the bookings made in Outlook now.")
+    ] = False,
     reconcile: Annotated[
         bool,
         typer.Option(
@@ -132,24 +137,53 @@ def sync(
     json: JsonOption = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Run a workflow now, with a progress bar; exit 1 if the run failed."""
-    if not rooms:
-        raise InvalidInputError("Say which workflow to run: --rooms.", field="rooms")
+    """Run a workflow now, with a progress bar; exit 1 if a run failed."""
+    if rooms == bookings:
+        raise InvalidInputError("Say which workflow to run: --rooms or --bookings.", field="rooms")
     integration_id = parse_id(integration)
-    with sync_context(database_url) as ctx, _import_progress(enabled=not json) as progress:
-        if reconcile:
-            report = reconcile_rooms(
-                ctx, integration_id, trigger=SyncRunTrigger.MANUAL, force=force, progress=progress
-            )
+    with sync_context(database_url) as ctx:
+        if bookings:
+            with _pull_progress(enabled=not json) as pulled:
+                report = pull_bookings(
+                    ctx, integration_id, trigger=SyncRunTrigger.MANUAL, progress=pulled
+                )
         else:
-            report = sync_rooms(
-                ctx, integration_id, trigger=SyncRunTrigger.MANUAL, progress=progress
-            )
+            with _import_progress(enabled=not json) as progress:
+                report = _room_run(ctx, integration_id, reconcile, force, progress)
     if json:
         out.print_json(data=_report_json(report))
     else:
         print_run_report(report)
     raise typer.Exit(1 if report.outcome is SyncRunOutcome.FAILED else 0)
+
+
+def _room_run(
+    ctx: SyncContext,
+    integration_id: uuid.UUID,
+    reconcile: bool,
+    force: bool,
+    progress: ProgressCallback | None,
+) -> RunReport:
+    manual = SyncRunTrigger.MANUAL
+    if reconcile:
+        return reconcile_rooms(ctx, integration_id, trigger=manual, force=force, progress=progress)
+    return sync_rooms(ctx, integration_id, trigger=manual, progress=progress)
+
+
+@contextlib.contextmanager
+def _pull_progress(*, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A Rich progress bar of rooms pulled, on stderr."""
+    if not enabled:
+        yield None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=err, transient=False) as bar:
+        task = bar.add_task("Pulling bookings (rooms)", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ section (per-room pull health, subscriptions, outbox depth) without reshaping th
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -24,15 +24,18 @@ from sqlalchemy.orm import Session
 from roomsync.platform.enums import (
     IntegrationMode,
     Origin,
+    OutboxState,
     SyncRunKind,
     SyncRunOutcome,
     SyncRunTrigger,
 )
-from roomsync.platform.models import Building, Integration, Resource, SyncRun
+from roomsync.platform.models import Building, Integration, OutboxEntry, Resource, SyncRun
 from roomsync.sync.context import SyncContext
 from roomsync.sync.integration_access import load_integration
 from roomsync.sync.integrations import certificate_summary
+from roomsync.sync.room_health import RoomHealth, room_health
 from roomsync.sync.secret_expiry import days_until, secret_expiry
+from roomsync.sync.subscriptions import SubscriptionState
 
 RECENT_RUNS = 5
 
@@ -92,6 +95,21 @@ class Counts(_Section):
     buildings_for_room_lists: int
 
 
+class OutboxDepth(_Section):
+    """Pushes owed to Outlook: waiting, given up on (retry them), and the oldest wait."""
+
+    pending: int
+    failed: int
+    oldest_pending_seconds: float | None
+
+
+class SubscriptionsSummary(_Section):
+    active: int
+    failed: int
+    missing: int
+    earliest_expiry: datetime | None
+
+
 class IntegrationStatus(_Section):
     integration_id: uuid.UUID
     organization_id: uuid.UUID
@@ -99,6 +117,9 @@ class IntegrationStatus(_Section):
     health: Health
     runs: dict[SyncRunKind, list[RunSummary]]
     counts: Counts
+    outbox: OutboxDepth
+    subscriptions: SubscriptionsSummary
+    rooms: list[RoomHealth]
 
 
 def integration_status(
@@ -107,6 +128,7 @@ def integration_status(
     now = ctx.clock()
     with ctx.database.session() as session:
         integration = load_integration(session, integration_id)
+        rooms = room_health(session, integration.id, now=now)
         return IntegrationStatus(
             integration_id=integration.id,
             organization_id=integration.organization_id,
@@ -114,6 +136,9 @@ def integration_status(
             health=health_of(ctx, integration, now),
             runs=_recent_runs(session, integration.id, recent),
             counts=_counts(session, integration.organization_id),
+            outbox=_outbox(session, integration.organization_id, now),
+            subscriptions=_subscriptions(rooms, integration.mode),
+            rooms=rooms,
         )
 
 
@@ -212,4 +237,41 @@ def _counts(session: Session, organization_id: uuid.UUID) -> Counts:
         rooms_active=rooms(True),
         rooms_retired=rooms(False),
         buildings_for_room_lists=buildings or 0,
+    )
+
+
+def _outbox(session: Session, organization_id: uuid.UUID, now: datetime) -> OutboxDepth:
+    counts = dict(
+        session.execute(
+            select(OutboxEntry.state, func.count(OutboxEntry.id))
+            .where(OutboxEntry.organization_id == organization_id)
+            .group_by(OutboxEntry.state)
+        ).all()
+    )
+    oldest = session.scalar(
+        select(func.min(OutboxEntry.created_at)).where(
+            OutboxEntry.organization_id == organization_id,
+            OutboxEntry.state == OutboxState.PENDING,
+        )
+    )
+    return OutboxDepth(
+        pending=counts.get(OutboxState.PENDING, 0),
+        failed=counts.get(OutboxState.FAILED, 0),
+        oldest_pending_seconds=(now - _aware(oldest)).total_seconds() if oldest else None,
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    """``func.min`` bypasses the column type, so SQLite hands back a naive UTC value."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _subscriptions(rooms: list[RoomHealth], mode: IntegrationMode) -> SubscriptionsSummary:
+    states = [room.subscription_state for room in rooms]
+    expiries = [room.subscription_expires_at for room in rooms if room.subscription_expires_at]
+    return SubscriptionsSummary(
+        active=states.count(SubscriptionState.ACTIVE),
+        failed=states.count(SubscriptionState.FAILED),
+        missing=states.count(None) if mode is IntegrationMode.LISTENER else 0,
+        earliest_expiry=min(expiries, default=None),
     )

@@ -29,6 +29,7 @@ from roomsync.sync import integrations as service
 from roomsync.sync.context import SyncContext
 from roomsync.sync.doctor import DoctorReport, check_integration
 from roomsync.sync.integration_access import load_integration
+from roomsync.sync.pull import pull_bookings
 from roomsync.sync.room_reconcile import reconcile_rooms
 from roomsync.sync.rooms import sync_rooms
 from roomsync.sync.status import IntegrationStatus, integration_status
@@ -150,7 +151,22 @@ def sync_rooms_now(
     return run_report_out(sync_rooms(ctx, integration_id, trigger=manual), SyncRunKind.ROOMS)
 
 
-@router.get("/{integration_id}/status", summary="Health, recent runs and counts (admin)")
+@router.post(
+    "/{integration_id}/sync/bookings",
+    summary="Pull the bookings made in Outlook now, every imported room (admin)",
+)
+def sync_bookings_now(
+    integration_id: uuid.UUID, principal: PrincipalNowDep, ctx: SyncContextDep
+) -> RunReportOut:
+    _check_admin(ctx, principal, integration_id)
+    report = pull_bookings(ctx, integration_id, trigger=SyncRunTrigger.MANUAL)
+    return run_report_out(report, SyncRunKind.BOOKINGS)
+
+
+@router.get(
+    "/{integration_id}/status",
+    summary="Health, recent runs, counts, outbox depth, subscriptions and per-room health (admin)",
+)
 def status(
     integration_id: uuid.UUID, principal: PrincipalNowDep, ctx: SyncContextDep
 ) -> IntegrationStatus:
