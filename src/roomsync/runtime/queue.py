@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Protocol, cast
 
 import psycopg
-from huey import Huey, PostgresHuey, RedisHuey, SqliteHuey
+from huey import Huey, PostgresHuey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -28,6 +28,11 @@ class QueueTask(Protocol):
     def __call__(self, *args: str) -> object: ...
 
     def schedule(self, args: tuple[str, ...], *, delay: float) -> object: ...
+
+
+def every_minute(huey: Huey, name: str) -> Callable[[Callable[[], None]], object]:
+    """``huey.periodic_task`` run every minute by a process started with ``--scheduler``."""
+    return cast(Callable[[Callable[[], None]], object], huey.periodic_task(crontab(), name=name))
 
 
 def task(huey: Huey, name: str) -> Callable[[Callable[..., None]], QueueTask]:

@@ -23,6 +23,7 @@ from roomsync.runtime.listener_tasks import ListenerTasks
 from roomsync.runtime.pull_tasks import PullTasks
 from roomsync.runtime.push_tasks import PushTasks
 from roomsync.runtime.queue import build_huey, close_queue
+from roomsync.runtime.schedule_tasks import ScheduleTasks
 from roomsync.settings import Settings
 from roomsync.sync.context import Clock, SyncContext
 
@@ -54,6 +55,7 @@ class Runtime:
         self.pulls = PullTasks(self.huey, self.ctx)
         self.listener = ListenerTasks(self.huey, self.ctx, request_pull=self.request_room_pull)
         self.pushes = PushTasks(self.huey, self.ctx)
+        self.schedule = ScheduleTasks(self.huey, self.ctx, pulls=self.pulls, listener=self.listener)
         database.after_commit(self._after_commit)
         database.after_rollback(_forget_outbox_writes)
 

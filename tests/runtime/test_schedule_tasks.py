@@ -1,0 +1,69 @@
+"""The scheduler queues due work per integration, once per interval, never for a stopped one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from roomsync.platform.db import Database
+from roomsync.platform.models import Integration
+from roomsync.runtime.runtime import Runtime
+from roomsync.runtime.schedule import Job
+from tests.sync.harness import StepClock, Tenant, connect
+
+
+@pytest.fixture
+def tenant(database: Database) -> Iterator[Tenant]:
+    connected = connect(database, rooms=1)
+    yield connected
+    connected.ctx.close()
+    connected.sim.close()
+
+
+@pytest.fixture
+def clock() -> StepClock:
+    return StepClock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def runtime(tenant: Tenant, tmp_path: Path, clock: StepClock) -> Iterator[Runtime]:
+    settings = tenant.ctx.settings.model_copy(update={"queue_url": f"sqlite:///{tmp_path}/q.db"})
+    built = Runtime(settings, tenant.database, transport=tenant.sim.transport(), clock=clock)
+    yield built
+    built.close()
+
+
+def jobs(queued: list[tuple[object, Job]]) -> set[Job]:
+    return {job for _, job in queued}
+
+
+def test_a_new_integration_gets_rooms_bookings_and_a_credential_check_queued(
+    tenant: Tenant, runtime: Runtime
+) -> None:
+    queued = runtime.schedule.dispatch()
+
+    assert jobs(queued) == {Job.SYNC_ROOMS, Job.PULL_BOOKINGS, Job.CHECK_CREDENTIALS}
+    assert runtime.huey.pending_count() == 3
+
+
+def test_work_is_queued_again_only_when_its_interval_has_passed(
+    tenant: Tenant, runtime: Runtime, clock: StepClock
+) -> None:
+    runtime.schedule.dispatch()
+    assert clock.now is not None
+
+    assert runtime.schedule.dispatch() == []
+    clock.now += timedelta(minutes=2)
+    assert jobs(runtime.schedule.dispatch()) == {Job.PULL_BOOKINGS}
+    clock.now += timedelta(minutes=29)
+    assert Job.SYNC_ROOMS in jobs(runtime.schedule.dispatch())
+
+
+def test_a_stopped_integration_gets_nothing_queued(tenant: Tenant, runtime: Runtime) -> None:
+    with tenant.database.session() as session:
+        session.get_one(Integration, tenant.integration_id).stopped_reason = "expired secret"
+
+    assert runtime.schedule.dispatch() == []
