@@ -21,6 +21,7 @@ app = typer.Typer(
 )
 app.command()(serve.run)
 app.command()(serve.api)
+app.command()(serve.worker)
 app.command()(demo.demo)
 app.add_typer(db.app, name="db")
 app.add_typer(tokens.app, name="token")

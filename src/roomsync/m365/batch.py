@@ -26,6 +26,7 @@ from roomsync.m365.error_mapping import error_from_graph
 from roomsync.m365.exceptions import GraphError, InvalidResponse
 from roomsync.m365.graph import ApiVersion, GraphClient
 from roomsync.m365.retry import RETRYABLE_STATUSES, parse_retry_after
+from roomsync.telemetry import GRAPH_REQUESTS
 
 MAX_BATCH_SIZE = 20
 _FAILED_DEPENDENCY = 424
@@ -170,6 +171,7 @@ class _BatchRun:
         return item
 
     def _settle(self, response: BatchResponse) -> None:
+        GRAPH_REQUESTS.labels(str(response.status), "true").inc()
         if response.status == 429:
             self.throttled += 1
         delay = None

@@ -33,6 +33,7 @@ from roomsync.m365.credentials import TokenSource
 from roomsync.m365.error_mapping import error_from_graph, error_from_transport
 from roomsync.m365.exceptions import GraphConnectionError, InvalidResponse
 from roomsync.m365.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
+from roomsync.telemetry import GRAPH_REQUESTS
 
 _log = logging.getLogger(__name__)
 _QUERY_SAFE = "$'(),:@/"
@@ -259,6 +260,7 @@ class GraphClient:
             response = self.http.request(method, url, json=json, headers=sent_headers)
         except httpx.TransportError as exc:
             raise error_from_transport(exc, service="Microsoft Graph", url=url) from exc
+        GRAPH_REQUESTS.labels(str(response.status_code), "false").inc()
         request_id = response.headers.get("request-id")
         _log.debug(
             "%s %s -> %d (request-id %s)", method, _path(url), response.status_code, request_id,

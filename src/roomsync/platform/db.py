@@ -91,6 +91,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """An instant from a SQL aggregate (``min``, ``max``), which bypasses the column type:
+    SQLite hands those back naive, in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def isoformat_utc(value: datetime) -> str:
     """An instant as the API writes it: ISO 8601 in UTC with ``Z``."""
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -8,6 +8,7 @@ cleared when the pull starts), and one that arrives while the pull runs queues o
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 
 from huey import Huey
@@ -17,6 +18,7 @@ from roomsync.runtime.queue import task
 from roomsync.sync.context import SyncContext
 from roomsync.sync.exceptions import LeaseHeldError
 from roomsync.sync.pull import pull_bookings
+from roomsync.telemetry import NOTIFICATION_TO_COMMIT
 
 logger = logging.getLogger(__name__)
 LEASE_RETRY_SECONDS = 1.0
@@ -39,7 +41,8 @@ class PullTasks:
 
         @task(huey, "roomsync.pull_room")
         def pull_room(integration_id: str, resource_id: str) -> None:
-            huey.get(_pending_key(resource_id))  # later notifications queue a new pull
+            # Popping the flag first lets a notification arriving from now on queue a new pull.
+            asked_at = huey.get(_pending_key(resource_id))
             try:
                 pull_bookings(
                     ctx,
@@ -48,14 +51,17 @@ class PullTasks:
                     resource_ids=[uuid.UUID(resource_id)],
                 )
             except LeaseHeldError:  # the room is being pulled: pull again after it
-                if huey.put_if_empty(_pending_key(resource_id), b"1"):
+                if huey.put_if_empty(_pending_key(resource_id), asked_at or time.time()):
                     pull_room.schedule((integration_id, resource_id), delay=LEASE_RETRY_SECONDS)
+                return
+            if isinstance(asked_at, float):
+                NOTIFICATION_TO_COMMIT.observe(time.time() - asked_at)
 
         self.pull_integration = pull_integration
         self.pull_room = pull_room
 
     def request_room_pull(self, integration_id: uuid.UUID, resource_id: uuid.UUID) -> bool:
-        if not self.huey.put_if_empty(_pending_key(str(resource_id)), b"1"):
+        if not self.huey.put_if_empty(_pending_key(str(resource_id)), time.time()):
             return False
         self.pull_room(str(integration_id), str(resource_id))
         return True

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from roomsync.platform.db import Database
 from roomsync.platform.enums import SyncRunKind, SyncRunOutcome, SyncRunTrigger
 from roomsync.platform.models import SyncRun
 from roomsync.sync.context import Clock
+from roomsync.telemetry import SYNC_RUN_SECONDS, SYNC_RUNS
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +69,7 @@ def recorded_run(
         run = SyncRun(integration_id=integration_id, kind=kind, trigger=trigger, started_at=clock())
         session.add(run)
     report = RunReport(run.id)
+    started = time.monotonic()
     try:
         yield report
     except RoomsyncError as exc:
@@ -78,6 +81,8 @@ def recorded_run(
         raise
     finally:
         _finish(database, report, clock)
+        SYNC_RUNS.labels(kind.value, report.outcome.value).inc()
+        SYNC_RUN_SECONDS.labels(kind.value).observe(time.monotonic() - started)
 
 
 def _finish(database: Database, report: RunReport, clock: Clock) -> None:

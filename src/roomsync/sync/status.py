@@ -13,7 +13,7 @@ section (per-room pull health, subscriptions, outbox depth) without reshaping th
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from roomsync.platform.db import as_utc
 from roomsync.platform.enums import (
     IntegrationMode,
     Origin,
@@ -257,13 +258,8 @@ def _outbox(session: Session, organization_id: uuid.UUID, now: datetime) -> Outb
     return OutboxDepth(
         pending=counts.get(OutboxState.PENDING, 0),
         failed=counts.get(OutboxState.FAILED, 0),
-        oldest_pending_seconds=(now - _aware(oldest)).total_seconds() if oldest else None,
+        oldest_pending_seconds=(now - as_utc(oldest)).total_seconds() if oldest else None,
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    """``func.min`` bypasses the column type, so SQLite hands back a naive UTC value."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _subscriptions(rooms: list[RoomHealth], mode: IntegrationMode) -> SubscriptionsSummary:

@@ -27,6 +27,7 @@ from roomsync.m365.models import NotificationBatch
 from roomsync.runtime.runtime import Runtime
 from roomsync.sync.notifications import NotificationReceiver, SubscriptionDirectory
 from roomsync.sync.subscriptions import LIFECYCLE_PATH, NOTIFICATION_PATH
+from roomsync.telemetry import NOTIFICATIONS
 from roomsync.web.errors import error_response
 
 router = APIRouter(tags=["webhooks"])
@@ -54,7 +55,9 @@ async def receive(request: Request, validation_token: ValidationToken = None) ->
             "invalid_notification",
             'A notification POST carries {"value": [notification, ...]} as JSON.',
         )
-    await run_in_threadpool(lambda: notification_receiver(request.app).receive(batch))
+    receipt = await run_in_threadpool(lambda: notification_receiver(request.app).receive(batch))
+    NOTIFICATIONS.labels("accepted").inc(receipt.accepted)
+    NOTIFICATIONS.labels("ignored").inc(receipt.ignored)
     return Response(status_code=202)
 
 
