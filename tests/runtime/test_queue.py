@@ -7,12 +7,18 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from huey import Huey, PostgresHuey, RedisHuey, SqliteHuey
+from pydantic import SecretStr
 
 from roomsync.errors import ConfigurationError
+from roomsync.platform.db import Database
 from roomsync.runtime.queue import build_huey, close_queue, task
-from roomsync.runtime.runtime import EmbeddedConsumer
+from roomsync.runtime.runtime import EmbeddedConsumer, Runtime
+from roomsync.settings import Settings
+from roomsync.web.app import create_app
+from roomsync.web.server import serving_in_background
 
 
 @pytest.fixture(params=["sqlite", "redis", "postgres"])
@@ -66,3 +72,20 @@ def test_a_task_enqueued_is_run_by_a_worker_thread(huey: Huey) -> None:
     finally:
         consumer.stop(graceful=True)
     assert seen == ["hello"]
+
+
+def test_readiness_fails_while_the_queue_does_not_answer(database: Database) -> None:
+    settings = Settings(
+        _env_file=None,
+        secret_key=SecretStr("k" * 40),
+        database_url="sqlite://",
+        queue_url="redis://127.0.0.1:9/0",  # the discard port: nothing answers
+    )
+    runtime = Runtime(settings, database)
+    try:
+        with serving_in_background(create_app(settings, database, runtime=runtime)) as url:
+            answer = httpx.get(f"{url}/readyz", timeout=30)
+    finally:
+        runtime.close()
+    assert answer.status_code == 503
+    assert "ROOMSYNC_QUEUE_URL" in answer.json()["reason"]

@@ -60,6 +60,15 @@ def build_huey(queue_url: str, *, name: str = QUEUE_NAME) -> Huey:
     )
 
 
+def queue_problem(huey: Huey) -> str | None:
+    """Why the queue cannot take work now, or None when it answers."""
+    try:
+        huey.pending_count()
+    except Exception as exc:  # any driver's error: Redis, psycopg, sqlite3
+        return f"The queue at ROOMSYNC_QUEUE_URL does not answer: {type(exc).__name__}: {exc}"
+    return None
+
+
 def close_queue(huey: Huey) -> None:
     """Close the queue's connections (PostgresHuey's per-thread ones included)."""
     huey.storage.close()
