@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import random
 import signal
 import threading
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from graphsim.activity import start_activity
 from graphsim.server import serve as run_server
 from graphsim.simulator import Simulator
 
@@ -54,35 +53,11 @@ def serve(
             f"(tenant {sim.tenant_id}); CA: {handle.ca_path}"
         )
         if activity > 0:
-            _trickle(sim, result.rooms, result.users, activity, stop)
+            start_activity(sim, result.rooms, result.users, activity, stop)
         try:
             stop.wait()
         except KeyboardInterrupt:
             typer.echo("graphsim stopping")
-
-
-def _trickle(
-    sim: Simulator, rooms: list[str], users: list[str], every: float, stop: threading.Event
-) -> None:
-    """A thread that books, moves and cancels meetings as Outlook users would."""
-    rng = random.Random(7)  # noqa: S311 - simulated users, not security
-
-    def run() -> None:
-        booked: list[tuple[str, str]] = []
-        while not stop.wait(every):
-            start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-            start += timedelta(days=rng.randint(0, 5), hours=rng.randint(1, 8))
-            if booked and rng.random() < 0.3:
-                organizer, event_id = booked.pop(rng.randrange(len(booked)))
-                sim.outlook.cancel_meeting(organizer, event_id)
-                continue
-            organizer = rng.choice(users)
-            event_id = sim.outlook.create_meeting(
-                organizer, rng.choice(rooms), "Ad-hoc meeting", start, start + timedelta(minutes=30)
-            )
-            booked.append((organizer, event_id))
-
-    threading.Thread(target=run, name="graphsim-activity", daemon=True).start()
 
 
 def main() -> None:

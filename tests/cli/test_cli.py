@@ -139,7 +139,8 @@ def test_invalid_settings_are_explained_in_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["run"], ["api"], ["demo"], ["db"], ["db", "upgrade"], ["token", "create"]]
+    "command",
+    [[], ["run"], ["api"], ["worker"], ["demo"], ["db"], ["db", "upgrade"], ["token", "create"]],
 )
 def test_every_command_has_help(tmp_path: Path, command: list[str]) -> None:
     result = roomsync(*command, "--help", cwd=tmp_path)
@@ -147,29 +148,31 @@ def test_every_command_has_help(tmp_path: Path, command: list[str]) -> None:
     assert "Usage" in result.stdout
 
 
-def test_demo_once_serves_the_demo_and_exits_zero(tmp_path: Path) -> None:
+def test_demo_once_runs_the_round_trip_and_exits_zero(tmp_path: Path) -> None:
     data_dir = tmp_path / "demo"
-    first = roomsync(
-        "demo",
-        "--once",
-        "--port",
-        str(_free_port()),
-        "--data-dir",
-        str(data_dir),
-        "--rooms",
-        "3",
-        cwd=tmp_path,
-    )
-    second = roomsync(
-        "demo", "--once", "--port", str(_free_port()), "--data-dir", str(data_dir), cwd=tmp_path
-    )
-    assert first.returncode == 0, first.stderr
-    assert second.returncode == 0, second.stderr
-    assert "3 rooms" in first.stdout
-    assert "3 rooms" in second.stdout  # the existing demo data is reused, not duplicated
-    assert "curl -s -X POST" in first.stdout
-    assert "Demo check passed" in first.stdout
+    port = str(_free_port())
+
+    result = roomsync("demo", "--once", "--port", port, "--data-dir", str(data_dir), cwd=tmp_path)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    for step in ("rooms imported", "bookings pulled", "subscriptions", "platform → Outlook",
+                 "Outlook → platform"):  # fmt: skip
+        assert step in result.stdout
+    assert "40 rooms" in result.stdout
+    assert "40 of 40 rooms listened to" in result.stdout
+    assert "The demo round trip held." in result.stdout
+    assert " no " not in result.stdout
+    assert "Pulling bookings" in result.stderr
     assert (data_dir / "roomsync.db").exists()
+
+
+def test_demo_refuses_a_port_in_use_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = roomsync("demo", "--once", "--port", port, "--data-dir", "d", cwd=tmp_path)
+    assert_one_line_error(result, "port")
 
 
 def _free_port() -> int:

@@ -1,131 +1,95 @@
-"""``roomsync demo``: the platform on embedded SQLite with demo data, ready to try.
+"""``roomsync demo``: an emulated Microsoft 365 tenant synced with the platform, to try.
 
-Until the emulated Microsoft 365 tenant joins it, the demo serves the platform alone: an
-organization, a building and a few rooms are created when the database is new, and each
-start prints a fresh admin token (tokens are stored hashed, so an old one cannot be shown
-again) and a curl command that books a room.
+Imports the tenant's rooms and pulls its bookings (with progress bars), listens for
+changes, then serves the API on http://127.0.0.1:PORT and the emulated tenant on PORT+1 and
+prints what to try. ``--once`` instead runs the round trip of CONTRACT and exits 0 only if
+every step held (``runtime.demo_checks``). graphsim is imported here only when the
+command runs, so no other command loads it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+import signal
+import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import httpx
 import typer
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from rich.console import Console
+from rich.table import Table
 
-from roomsync.cli.environment import load_settings, migrated_database
+from roomsync.cli.environment import load_settings
 from roomsync.cli.exceptions import DemoCheckError
-from roomsync.platform.enums import Role
-from roomsync.platform.models import Organization, Resource
-from roomsync.platform.services.buildings import create_building
-from roomsync.platform.services.organizations import create_organization
-from roomsync.platform.services.resources import create_resource
-from roomsync.platform.services.tokens import create_api_token
-from roomsync.web.app import create_app
-from roomsync.web.server import serve, serving_in_background
+from roomsync.cli.integration import import_progress, pull_progress
 
-DEMO_ORGANIZATION = "Demo Organization"
-DEMO_HOST = "127.0.0.1"
+if TYPE_CHECKING:
+    from roomsync.runtime.demo import Connected, Demo
 
-
-@dataclass(frozen=True)
-class DemoAccess:
-    token: str
-    room_id: str
-    rooms: int
+out = Console()
+PortOption = Annotated[
+    int, typer.Option(help="Port of the API (the emulated tenant gets PORT+1).", min=1, max=65534)
+]
+DataDirOption = Annotated[Path, typer.Option(help="Where the demo keeps its SQLite files.")]
+OnceOption = Annotated[
+    bool, typer.Option("--once", help="Check the round trip, print a summary, exit.")
+]
+RoomsOption = Annotated[
+    int | None, typer.Option(help="Rooms in the tenant (default: the demo tenant's 40).", min=1)
+]
+ActivityOption = Annotated[
+    float, typer.Option(help="Seconds between simulated Outlook changes (0: none).", min=0)
+]
 
 
 def demo(
-    port: Annotated[int, typer.Option(help="Port for the API.", min=1, max=65535)] = 8000,
-    data_dir: Annotated[
-        Path, typer.Option(help="Where the demo keeps its SQLite database.")
-    ] = Path("demo-data"),
-    once: Annotated[bool, typer.Option("--once", help="Start, check /healthz, exit.")] = False,
-    rooms: Annotated[int, typer.Option(help="Rooms to create in a new demo.", min=1)] = 4,
+    port: PortOption = 8000,
+    data_dir: DataDirOption = Path("demo-data"),
+    once: OnceOption = False,
+    rooms: RoomsOption = None,
+    activity: ActivityOption = 20.0,
 ) -> None:
-    """Try roomsync locally: demo data on SQLite in --data-dir, API on 127.0.0.1:PORT."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{(data_dir / 'roomsync.db').resolve()}"
-    settings = load_settings().for_demo().model_copy(update={"database_url": url})
-    database = migrated_database(url)
-    with database.session() as session:
-        access = _prepare(session, rooms=rooms)
-    _print_instructions(access, port)
-    app = create_app(settings, database)
-    if not once:
-        serve(app, host=DEMO_HOST, port=port, log_level=settings.log_level)
-        return
-    with serving_in_background(app, host=DEMO_HOST, port=port) as base_url:
-        _check_health(base_url)
-    typer.echo(f"Demo check passed: {base_url}/healthz answered ok.")
+    """Try roomsync against an emulated Microsoft 365 tenant, on 127.0.0.1:PORT."""
+    from roomsync.runtime.demo import Demo, DemoOptions  # noqa: PLC0415 - loads graphsim
+
+    built = Demo(DemoOptions(port, data_dir, rooms, 0.0 if once else activity), load_settings())
+    with built.start() as tenant_url:
+        connected = built.connect()
+        with import_progress(enabled=True) as progress:
+            built.import_rooms(connected, progress)
+        with pull_progress(enabled=True) as pulled:
+            built.pull(connected, pulled)
+        listening = built.subscribe(connected)
+        built.run_workers()
+        if once:
+            _check(built, connected)
+            return
+        _welcome(built, connected.admin_token, tenant_url, listening)
+        _wait_for_a_stop_signal()
 
 
-def _prepare(session: Session, *, rooms: int) -> DemoAccess:
-    organization = session.scalars(
-        select(Organization).where(Organization.name == DEMO_ORGANIZATION)
-    ).first() or _seed(session, rooms=rooms)
-    first_room = session.scalars(
-        select(Resource).where(Resource.organization_id == organization.id).order_by(Resource.id)
-    ).first()
-    issued = create_api_token(
-        session, organization_id=organization.id, role=Role.ADMIN, name="demo admin"
-    )
-    room_count = len(
-        session.scalars(
-            select(Resource.id).where(Resource.organization_id == organization.id)
-        ).all()
-    )
-    room_id = str(first_room.id) if first_room else ""
-    return DemoAccess(token=issued.secret, room_id=room_id, rooms=room_count)
+def _check(built: Demo, connected: Connected) -> None:
+    from roomsync.runtime.demo_checks import round_trip  # noqa: PLC0415 - loads graphsim
+
+    checks = round_trip(built, connected)
+    table = Table("step", "held", "what was seen", "seconds")
+    for check in checks:
+        mark = "[green]yes[/]" if check.ok else "[red]no[/]"
+        table.add_row(check.name, mark, check.detail, f"{check.seconds:.1f}")
+    out.print(table)
+    failed = [check.name for check in checks if not check.ok]
+    if failed:
+        raise DemoCheckError(f"The demo round trip failed at: {', '.join(failed)}.")
+    out.print("[green]The demo round trip held.[/]")
 
 
-def _seed(session: Session, *, rooms: int) -> Organization:
-    organization = create_organization(session, name=DEMO_ORGANIZATION)
-    building = create_building(
-        session, organization_id=organization.id, name="Demo HQ", time_zone="Europe/Amsterdam"
-    )
-    for number in range(1, rooms + 1):
-        create_resource(
-            session,
-            building_id=building.id,
-            name=f"Room {number}",
-            capacity=4 + 2 * number,
-            floor=str(number % 3),
-            attributes={"screen": number % 2 == 1},
-        )
-    return organization
+def _welcome(built: Demo, token: str, tenant_url: str, listening: int) -> None:
+    for line in built.instructions(token=token, tenant_url=tenant_url, listening=listening):
+        out.print(line, highlight=False, soft_wrap=True, markup=False)
 
 
-def _print_instructions(access: DemoAccess, port: int) -> None:
-    base = f"http://{DEMO_HOST}:{port}"
-    start = (datetime.now(UTC) + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
-    body = (
-        f'{{"resource_id": "{access.room_id}", "organizer_email": "you@example.com", '
-        f'"title": "Demo meeting", "start": "{start:%Y-%m-%dT%H:%M:%SZ}", '
-        f'"end": "{start + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}"}}'
-    )
-    typer.echo(f"roomsync demo: {access.rooms} rooms, API on {base} (OpenAPI: {base}/docs)")
-    typer.echo(f"Admin token (shown once): {access.token}")
-    typer.echo("Book a room:")
-    typer.echo(
-        f"  curl -s -X POST {base}/api/v1/bookings -H 'Authorization: Bearer {access.token}' "
-        f"-H 'Content-Type: application/json' -d '{body}'"
-    )
-
-
-def _check_health(base_url: str) -> None:
-    try:
-        response = httpx.get(f"{base_url}/healthz", timeout=10)
-    except httpx.HTTPError as exc:
-        raise DemoCheckError(
-            f"The demo server did not answer on {base_url}/healthz: {exc}."
-        ) from exc
-    if response.status_code != 200 or response.json() != {"status": "ok"}:
-        raise DemoCheckError(
-            f"{base_url}/healthz answered {response.status_code} {response.text!r}, not ok."
-        )
+def _wait_for_a_stop_signal() -> None:
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    out.print("roomsync demo: stopping")

@@ -143,12 +143,12 @@ def sync(
     integration_id = parse_id(integration)
     with sync_context(database_url) as ctx:
         if bookings:
-            with _pull_progress(enabled=not json) as pulled:
+            with pull_progress(enabled=not json) as pulled:
                 report = pull_bookings(
                     ctx, integration_id, trigger=SyncRunTrigger.MANUAL, progress=pulled
                 )
         else:
-            with _import_progress(enabled=not json) as progress:
+            with import_progress(enabled=not json) as progress:
                 report = _room_run(ctx, integration_id, reconcile, force, progress)
     if json:
         out.print_json(data=_report_json(report))
@@ -171,7 +171,7 @@ def _room_run(
 
 
 @contextlib.contextmanager
-def _pull_progress(*, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+def pull_progress(*, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
     """A Rich progress bar of rooms pulled, on stderr."""
     if not enabled:
         yield None
@@ -187,7 +187,7 @@ def _pull_progress(*, enabled: bool) -> Iterator[Callable[[int, int], None] | No
 
 
 @contextlib.contextmanager
-def _import_progress(*, enabled: bool) -> Iterator[ProgressCallback | None]:
+def import_progress(*, enabled: bool) -> Iterator[ProgressCallback | None]:
     """A Rich progress bar on stderr fed by the import's progress callback."""
     if not enabled:
         yield None

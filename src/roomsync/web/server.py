@@ -4,6 +4,7 @@ thread for as long as a ``with`` block lasts (``roomsync demo --once`` and the t
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,12 +19,14 @@ _START_TIMEOUT_SECONDS = 30
 
 def serve(app: FastAPI, *, host: str, port: int, log_level: str = "info") -> None:
     """Serve until interrupted (Ctrl-C or SIGTERM)."""
+    _check_free(host, port)
     uvicorn.run(app, host=host, port=port, log_level=log_level.lower())
 
 
 @contextlib.contextmanager
 def serving_in_background(app: FastAPI, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Serve ``app`` on a thread and yield its base URL; ``port=0`` picks a free port."""
+    _check_free(host, port)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="roomsync-http", daemon=True)
@@ -46,3 +49,17 @@ def _wait_started(server: uvicorn.Server, thread: threading.Thread, host: str, p
                 "Pick another with --port."
             )
         time.sleep(0.02)
+
+
+def _check_free(host: str, port: int) -> None:
+    """Say in one line that the port is taken, before uvicorn logs its own error."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ServerStartError(
+                f"The HTTP server could not start on {host}:{port} ({exc.strerror}): is the port "
+                "already in use? Pick another with --port."
+            ) from exc
