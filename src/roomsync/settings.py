@@ -34,6 +34,10 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./roomsync.db"
     queue_url: str = "sqlite:///./roomsync-queue.db"
+    queue_name: str = Field(default="roomsync", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
+    # How long a pull round's lease outlives a process killed while holding it; a live
+    # round renews it as its pages commit.
+    lease_seconds: float = Field(default=120.0, ge=5)
     public_url: str = "http://127.0.0.1:8000"
     secret_key: SecretStr | None = None
     admin_token: SecretStr | None = None

@@ -18,6 +18,7 @@ from huey.consumer import Consumer
 from sqlalchemy.orm import Session
 
 from roomsync.platform.db import Database, utcnow
+from roomsync.platform.enums import SyncRunKind, SyncRunTrigger
 from roomsync.platform.services.outbox import take_written_outbox
 from roomsync.runtime.listener_tasks import ListenerTasks
 from roomsync.runtime.pull_tasks import PullTasks
@@ -50,7 +51,7 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.database = database
-        self.huey = huey or build_huey(settings.queue_url)
+        self.huey = huey or build_huey(settings.queue_url, name=settings.queue_name)
         self.ctx = SyncContext.build(settings, database, transport=transport, clock=clock)
         self.pulls = PullTasks(self.huey, self.ctx)
         self.listener = ListenerTasks(self.huey, self.ctx, request_pull=self.request_room_pull)
@@ -62,6 +63,20 @@ class Runtime:
     def request_room_pull(self, integration_id: uuid.UUID, resource_id: uuid.UUID) -> bool:
         """Queue a pull of one room unless one is already queued (notifications coalesce)."""
         return self.pulls.request_room_pull(integration_id, resource_id)
+
+    def queue_run(
+        self, integration_id: uuid.UUID, kind: SyncRunKind, *, force: bool = False
+    ) -> None:
+        """Hand an operator's "run now" to the workers (the API answers at once)."""
+        target = str(integration_id)
+        if kind is SyncRunKind.BOOKINGS:
+            self.pulls.pull_integration(target, SyncRunTrigger.MANUAL.value)
+        elif kind is SyncRunKind.RECONCILE:
+            self.schedule.reconcile_rooms(target, str(force))
+        elif kind is SyncRunKind.ROOMS:
+            self.schedule.sync_rooms(target)
+        else:
+            raise ValueError(f"A {kind} run cannot be queued.")
 
     def start_workers(self, *, workers: int = 2, periodic: bool = True) -> EmbeddedConsumer:
         """Run this runtime's tasks on worker threads of this process (stop them with

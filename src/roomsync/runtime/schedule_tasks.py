@@ -39,12 +39,17 @@ class ScheduleTasks:
         self.huey, self.ctx = huey, ctx
 
         @task(huey, "roomsync.sync_rooms")
-        def rooms(integration_id: str) -> None:
-            _logged(lambda: sync_rooms(ctx, uuid.UUID(integration_id), trigger=_SCHEDULE))
+        def rooms(integration_id: str, trigger: str = _SCHEDULE.value) -> None:
+            run = SyncRunTrigger(trigger)
+            _logged(lambda: sync_rooms(ctx, uuid.UUID(integration_id), trigger=run))
 
         @task(huey, "roomsync.reconcile_rooms")
-        def reconcile(integration_id: str) -> None:
-            _logged(lambda: reconcile_rooms(ctx, uuid.UUID(integration_id), trigger=_SCHEDULE))
+        def reconcile(integration_id: str, force: str = "False") -> None:
+            forced = force == "True"  # an operator's --force; the schedule never forces
+            run = SyncRunTrigger.MANUAL if forced else _SCHEDULE
+            _logged(
+                lambda: reconcile_rooms(ctx, uuid.UUID(integration_id), trigger=run, force=forced)
+            )
 
         @task(huey, "roomsync.check_secret_expiries")
         def credentials() -> None:
@@ -62,6 +67,8 @@ class ScheduleTasks:
             Job.CHECK_CREDENTIALS: lambda _: credentials(),
         }
         self.check_credentials: QueueTask = credentials
+        self.sync_rooms: QueueTask = rooms
+        self.reconcile_rooms: QueueTask = reconcile
 
     def dispatch(self) -> list[tuple[uuid.UUID, Job]]:
         """Queue every job due now; returns what was queued."""

@@ -45,7 +45,6 @@ from roomsync.sync.runs import RunReport, recorded_run
 from roomsync.sync.window import current_window
 
 logger = logging.getLogger(__name__)
-LEASE_TTL = timedelta(minutes=10)
 Progress = Callable[[int, int], None]
 """Called with (rooms finished, rooms in the round)."""
 
@@ -63,7 +62,7 @@ def pull_bookings(
     name = f"bookings:{integration_id}:{scope}"
     with (
         log_context(integration=integration_id),
-        lease(ctx.database, name, ttl=LEASE_TTL, clock=ctx.clock) as held,
+        lease(ctx.database, name, ttl=_lease_ttl(ctx), clock=ctx.clock) as held,
         recorded_run(
             ctx.database,
             integration_id=integration_id,
@@ -75,6 +74,10 @@ def pull_bookings(
         with stopping_on_credential_failure(ctx.database, integration_id):
             _Round(ctx, integration_id, report, held, progress).run(resource_ids)
         return report
+
+
+def _lease_ttl(ctx: SyncContext) -> timedelta:
+    return timedelta(seconds=ctx.settings.lease_seconds)
 
 
 class _Round:

@@ -9,6 +9,7 @@ they wait for.
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -37,7 +38,7 @@ def install_state(
 ) -> None:
     """What the app's routes depend on. A runtime, when given, supplies the database and
     the sync context, so one process has one HTTP client and one token cache; without one,
-    webhooks build it on first use (``webhooks.runtime_of``)."""
+    it is built on first use (:func:`runtime_of`)."""
     app.state.settings = settings
     app.state.runtime = runtime
     app.state.database = database or (
@@ -79,3 +80,23 @@ def get_principal_now(
 
 
 PrincipalNowDep = Annotated[Principal, Depends(get_principal_now)]
+
+
+_RUNTIME_LOCK = threading.RLock()
+
+
+def runtime_of(app: FastAPI) -> Runtime:
+    """The runtime given to ``create_app``, else one built from the app's settings (once):
+    webhooks and queued runs need it, the rest of the API does not."""
+    with _RUNTIME_LOCK:
+        if app.state.runtime is None:
+            app.state.runtime = Runtime(app.state.settings, app.state.database)
+        runtime: Runtime = app.state.runtime
+        return runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    return runtime_of(request.app)
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -202,6 +202,14 @@ class RunReportOut(BaseModel):
     errors: list[str]
 
 
+class QueuedRunOut(BaseModel):
+    """A run handed to the workers (``?wait=false``): follow it in the status."""
+
+    queued: bool = True
+    kind: SyncRunKind
+    integration_id: uuid.UUID
+
+
 def run_report_out(report: RunReport, kind: SyncRunKind) -> RunReportOut:
     return RunReportOut(
         run_id=report.run_id,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from roomsync.platform.api import API_PREFIX
 from roomsync.platform.api.auth import Principal
@@ -33,11 +33,12 @@ from roomsync.sync.pull import pull_bookings
 from roomsync.sync.room_reconcile import reconcile_rooms
 from roomsync.sync.rooms import sync_rooms
 from roomsync.sync.status import IntegrationStatus, integration_status
-from roomsync.web.deps import PrincipalNowDep, SyncContextDep
+from roomsync.web.deps import PrincipalNowDep, SyncContextDep, runtime_of
 from roomsync.web.integration_schemas import (
     IntegrationIn,
     IntegrationOut,
     IntegrationPatch,
+    QueuedRunOut,
     RunReportOut,
     integration_out,
     run_report_out,
@@ -55,6 +56,10 @@ ReconcileQuery = Annotated[
         description="Also retire rooms gone from Microsoft 365 (as at midnight), only on a "
         "complete listing."
     ),
+]
+WaitQuery = Annotated[
+    bool,
+    Query(description="false: queue the run for the workers and answer 202 at once."),
 ]
 ForceQuery = Annotated[
     bool,
@@ -135,32 +140,63 @@ def check(
 @router.post(
     "/{integration_id}/sync/rooms",
     summary="Import the rooms now, and retire gone ones with reconcile=true (admin)",
+    responses={202: {"model": QueuedRunOut, "description": "Queued for the workers."}},
 )
 def sync_rooms_now(
     integration_id: uuid.UUID,
+    *,
     principal: PrincipalNowDep,
     ctx: SyncContextDep,
+    request: Request,
+    response: Response,
     reconcile: ReconcileQuery = False,
     force: ForceQuery = False,
-) -> RunReportOut:
+    wait: WaitQuery = True,
+) -> RunReportOut | QueuedRunOut:
     _check_admin(ctx, principal, integration_id)
+    kind = SyncRunKind.RECONCILE if reconcile else SyncRunKind.ROOMS
+    if not wait:
+        return _queued(request, response, integration_id, kind, force=force)
     manual = SyncRunTrigger.MANUAL
     if reconcile:
-        report = reconcile_rooms(ctx, integration_id, trigger=manual, force=force)
-        return run_report_out(report, SyncRunKind.RECONCILE)
-    return run_report_out(sync_rooms(ctx, integration_id, trigger=manual), SyncRunKind.ROOMS)
+        return run_report_out(
+            reconcile_rooms(ctx, integration_id, trigger=manual, force=force), kind
+        )
+    return run_report_out(sync_rooms(ctx, integration_id, trigger=manual), kind)
 
 
 @router.post(
     "/{integration_id}/sync/bookings",
     summary="Pull the bookings made in Outlook now, every imported room (admin)",
+    responses={202: {"model": QueuedRunOut, "description": "Queued for the workers."}},
 )
 def sync_bookings_now(
-    integration_id: uuid.UUID, principal: PrincipalNowDep, ctx: SyncContextDep
-) -> RunReportOut:
+    integration_id: uuid.UUID,
+    *,
+    principal: PrincipalNowDep,
+    ctx: SyncContextDep,
+    request: Request,
+    response: Response,
+    wait: WaitQuery = True,
+) -> RunReportOut | QueuedRunOut:
     _check_admin(ctx, principal, integration_id)
+    if not wait:
+        return _queued(request, response, integration_id, SyncRunKind.BOOKINGS)
     report = pull_bookings(ctx, integration_id, trigger=SyncRunTrigger.MANUAL)
     return run_report_out(report, SyncRunKind.BOOKINGS)
+
+
+def _queued(
+    request: Request,
+    response: Response,
+    integration_id: uuid.UUID,
+    kind: SyncRunKind,
+    *,
+    force: bool = False,
+) -> QueuedRunOut:
+    runtime_of(request.app).queue_run(integration_id, kind, force=force)
+    response.status_code = 202
+    return QueuedRunOut(kind=kind, integration_id=integration_id)
 
 
 @router.get(

@@ -24,10 +24,10 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from roomsync.m365.models import NotificationBatch
-from roomsync.runtime.runtime import Runtime
 from roomsync.sync.notifications import NotificationReceiver, SubscriptionDirectory
 from roomsync.sync.subscriptions import LIFECYCLE_PATH, NOTIFICATION_PATH
 from roomsync.telemetry import NOTIFICATIONS
+from roomsync.web.deps import runtime_of
 from roomsync.web.errors import error_response
 
 router = APIRouter(tags=["webhooks"])
@@ -98,12 +98,3 @@ def notification_receiver(app: FastAPI) -> NotificationReceiver:
             )
         built: NotificationReceiver = app.state.notification_receiver
         return built
-
-
-def runtime_of(app: FastAPI) -> Runtime:
-    """The runtime given to ``create_app``, else one built from the app's settings (once)."""
-    with _BUILD_LOCK:
-        if app.state.runtime is None:
-            app.state.runtime = Runtime(app.state.settings, app.state.database)
-        runtime: Runtime = app.state.runtime
-        return runtime
