@@ -215,7 +215,6 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     # last commits, and it spares an fsync per commit (SQLite's own recommendation).
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
 
 
