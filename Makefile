@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 # An install is redone whenever pyproject.toml changes.
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 TEST_STAMP    := $(VENV)/.installed-test
+BENCH_STAMP   := $(VENV)/.installed-bench
 
 .PHONY: demo test lint typecheck pytest bench clean install
 
@@ -25,7 +26,7 @@ typecheck: $(TEST_STAMP)
 pytest: $(TEST_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(TEST_STAMP)
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench
 
 install: $(RUNTIME_STAMP)
@@ -41,9 +42,14 @@ $(RUNTIME_STAMP): pyproject.toml | $(VENV)/bin/python
 	@touch $@
 
 $(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
-	@echo "make: installing roomsync with its test tools (pytest, hypothesis, mypy, ruff, playwright, msgraph-sdk) into $(VENV)"
+	@echo "make: installing roomsync with its test tools (pytest, hypothesis, mypy, ruff, msgraph-sdk) into $(VENV)"
 	$(BIN)/python -m pip install --disable-pip-version-check -e '.[test]'
 	@touch $@ $(RUNTIME_STAMP)
+
+$(BENCH_STAMP): $(TEST_STAMP)
+	@echo "make: installing the benchmarks' plotting library (matplotlib) into $(VENV)"
+	$(BIN)/python -m pip install --disable-pip-version-check -e '.[test,bench]'
+	@touch $@
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

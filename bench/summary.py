@@ -1,0 +1,107 @@
+"""The headline figure of each benchmark next to its target, read from bench/results/."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from bench.harness import RESULTS
+
+Row = list[object]
+
+
+def headlines(names: list[str]) -> list[Row]:
+    rows: list[Row] = []
+    for name in names:
+        path = RESULTS / f"{name}.json"
+        if not path.exists():
+            rows.append([name, "-", "no results", "-", "-"])
+            continue
+        rows.extend([name, *row] for row in _READERS[name](json.loads(path.read_text())))
+    return rows
+
+
+def _met(ok: bool) -> str:
+    return "yes" if ok else "NO"
+
+
+def _pull_round(data: dict[str, Any]) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for result in data["results"]:
+        rooms, seconds, ratio = result["rooms"], result["round_s"], result["ratio_vs_sequential"]
+        timed = rooms == 5000
+        rows.append(
+            [f"round, {rooms} rooms", f"{seconds} s", "< 10 s" if timed else "-",
+             _met(seconds < 10) if timed else "-"]
+        )  # fmt: skip
+        against = rooms == 1000
+        rows.append(
+            [f"x sequential, {rooms} rooms", f"{ratio}x", ">= 30x" if against else "-",
+             _met(ratio >= 30) if against else "-"]
+        )  # fmt: skip
+        rows.append(
+            [f"x lower bound, {rooms} rooms", f"{result['ratio_vs_lower_bound']}x", "-", "-"]
+        )
+    return rows
+
+
+def _initial_sync(data: dict[str, Any]) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for result in data["results"]:
+        rate = result["events_per_s"]
+        target = "≥ 5000/s" if result["database"] == "sqlite" else "-"
+        met = _met(rate >= 5000) if result["database"] == "sqlite" else "-"
+        rows.append([f"events/s into {result['database']}", f"{rate:.0f}/s", target, met])
+    growth = data.get("memory_growth_ratio")
+    if growth is not None:
+        rows.append(["peak memory, 4x the events", f"{growth}x", "flat (~1x)", _met(growth < 1.5)])
+    return rows
+
+
+def _listener_latency(data: dict[str, Any]) -> list[list[object]]:
+    latency = data["latency"]
+    return [
+        ["change → booking p50", f"{latency['p50_s']} s", "-", "-"],
+        ["change → booking p99", f"{latency['p99_s']} s", "< 2 s", _met(latency["p99_s"] < 2)],
+    ]
+
+
+def _push_latency(data: dict[str, Any]) -> list[list[object]]:
+    accepted = data["room_accepted"]
+    return [
+        ["booking → room accepted p50", f"{accepted['p50_s']} s", "-", "-"],
+        [
+            "booking → room accepted p99",
+            f"{accepted['p99_s']} s",
+            "< 5 s",
+            _met(accepted["p99_s"] < 5),
+        ],
+    ]
+
+
+def _webhook_burst(data: dict[str, Any]) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for m in data["measurements"]:
+        ok = m["within_3s"] == 1.0
+        rows.append(
+            [f"{m['scenario']} ({m['queue']}) p99", f"{m['p99_ms']} ms", "all < 3 s", _met(ok)]
+        )
+    return rows
+
+
+def _rooms_import(data: dict[str, Any]) -> list[list[object]]:
+    return [
+        [f"{m['scenario']}, {m['rooms']} rooms", f"{m['seconds']} s", "-", "-"]
+        for m in data["measurements"]
+    ]
+
+
+_READERS: dict[str, Callable[[dict[str, Any]], list[list[object]]]] = {
+    "pull_round": _pull_round,
+    "initial_sync": _initial_sync,
+    "listener_latency": _listener_latency,
+    "push_latency": _push_latency,
+    "webhook_burst": _webhook_burst,
+    "rooms_import": _rooms_import,
+}
