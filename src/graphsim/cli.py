@@ -33,7 +33,9 @@ def serve(
         int, typer.Option(help="Meetings seeded in each room (ignored with --seed demo).")
     ] = 3,
     days_before: Annotated[int, typer.Option(help="Seeded meetings start this many days ago.")] = 3,
-    days_after: Annotated[int, typer.Option(help="Seeded meetings spread over this many days ahead.")] = 10,
+    days_after: Annotated[
+        int, typer.Option(help="Seeded meetings spread over this many days ahead.")
+    ] = 10,
     latency_ms: Annotated[float, typer.Option(help="Latency added to every Graph call.")] = 0,
     config_out: Annotated[Path | None, typer.Option(help="Write connection details here.")] = None,
     tls: Annotated[bool, typer.Option(help="Serve HTTPS with graphsim's own CA.")] = True,

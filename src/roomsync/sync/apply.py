@@ -62,13 +62,16 @@ class PageApplier:
         directory: OrganizerDirectory,
         report: RunReport,
         now: datetime,
+        index: LinkIndex | None = None,
     ) -> None:
+        """``index``: the room's links already loaded for the transaction (one per room,
+        kept current as its pages are applied), else loaded here page by page."""
         self.session = session
         self.round = round_
         self.directory = directory
         self.report = report
         self.now = now
-        self.index = LinkIndex(session, round_.integration_id, round_.room_email)
+        self.index = index or LinkIndex(session, round_.integration_id, round_.room_email)
         self.prefetched = Prefetched()
 
     def apply(self, items: list[Event], prefetched: Prefetched) -> None:
@@ -92,6 +95,8 @@ class PageApplier:
             link.last_seen_at = self.now  # whatever is decided, the room still holds it
         facts = linked_facts(link, self.index.booking_of(link)) if link else None
         self._carry_out(plan(copy, facts, self.round.window), link)
+        if link is not None:
+            self.index.remember(link)  # under the room event id it may just have taken
 
     def _carry_out(self, decision: Decision, link: EventLink | None) -> None:
         self.report.count(type(decision).__name__)
