@@ -54,6 +54,12 @@ class LinkIndex:
         wanted = {self.room_email: (ids, uids)}
         _load_links(self.session, self.integration_id, {self.room_email: self}, wanted)
 
+    def reload(self, room_event_id: str, ical_uid: str | None) -> None:
+        """Look these up again: rows were written since."""
+        self.looked_up.discard(room_event_id)
+        self.looked_up_uids.discard(ical_uid or "")
+        self.load([room_event_id], [ical_uid] if ical_uid else [])
+
     def add_bookings(self, booking_ids: Iterable[uuid.UUID]) -> None:
         _load_bookings(self.session, self.bookings, booking_ids)
 

@@ -26,6 +26,7 @@ from roomsync.sync.apply import PageApplier
 from roomsync.sync.context import SyncContext
 from roomsync.sync.leases import HeldLease
 from roomsync.sync.links import LinkIndex, load_room_indexes
+from roomsync.sync.new_bookings import NewBookings
 from roomsync.sync.prefetch import (
     OrganizerDirectory,
     Prefetched,
@@ -143,6 +144,7 @@ class PageBuffer:
             flush.load_links(pages)
             for pending in pages:
                 flush.apply_page(pending, self.directory)
+            flush.new_bookings.write(session)
             for resource_id, (_, message) in failures.items():
                 record_failure(flush.states[resource_id], message, now=flush.now)
         self.report.merge(part)
@@ -181,6 +183,7 @@ class _Flush:
     part: RunReport
     completed: list[RoomRound] = field(default_factory=list)
     indexes: dict[str, LinkIndex] = field(default_factory=dict)
+    new_bookings: NewBookings = field(default_factory=NewBookings)
 
     def load_links(self, pages: list[PendingPage]) -> None:
         """The links every page may match, for all rooms at once."""
@@ -202,6 +205,7 @@ class _Flush:
             report=self.part,
             now=self.now,
             index=self.indexes.get(round_.room_email),
+            new_bookings=self.new_bookings,
         )
         with log_context(room=round_.room_email):
             applier.apply(page.value, pending.prefetched)
