@@ -9,7 +9,7 @@ PostgreSQL database, each in a child process of its own so that its peak memory 
 
 Memory must not grow with the number of events: the round streams pages, so what it holds
 at once is bounded by the pages in flight, not by the events in the window. The same round
-is therefore also run against rooms holding a quarter of the events (500 × 50): the peak
+is therefore also run against rooms holding a quarter of the events (500 x 50): the peak
 resident memory the round added over the process's baseline is printed for both sizes,
 and their ratio (≈ 1 when memory is flat; 4 if it grew with the events).
 
@@ -18,7 +18,7 @@ of the wall time is time roomsync's own process could not have saved.
 
     python -m bench.initial_sync [--rooms 500] [--events 200] [--small-events 50]
         [--latency-ms 50] [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
-        [--no-postgres] [--profile /tmp/initial_sync.prof]
+        [--no-postgres] [--profile /tmp/initial_sync]
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def _first_round(
                 "counts": dict(report.counts),
             }
         )
-    except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
+    except Exception as exc:  # reported to the parent, which raises it
         out.send({"error": f"{type(exc).__name__}: {exc}"})
 
 
@@ -184,14 +184,19 @@ def fresh_postgres(server_url: str) -> Iterator[str]:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _profile_path(prefix: str | None, backend: str) -> str | None:
+    return f"{prefix}-{backend}.prof" if prefix else None
+
+
 def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     results = []
     large = SeedOptions(args.events, DAYS_BEFORE, DAYS_AFTER)
     with served_graphsim(rooms=args.rooms, latency_ms=args.latency_ms, seeding=large) as tenant:
-        results.append(measure(tenant, "sqlite", None, args.profile))
+        results.append(measure(tenant, "sqlite", None, _profile_path(args.profile, "sqlite")))
         if not args.no_postgres:
             with fresh_postgres(args.postgres) as url:
-                results.append(measure(tenant, "postgresql", url))
+                profile = _profile_path(args.profile, "postgresql")
+                results.append(measure(tenant, "postgresql", url, profile))
     small = SeedOptions(args.small_events, DAYS_BEFORE, DAYS_AFTER)
     with served_graphsim(rooms=args.rooms, latency_ms=args.latency_ms, seeding=small) as tenant:
         results.append(measure(tenant, "sqlite", None))
@@ -206,7 +211,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="a server to create a db on")
     parser.add_argument("--no-postgres", action="store_true")
-    parser.add_argument("--profile", help="write cProfile stats of the SQLite round here")
+    parser.add_argument("--profile", help="cProfile the large rounds into PREFIX-<backend>.prof")
     args = parser.parse_args()
     results = run(args)
     large, small = results[0], results[-1]
@@ -224,7 +229,7 @@ def main() -> None:
     print(
         f"\npeak memory growth: {large['events']} events {large['peak_rss_growth_mb']} MiB, "
         f"{small['events']} events {small['peak_rss_growth_mb']} MiB: ratio {ratio:.2f} "
-        f"for {large['events'] / max(small['events'], 1):.1f}× the events"
+        f"for {large['events'] / max(small['events'], 1):.1f}x the events"
     )
     path = write_results(
         "initial_sync", {"results": results, "memory_growth_ratio": round(ratio, 2)}

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from graphsim.activity import start_activity
+from graphsim.seeding import SeedSpec
 from graphsim.server import serve as run_server
 from graphsim.simulator import Simulator
 
@@ -46,12 +47,10 @@ def serve(
     """Serve an emulated tenant until interrupted."""
     demo = seed == "demo"
     sim = Simulator(seed=1 if demo else int(seed))
-    spread = {"days_before": days_before, "days_after": days_after}
-    result = (
-        sim.seed_demo()
-        if demo
-        else sim.seed(rooms=rooms, events_per_room=events_per_room, **spread)
+    spec = SeedSpec(
+        rooms=rooms, events_per_room=events_per_room, days_before=days_before, days_after=days_after
     )
+    result = sim.seed_demo() if demo else sim.seed(spec)
     if latency_ms:
         sim.inject_latency(latency_ms)
     stop = threading.Event()

@@ -68,8 +68,10 @@ class NewBookings:
             self.ical_uids
         )
 
-    def write(self, session: Session) -> None:
-        """Insert what was collected (bookings first: the others refer to them)."""
+    def write(self, session: Session) -> int:
+        """Insert what was collected (bookings first: the others refer to them); returns
+        how many bookings that was."""
+        written = len(self.bookings)
         for model, rows in ((Booking, self.bookings), (BookingHistory, self.history),
                             (EventLink, self.links)):  # fmt: skip
             table = cast("Table", model.__table__)
@@ -77,6 +79,7 @@ class NewBookings:
                 session.execute(insert(table), rows[start : start + _INSERT_CHUNK])
         self.bookings, self.history, self.links = [], [], []
         self.room_event_ids, self.ical_uids = set(), set()
+        return written
 
 
 def _link_row(

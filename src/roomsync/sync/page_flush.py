@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -39,6 +39,7 @@ from roomsync.sync.runs import RunReport
 logger = logging.getLogger(__name__)
 # Rows per INSERT: SQLite allows 32,766 bound values per statement.
 _INSERT_CHUNK = 500
+_ANALYZE_FIRST_AT = 1000
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class PageBuffer:
         self.poisoned: set[uuid.UUID] = set()
         self.completed_full: list[RoomRound] = []
         self.renewed_at = ctx.clock()
+        self.growth = TableGrowth(ctx.database)
 
     def add(self, page: PendingPage) -> None:
         self.pages.append(page)
@@ -144,11 +146,12 @@ class PageBuffer:
             flush.load_links(pages)
             for pending in pages:
                 flush.apply_page(pending, self.directory)
-            flush.new_bookings.write(session)
+            created = flush.new_bookings.write(session)
             for resource_id, (_, message) in failures.items():
                 record_failure(flush.states[resource_id], message, now=flush.now)
         self.report.merge(part)
         self.completed_full.extend(flush.completed)
+        self.growth.add(created)
 
     def _apply_alone(self, pending: PendingPage) -> None:
         round_ = pending.request.round
@@ -221,6 +224,27 @@ class _Flush:
         self.part.count("items", len(page.value))
         if page.delta_link is not None and round_.full:
             self.completed.append(round_)
+
+
+class TableGrowth:
+    """PostgreSQL plans queries with the statistics of the last ``ANALYZE``. A first sync
+    grows the booking and link tables from nothing faster than autovacuum notices, and
+    plans made for near-empty tables (sequential scans, kept by prepared statements) make
+    every later page slower than the one before: their statistics are refreshed each time
+    the bookings this round created double."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.created = 0
+        self.next_analyze_at = _ANALYZE_FIRST_AT
+
+    def add(self, created: int) -> None:
+        self.created += created
+        if self.database.is_sqlite or self.created < self.next_analyze_at:
+            return
+        self.next_analyze_at = 2 * self.created
+        with self.database.session() as session:
+            session.execute(text("ANALYZE bookings, booking_history, event_links"))
 
 
 def ensure_room_states(
