@@ -51,6 +51,8 @@ class LinkIndex:
 
     def load(self, room_event_ids: Iterable[str], ical_uids: Iterable[str]) -> None:
         ids, uids = set(room_event_ids) - self.looked_up, set(ical_uids) - self.looked_up_uids
+        if not (ids or uids):
+            return
         wanted = {self.room_email: (ids, uids)}
         _load_links(self.session, self.integration_id, {self.room_email: self}, wanted)
 

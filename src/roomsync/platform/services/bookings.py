@@ -148,7 +148,7 @@ def outlook_booking_rows(
         "version": 1,
         "source": ChangeSource.MICROSOFT365,
         "kind": HistoryKind.CREATED,
-        "data": {name: _json_value(booking[name]) for name in _SNAPSHOT_FIELDS},
+        "data": _snapshot_of_row(booking),
         "created_at": now,
         "updated_at": now,
     }
@@ -397,6 +397,22 @@ def _follows_rules(source: ChangeSource) -> bool:
 
 def _snapshot(booking: Booking) -> dict[str, Any]:
     return {name: _json_value(getattr(booking, name)) for name in _SNAPSHOT_FIELDS}
+
+
+def _snapshot_of_row(row: dict[str, Any]) -> dict[str, Any]:
+    """:func:`_snapshot` of a new Outlook booking's row, without asking each value's type."""
+    return {
+        "resource_id": str(row["resource_id"]),
+        "organizer_email": row["organizer_email"],
+        "title": row["title"],
+        "start_at": isoformat_utc(row["start_at"]),
+        "end_at": isoformat_utc(row["end_at"]),
+        "all_day": row["all_day"],
+        "private": row["private"],
+        "status": row["status"].value,
+        "origin": row["origin"].value,
+        "series_id": row["series_id"],
+    }
 
 
 def _in_organization(resource: Resource, organization_id: uuid.UUID) -> Resource:
