@@ -84,6 +84,8 @@ def measure(
         "graphsim_cpu_s": round(graphsim_cpu, 2),
         "graphsim_cpu_share": round(graphsim_cpu / wall, 2),
         "counts": child["counts"],
+        "errors": child["errors"],
+        "warnings": child["warnings"],
     }
 
 
@@ -138,6 +140,8 @@ def _first_round(
                 "peak_rss_growth_mb": round(peak - baseline, 1),
                 "cpu_s": round(used.user + used.system - cpu.user - cpu.system, 2),
                 "counts": dict(report.counts),
+                "errors": report.errors[:5],
+                "warnings": report.warnings[:5],
             }
         )
     except Exception as exc:  # reported to the parent, which raises it
@@ -227,6 +231,9 @@ def main() -> None:
         columns,
         [[row[c] for c in columns] for row in results],
     )
+    for row in results:
+        for problem in row["errors"] + row["warnings"]:
+            print(f"{row['backend']} {row['events']} events: {problem}")
     print(
         f"\npeak memory growth: {large['events']} events {large['peak_rss_growth_mb']} MiB, "
         f"{small['events']} events {small['peak_rss_growth_mb']} MiB: ratio {ratio:.2f} "
