@@ -80,12 +80,10 @@ class PageBuffer:
         return completed
 
     def flush(self) -> None:
-        pages, failures = self.pages, self.failures
-        self.pages, self.failures = [], {}
-        pages = self._prefetched(pages)
-        if pages or self.failures or failures:
-            self._apply(pages, {**failures, **self.failures})
-            self.failures = {}
+        pages, self.pages = self._prefetched(self.pages), []
+        failures, self.failures = self.failures, {}  # the prefetch may have added some
+        if pages or failures:
+            self._apply(pages, failures)
         self._keep_lease()
 
     def _prefetched(self, pages: list[PendingPage]) -> list[PendingPage]:
