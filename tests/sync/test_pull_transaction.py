@@ -15,13 +15,15 @@ from sqlalchemy import func, select
 from roomsync.m365.calendar import DeltaWindow
 from roomsync.m365.models import Event
 from roomsync.platform.db import Database
-from roomsync.platform.models import Booking, EventLink
+from roomsync.platform.enums import SyncRunTrigger
+from roomsync.platform.models import Booking, EventLink, RoomSyncState
 from roomsync.sync.apply import PageApplier
 from roomsync.sync.connection import graph_for
 from roomsync.sync.integration_access import runnable_integration
 from roomsync.sync.links import load_room_indexes
 from roomsync.sync.new_bookings import NewBookings
 from roomsync.sync.prefetch import OrganizerDirectory, Prefetched
+from roomsync.sync.pull import pull_bookings
 from roomsync.sync.rounds import RoomRound
 from roomsync.sync.runs import RunReport
 from tests.sync.harness import ZONE, Tenant, connect, tomorrow_at
@@ -109,3 +111,20 @@ def test_a_meeting_moved_between_two_pages_of_one_transaction_is_one_moved_booki
     [booking] = tenant.bookings(room)
     assert (booking.start_at, booking.end_at) == (tomorrow_at(14), tomorrow_at(15))
     assert count(tenant, EventLink) == 1
+
+
+def test_a_first_round_closes_the_full_round_of_every_room(database: Database) -> None:
+    tenant = connect(database, rooms=3)
+    try:
+        organizer, room = tenant.users[0], tenant.room_emails[0]
+        tenant.sim.outlook.create_meeting(organizer, room, "M", tomorrow_at(9), tomorrow_at(10))
+        tenant.sim.settle()
+        report = pull_bookings(tenant.ctx, tenant.integration_id, trigger=SyncRunTrigger.MANUAL)
+    finally:
+        tenant.ctx.close()
+        tenant.sim.close()
+    assert report.counts["reconciled_rooms"] == 3
+    with database.session() as session:
+        states = session.scalars(select(RoomSyncState)).all()
+    assert len(states) == 3
+    assert not any(state.full_round for state in states)

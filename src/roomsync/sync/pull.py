@@ -26,7 +26,7 @@ from roomsync.m365.fanout import BatchItemResult, FanOut, MailboxRequest
 from roomsync.m365.graph import GraphClient
 from roomsync.platform.enums import SyncRunKind, SyncRunTrigger
 from roomsync.platform.models import Integration, Resource, RoomSyncState
-from roomsync.sync.booking_reconcile import reconcile_room
+from roomsync.sync.booking_reconcile import reconcile_full_rounds, reconcile_room
 from roomsync.sync.connection import graph_for
 from roomsync.sync.context import SyncContext
 from roomsync.sync.integration_access import runnable_integration, stopping_on_credential_failure
@@ -108,8 +108,8 @@ class _Round:
         self.buffer.flush()
         if outcome.stopped or self.left_mid_round:
             self.report.warn("The round stopped early for a shutdown; the next one resumes it.")
-        for completed in self.buffer.take_completed_full_rounds():
-            reconcile_room(self.ctx, self.graph, self.directory, completed, self.report)
+        completed = self.buffer.take_completed_full_rounds()
+        reconcile_full_rounds(self.ctx, self.graph, self.directory, completed, self.report)
         self.report.count("rooms", self.rooms_total)
         self.report.count("graph_requests", outcome.requests)
         self.report.count("throttled_batches", outcome.throttled)
