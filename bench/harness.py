@@ -41,6 +41,7 @@ class ServedTenant:
     """A ``graphsim serve`` process and what its --config-out said."""
 
     config: dict[str, Any]
+    process_id: int | None = None
 
     @property
     def base_url(self) -> str:
@@ -59,8 +60,25 @@ class ServedTenant:
             return int(found.raise_for_status().json()["count"])
 
 
+@dataclass(frozen=True)
+class SeedOptions:
+    """How many meetings ``graphsim serve`` seeds in each room, and over which days."""
+
+    events_per_room: int
+    days_before: int
+    days_after: int
+
+    def arguments(self) -> list[str]:
+        return [
+            "--events-per-room", str(self.events_per_room),
+            "--days-before", str(self.days_before), "--days-after", str(self.days_after),
+        ]  # fmt: skip
+
+
 @contextlib.contextmanager
-def served_graphsim(*, rooms: int, latency_ms: float, seed: int = 1) -> Iterator[ServedTenant]:
+def served_graphsim(
+    *, rooms: int, latency_ms: float, seed: int = 1, seeding: SeedOptions | None = None
+) -> Iterator[ServedTenant]:
     """``graphsim serve`` on a free port, over HTTPS with its own CA, until the block ends."""
     workdir = Path(tempfile.mkdtemp(prefix="roomsync-bench-"))
     config_path = workdir / "graphsim.json"
@@ -68,9 +86,10 @@ def served_graphsim(*, rooms: int, latency_ms: float, seed: int = 1) -> Iterator
         sys.executable, "-m", "graphsim", "serve", "--port", "0", "--seed", str(seed),
         "--rooms", str(rooms), "--latency-ms", str(latency_ms), "--config-out", str(config_path),
     ]  # fmt: skip
+    command += seeding.arguments() if seeding else []
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        yield ServedTenant(_wait_for_config(config_path, process))
+        yield ServedTenant(_wait_for_config(config_path, process), process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from graphsim.activity import start_activity
+from graphsim.seeding import SeedSpec
 from graphsim.server import serve as run_server
 from graphsim.simulator import Simulator
 
@@ -29,6 +30,13 @@ def serve(
     port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8443,
     seed: Annotated[str, typer.Option(help="'demo' for the demo tenant, or a number.")] = "1",
     rooms: Annotated[int, typer.Option(help="Rooms to seed (ignored with --seed demo).")] = 10,
+    events_per_room: Annotated[
+        int, typer.Option(help="Meetings seeded in each room (ignored with --seed demo).")
+    ] = 3,
+    days_before: Annotated[int, typer.Option(help="Seeded meetings start this many days ago.")] = 3,
+    days_after: Annotated[
+        int, typer.Option(help="Seeded meetings spread over this many days ahead.")
+    ] = 10,
     latency_ms: Annotated[float, typer.Option(help="Latency added to every Graph call.")] = 0,
     config_out: Annotated[Path | None, typer.Option(help="Write connection details here.")] = None,
     tls: Annotated[bool, typer.Option(help="Serve HTTPS with graphsim's own CA.")] = True,
@@ -39,7 +47,10 @@ def serve(
     """Serve an emulated tenant until interrupted."""
     demo = seed == "demo"
     sim = Simulator(seed=1 if demo else int(seed))
-    result = sim.seed_demo() if demo else sim.seed(rooms=rooms)
+    spec = SeedSpec(
+        rooms=rooms, events_per_room=events_per_room, days_before=days_before, days_after=days_after
+    )
+    result = sim.seed_demo() if demo else sim.seed(spec)
     if latency_ms:
         sim.inject_latency(latency_ms)
     stop = threading.Event()

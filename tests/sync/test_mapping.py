@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from roomsync.m365.exceptions import InvalidResponse
 from roomsync.m365.models import Event
 from roomsync.sync.exceptions import UnusableEventError
 from roomsync.sync.mapping import UNTITLED, room_copy_from_event
@@ -93,3 +94,22 @@ def test_free_cancelled_and_series_facts_are_carried() -> None:
 def test_an_item_without_times_is_unusable() -> None:
     with pytest.raises(UnusableEventError):
         room_copy_from_event(event(start=None), zone=PARIS)
+
+
+@pytest.mark.parametrize(
+    ("wall", "expected"),
+    [
+        ("2026-11-24T09:00:00.1234567", datetime(2026, 11, 24, 9, 0, 0, 123456, tzinfo=UTC)),
+        ("2026-11-24T09:00:00", datetime(2026, 11, 24, 9, tzinfo=UTC)),
+        ("2026-11-24T09:00:00.5", datetime(2026, 11, 24, 9, 0, 0, 500000, tzinfo=UTC)),
+    ],
+)
+def test_utc_times_with_any_fraction_read_to_the_microsecond(wall: str, expected: datetime) -> None:
+    copy = room_copy_from_event(event(start={"dateTime": wall, "timeZone": "UTC"}), zone=PARIS)
+    assert copy.start == expected
+
+
+def test_a_utc_time_graph_could_not_have_meant_is_an_invalid_response() -> None:
+    broken = event(start={"dateTime": "2026-13-24T09:00:00.0000000", "timeZone": "UTC"})
+    with pytest.raises(InvalidResponse):
+        room_copy_from_event(broken, zone=PARIS)

@@ -18,7 +18,6 @@ from roomsync.m365.models import Event, ResponseType
 from roomsync.platform.enums import BookingStatus, ChangeSource, HistoryKind, OutboxState
 from roomsync.platform.models import Booking, EventLink, OutboxEntry
 from roomsync.platform.services.bookings import (
-    add_outlook_booking,
     append_history,
     cancel_booking,
     set_booking_status,
@@ -28,6 +27,7 @@ from roomsync.platform.services.changes import UNCHANGED
 from roomsync.platform.services.users import upsert_user_by_email
 from roomsync.sync.links import LinkIndex, agree_on, linked_facts, note_room_copy
 from roomsync.sync.mapping import room_copy_from_event
+from roomsync.sync.new_bookings import NewBookings
 from roomsync.sync.planner import (
     ApplyFromOutlook,
     CreateBooking,
@@ -62,13 +62,21 @@ class PageApplier:
         directory: OrganizerDirectory,
         report: RunReport,
         now: datetime,
+        index: LinkIndex | None = None,
+        new_bookings: NewBookings | None = None,
     ) -> None:
+        """``index``: the room's links already loaded for the transaction (one per room,
+        kept current as its pages are applied), else loaded here page by page;
+        ``new_bookings``: where the transaction collects the bookings it creates, which
+        it writes (else :meth:`apply` writes them)."""
         self.session = session
         self.round = round_
         self.directory = directory
         self.report = report
         self.now = now
-        self.index = LinkIndex(session, round_.integration_id, round_.room_email)
+        self.index = index or LinkIndex(session, round_.integration_id, round_.room_email)
+        self.new = NewBookings() if new_bookings is None else new_bookings
+        self.writes_new = new_bookings is None
         self.prefetched = Prefetched()
 
     def apply(self, items: list[Event], prefetched: Prefetched) -> None:
@@ -80,18 +88,29 @@ class PageApplier:
                 self._removal(item.id)
             else:
                 self._live(room_copy_from_event(item, zone=self.round.zone))
+        if self.writes_new:
+            self.new.write(self.session)
+
+    def _match(self, room_event_id: str, ical_uid: str | None = None) -> EventLink | None:
+        if self.new.holds(self.round.room_email, room_event_id, ical_uid):
+            # The same meeting again, created earlier in this transaction: write it now.
+            self.new.write(self.session)
+            self.index.reload(room_event_id, ical_uid)
+        return self.index.match(room_event_id, ical_uid)
 
     def _removal(self, room_event_id: str) -> None:
-        link = self.index.match(room_event_id)
+        link = self._match(room_event_id)
         facts = linked_facts(link, self.index.booking_of(link)) if link else None
         self._carry_out(plan(RoomCopyRemoved(room_event_id), facts, self.round.window), link)
 
     def _live(self, copy: RoomCopy) -> None:
-        link = self.index.match(copy.room_event_id, copy.ical_uid) or self._ours(copy)
+        link = self._match(copy.room_event_id, copy.ical_uid) or self._ours(copy)
         if link is not None:
             link.last_seen_at = self.now  # whatever is decided, the room still holds it
         facts = linked_facts(link, self.index.booking_of(link)) if link else None
         self._carry_out(plan(copy, facts, self.round.window), link)
+        if link is not None:
+            self.index.remember(link)  # under the room event id it may just have taken
 
     def _carry_out(self, decision: Decision, link: EventLink | None) -> None:
         self.report.count(type(decision).__name__)
@@ -110,30 +129,8 @@ class PageApplier:
                 self._verified_removal(link, check)
 
     def _create(self, copy: RoomCopy) -> None:
-        booking = add_outlook_booking(
-            self.session,
-            organization_id=self.round.organization_id,
-            resource_id=self.round.resource_id,
-            organizer_email=self._organizer_email(copy),
-            title=copy.subject,
-            start=copy.start,
-            end=copy.end,
-            private=copy.private,
-            all_day=copy.all_day,
-            series_id=copy.series_id,
-            now=self.now,
-        )
-        link = EventLink(
-            booking_id=booking.id,
-            integration_id=self.round.integration_id,
-            room_email=self.round.room_email,
-            organizer_email=copy.organizer_email,
-        )
-        note_room_copy(link, copy, seen_at=self.now)
-        agree_on(link, booking, pulled_hash=copy.details_hash)
-        self.session.add(link)
-        self.index.bookings[booking.id] = booking
-        self.index.remember(link)
+        email = self._organizer_email(copy)
+        self.new.add(self.round, copy, organizer_email=email, now=self.now)
 
     def _organizer_email(self, copy: RoomCopy) -> str:
         email = copy.organizer_email or self.round.room_email

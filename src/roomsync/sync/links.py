@@ -1,6 +1,6 @@
 """Event links: how a booking is known in Microsoft 365 (docs/sync.md "The link row").
 
-:class:`LinkIndex` loads, in two queries, the links and bookings a page of room items may
+:class:`LinkIndex` loads, in three queries, the links and bookings a page of room items may
 match (identity rule 1: by room event id, then by iCalUId) and keeps itself current as the
 page is applied, so a duplicate item later in the same page matches what an earlier one
 created. :func:`linked_facts` reduces a link and its booking to the planner's facts.
@@ -9,57 +9,61 @@ created. :func:`linked_facts` reduces a link and its booking to the planner's fa
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from roomsync.platform.enums import BookingStatus, Origin
 from roomsync.platform.models import Booking, EventLink
 from roomsync.sync.planner import LinkedBooking, RoomCopy
 
 AWAITING_ROOM = frozenset({BookingStatus.PENDING, BookingStatus.DECLINED})
+# Values per IN (…): SQLite allows 32,766 bound values per statement.
+_IN_CHUNK = 1000
 
 
 class LinkIndex:
     """The links (and their bookings) of one room that a page's items may match.
 
     Scoped to the room: a meeting booking two rooms has the same iCalUId in both rooms'
-    calendars, and each room's copy is a booking of its own."""
+    calendars, and each room's copy is a booking of its own. What was looked up once is
+    not looked up again: :func:`load_room_indexes` loads the indexes of all the rooms of a
+    transaction at once, and each page's own :meth:`load` then finds nothing left to ask."""
 
-    def __init__(self, session: Session, integration_id: uuid.UUID, room_email: str) -> None:
+    def __init__(
+        self,
+        session: Session,
+        integration_id: uuid.UUID,
+        room_email: str,
+        bookings: dict[uuid.UUID, Booking] | None = None,
+    ) -> None:
         self.session = session
         self.integration_id = integration_id
         self.room_email = room_email
         self.by_room_event_id: dict[str, EventLink] = {}
         self.by_ical_uid: dict[str, EventLink] = {}
-        self.bookings: dict[uuid.UUID, Booking] = {}
+        self.bookings: dict[uuid.UUID, Booking] = {} if bookings is None else bookings
+        self.looked_up: set[str] = set()
+        self.looked_up_uids: set[str] = set()
 
     def load(self, room_event_ids: Iterable[str], ical_uids: Iterable[str]) -> None:
-        # Two queries, each on its own index; one with OR would scan the integration's links.
-        ids, uids = set(room_event_ids), set(ical_uids)
-        links = list(self._links(EventLink.room_event_id.in_(ids))) if ids else []
-        if uids:
-            links += self._links(
-                EventLink.ical_uid.in_(uids), EventLink.room_email == self.room_email
-            )
-        self.add_bookings(link.booking_id for link in links)
-        for link in links:
-            self.remember(link)
+        ids, uids = set(room_event_ids) - self.looked_up, set(ical_uids) - self.looked_up_uids
+        if not (ids or uids):
+            return
+        wanted = {self.room_email: (ids, uids)}
+        _load_links(self.session, self.integration_id, {self.room_email: self}, wanted)
 
-    def _links(self, *conditions: ColumnElement[bool]) -> Sequence[EventLink]:
-        query = select(EventLink).where(
-            EventLink.integration_id == self.integration_id, *conditions
-        )
-        return self.session.scalars(query).all()
+    def reload(self, room_event_id: str, ical_uid: str | None) -> None:
+        """Look these up again: rows were written since."""
+        self.looked_up.discard(room_event_id)
+        self.looked_up_uids.discard(ical_uid or "")
+        self.load([room_event_id], [ical_uid] if ical_uid else [])
 
     def add_bookings(self, booking_ids: Iterable[uuid.UUID]) -> None:
-        wanted = set(booking_ids) - self.bookings.keys()
-        if wanted:
-            found = self.session.scalars(select(Booking).where(Booking.id.in_(wanted)))
-            self.bookings.update((booking.id, booking) for booking in found)
+        _load_bookings(self.session, self.bookings, booking_ids)
 
     def remember(self, link: EventLink) -> None:
         if link.room_event_id:
@@ -76,6 +80,74 @@ class LinkIndex:
 
     def booking_of(self, link: EventLink) -> Booking:
         return self.bookings[link.booking_id]
+
+
+Wanted = Mapping[str, tuple[set[str], set[str]]]
+"""Room email → (room event ids, iCalUIds) its items carry."""
+
+
+def load_room_indexes(
+    session: Session, integration_id: uuid.UUID, wanted: Wanted
+) -> dict[str, LinkIndex]:
+    """The indexes of several rooms, loaded together: a few queries in all, not per page."""
+    bookings: dict[uuid.UUID, Booking] = {}
+    indexes = {room: LinkIndex(session, integration_id, room, bookings) for room in wanted}
+    _load_links(session, integration_id, indexes, wanted)
+    return indexes
+
+
+def _load_links(
+    session: Session, integration_id: uuid.UUID, indexes: dict[str, LinkIndex], wanted: Wanted
+) -> None:
+    # Two queries, each on its own index; one with OR would scan the integration's links.
+    all_ids = set().union(*(ids for ids, _ in wanted.values()))
+    all_uids = set().union(*(uids for _, uids in wanted.values()))
+    by_id: dict[str, list[EventLink]] = {}
+    for link in _links(session, integration_id, EventLink.room_event_id, all_ids):
+        by_id.setdefault(link.room_event_id or "", []).append(link)
+    by_uid: dict[tuple[str, str], list[EventLink]] = {}
+    rooms = EventLink.room_email.in_(list(wanted))
+    for link in _links(session, integration_id, EventLink.ical_uid, all_uids, rooms):
+        by_uid.setdefault((link.room_email, link.ical_uid or ""), []).append(link)
+    found = [link for links in (*by_id.values(), *by_uid.values()) for link in links]
+    for room, (ids, uids) in wanted.items():
+        index = indexes[room]
+        _load_bookings(session, index.bookings, (x.booking_id for x in found))
+        for link in [x for i in ids for x in by_id.get(i, ())] + [
+            x for u in uids for x in by_uid.get((room, u), ())
+        ]:
+            index.remember(link)
+        index.looked_up |= ids
+        index.looked_up_uids |= uids
+
+
+def _links(
+    session: Session,
+    integration_id: uuid.UUID,
+    column: InstrumentedAttribute[str | None],
+    values: set[str],
+    *conditions: ColumnElement[bool],
+) -> list[EventLink]:
+    found: list[EventLink] = []
+    ordered = sorted(values)
+    for start in range(0, len(ordered), _IN_CHUNK):
+        query = select(EventLink).where(
+            EventLink.integration_id == integration_id,
+            column.in_(ordered[start : start + _IN_CHUNK]),
+            *conditions,
+        )
+        found += session.scalars(query).all()
+    return found
+
+
+def _load_bookings(
+    session: Session, bookings: dict[uuid.UUID, Booking], booking_ids: Iterable[uuid.UUID]
+) -> None:
+    wanted = sorted(set(booking_ids) - bookings.keys())
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        found = session.scalars(select(Booking).where(Booking.id.in_(chunk)))
+        bookings.update((booking.id, booking) for booking in found)
 
 
 def synced_state(*, start: datetime, end: datetime, title: str, private: bool) -> dict[str, Any]:

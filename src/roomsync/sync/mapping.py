@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,7 @@ from roomsync.sync.planner import RoomCopy
 
 PRIVATE_SENSITIVITIES = frozenset({Sensitivity.PRIVATE, Sensitivity.CONFIDENTIAL})
 UNTITLED = "Booked in Outlook"
+_GRAPH_UTC_LENGTH = len("2026-04-15T11:00:00.0000000")
 
 
 def room_copy_from_event(event: Event, *, zone: ZoneInfo) -> RoomCopy:
@@ -53,9 +55,19 @@ def room_copy_from_event(event: Event, *, zone: ZoneInfo) -> RoomCopy:
 
 def _instant(value: DateTimeTimeZone, all_day: bool, zone: ZoneInfo) -> datetime:
     if not all_day:
-        return to_utc(value)
+        return _utc_instant(value)
     day = date.fromisoformat(value.date_time[:10])
     return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+
+
+def _utc_instant(value: DateTimeTimeZone) -> datetime:
+    """Graph's usual answer, ``2026-04-15T11:00:00.0000000`` in UTC, read directly (two
+    per item of a first sync); any other form or zone through :func:`to_utc`."""
+    text = value.date_time
+    if value.time_zone == "UTC" and len(text) == _GRAPH_UTC_LENGTH and text[19] == ".":
+        with contextlib.suppress(ValueError):
+            return datetime.fromisoformat(text[:26]).replace(tzinfo=UTC)
+    return to_utc(value)
 
 
 def _title(subject: str | None, organizer_name: str | None) -> str:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -25,20 +25,28 @@ from roomsync.platform.models import RoomSyncState
 from roomsync.sync.apply import PageApplier
 from roomsync.sync.context import SyncContext
 from roomsync.sync.leases import HeldLease
-from roomsync.sync.prefetch import OrganizerDirectory, Prefetched
+from roomsync.sync.links import LinkIndex, load_room_indexes
+from roomsync.sync.new_bookings import NewBookings
+from roomsync.sync.prefetch import (
+    OrganizerDirectory,
+    Prefetched,
+    perform_lookups,
+    plan_page_lookups,
+)
 from roomsync.sync.rounds import PageRequest, RoomRound, record_failure, record_page
 from roomsync.sync.runs import RunReport
 
 logger = logging.getLogger(__name__)
 # Rows per INSERT: SQLite allows 32,766 bound values per statement.
 _INSERT_CHUNK = 500
+_ANALYZE_FIRST_AT = 1000
 
 
 @dataclass(frozen=True)
 class PendingPage:
     request: PageRequest
     page: DeltaPage
-    prefetched: Prefetched
+    prefetched: Prefetched = field(default_factory=Prefetched)
 
 
 class PageBuffer:
@@ -55,6 +63,7 @@ class PageBuffer:
         self.poisoned: set[uuid.UUID] = set()
         self.completed_full: list[RoomRound] = []
         self.renewed_at = ctx.clock()
+        self.growth = TableGrowth(ctx.database)
 
     def add(self, page: PendingPage) -> None:
         self.pages.append(page)
@@ -71,11 +80,45 @@ class PageBuffer:
         return completed
 
     def flush(self) -> None:
-        pages, failures = self.pages, self.failures
-        self.pages, self.failures = [], {}
+        pages, self.pages = self._prefetched(self.pages), []
+        failures, self.failures = self.failures, {}  # the prefetch may have added some
         if pages or failures:
             self._apply(pages, failures)
         self._keep_lease()
+
+    def _prefetched(self, pages: list[PendingPage]) -> list[PendingPage]:
+        """The pages with their Graph lookups done, planned for all of them at once; a page
+        whose lookups fail is tried alone, and fails its room if it still does."""
+        try:
+            return self._prefetch_together(pages)
+        except Exception:
+            logger.exception("Preparing %d delta pages together failed", len(pages))
+        ready = []
+        for page in pages:
+            round_ = page.request.round
+            try:
+                ready += self._prefetch_together([page])
+            except Exception as exc:
+                logger.exception("Preparing a delta page of %s failed", round_.room_email)
+                self.poisoned.add(round_.resource_id)
+                self.report.error(f"{round_.room_email}: {exc}")
+                self.fail(round_, f"A delta page could not be prepared: {exc}")
+        return [page for page in ready if page.request.round.resource_id not in self.poisoned]
+
+    def _prefetch_together(self, pages: list[PendingPage]) -> list[PendingPage]:
+        busy = [page for page in pages if page.page.value]
+        if not busy:
+            return pages
+        with self.ctx.database.session() as session:
+            lookups = plan_page_lookups(
+                session, [(page.request.round, page.page.value) for page in busy]
+            )
+        graph = self.directory.graph
+        found = {
+            id(page): perform_lookups(graph, self.directory, wanted)
+            for page, wanted in zip(busy, lookups, strict=True)
+        }
+        return [replace(page, prefetched=found.get(id(page), page.prefetched)) for page in pages]
 
     def _apply(
         self, pages: list[PendingPage], failures: dict[uuid.UUID, tuple[RoomRound, str]]
@@ -98,12 +141,15 @@ class PageBuffer:
         with self.ctx.database.session() as session:
             rooms = {p.request.round.resource_id for p in pages} | failures.keys()
             flush = _Flush(session, lock_room_states(session, rooms), self.ctx.clock(), part)
+            flush.load_links(pages)
             for pending in pages:
                 flush.apply_page(pending, self.directory)
+            created = flush.new_bookings.write(session)
             for resource_id, (_, message) in failures.items():
                 record_failure(flush.states[resource_id], message, now=flush.now)
         self.report.merge(part)
         self.completed_full.extend(flush.completed)
+        self.growth.add(created)
 
     def _apply_alone(self, pending: PendingPage) -> None:
         round_ = pending.request.round
@@ -137,11 +183,30 @@ class _Flush:
     now: datetime
     part: RunReport
     completed: list[RoomRound] = field(default_factory=list)
+    indexes: dict[str, LinkIndex] = field(default_factory=dict)
+    new_bookings: NewBookings = field(default_factory=NewBookings)
+
+    def load_links(self, pages: list[PendingPage]) -> None:
+        """The links every page may match, for all rooms at once."""
+        wanted: dict[str, tuple[set[str], set[str]]] = {}
+        for pending in pages:
+            ids, uids = wanted.setdefault(pending.request.round.room_email, (set(), set()))
+            ids.update(item.id for item in pending.page.value)
+            uids.update(i.i_cal_u_id for i in pending.page.value if i.i_cal_u_id)
+        if pages:
+            integration_id = pages[0].request.round.integration_id
+            self.indexes = load_room_indexes(self.session, integration_id, wanted)
 
     def apply_page(self, pending: PendingPage, directory: OrganizerDirectory) -> None:
         round_, page = pending.request.round, pending.page
         applier = PageApplier(
-            self.session, round_, directory=directory, report=self.part, now=self.now
+            self.session,
+            round_,
+            directory=directory,
+            report=self.part,
+            now=self.now,
+            index=self.indexes.get(round_.room_email),
+            new_bookings=self.new_bookings,
         )
         with log_context(room=round_.room_email):
             applier.apply(page.value, pending.prefetched)
@@ -157,6 +222,27 @@ class _Flush:
         self.part.count("items", len(page.value))
         if page.delta_link is not None and round_.full:
             self.completed.append(round_)
+
+
+class TableGrowth:
+    """PostgreSQL plans queries with the statistics of the last ``ANALYZE``. A first sync
+    grows the booking and link tables from nothing faster than autovacuum notices, and
+    plans made for near-empty tables (sequential scans, kept by prepared statements) make
+    every later page slower than the one before: their statistics are refreshed each time
+    the bookings this round created double."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.created = 0
+        self.next_analyze_at = _ANALYZE_FIRST_AT
+
+    def add(self, created: int) -> None:
+        self.created += created
+        if self.database.is_sqlite or self.created < self.next_analyze_at:
+            return
+        self.next_analyze_at = 2 * self.created
+        with self.database.session() as session:
+            session.execute(text("ANALYZE bookings, booking_history, event_links"))
 
 
 def ensure_room_states(

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from roomsync.m365.calendar import booking_id_of, find_events_by_ical_uid, get_event
@@ -30,7 +30,7 @@ from roomsync.m365.graph import GraphClient
 from roomsync.m365.models import Event
 from roomsync.platform.enums import OutboxAction, OutboxState
 from roomsync.platform.models import Booking, EventLink, OutboxEntry, User
-from roomsync.sync.links import LinkIndex, linked_facts
+from roomsync.sync.links import LinkIndex, linked_facts, load_room_indexes
 from roomsync.sync.planner import (
     RemovalCheck,
     RoomCopyRemoved,
@@ -110,18 +110,61 @@ class Lookups:
 
 def plan_lookups(session: Session, round_: RoomRound, items: Sequence[Event]) -> Lookups:
     """Read, in the caller's session, which Graph lookups these room items need."""
-    if not items:
-        return Lookups()
-    live = [item for item in items if item.removed is None]
-    index = LinkIndex(session, round_.integration_id, round_.room_email)
-    index.load((item.id for item in items), _uids(live))
-    unmatched = tuple(e for e in live if index.match(e.id, e.i_cal_u_id) is None)
+    return plan_page_lookups(session, [(round_, items)])[0]
+
+
+def plan_page_lookups(
+    session: Session, pages: Sequence[tuple[RoomRound, Sequence[Event]]]
+) -> list[Lookups]:
+    """:func:`plan_lookups` for several pages at once (one integration's): a few queries
+    for all of them, not a few per page."""
+    busy = [(round_, items) for round_, items in pages if items]
+    if not busy:
+        return [Lookups() for _ in pages]
+    wanted: dict[str, tuple[set[str], set[str]]] = {}
+    for round_, items in busy:
+        ids, uids = wanted.setdefault(round_.room_email, (set(), set()))
+        ids.update(item.id for item in items)
+        uids.update(_uids(item for item in items if item.removed is None))
+    indexes = load_room_indexes(session, busy[0][0].integration_id, wanted)
+    unmatched = [
+        tuple(
+            e
+            for e in items
+            if e.removed is None and indexes[round_.room_email].match(e.id, e.i_cal_u_id) is None
+        )
+        for round_, items in pages
+    ]
+    with_new = zip(pages, unmatched, strict=True)
+    creating = _rooms_with_creates_in_flight(
+        session, {round_.resource_id for (round_, _), new in with_new if new}
+    )
+    unknown = _unknown_organizers(session, busy[0][0], [e for new in unmatched for e in new])
+    return [
+        _page_lookups(indexes, round_, items, unmatched=new, creating=creating, unknown=unknown)
+        if items
+        else Lookups()
+        for (round_, items), new in zip(pages, unmatched, strict=True)
+    ]
+
+
+def _page_lookups(
+    indexes: dict[str, LinkIndex],
+    round_: RoomRound,
+    items: Sequence[Event],
+    *,
+    unmatched: tuple[Event, ...],
+    creating: set[uuid.UUID],
+    unknown: dict[str, str],
+) -> Lookups:
     removed = [item.id for item in items if item.removed is not None]
     return Lookups(
-        removals=_removals_to_verify(index, round_, removed),
+        removals=_removals_to_verify(indexes[round_.room_email], round_, removed),
         unmatched=unmatched,
-        creates_in_flight=bool(unmatched) and _creates_in_flight(session, round_.resource_id),
-        organizers=_unknown_organizers(session, round_, unmatched),
+        creates_in_flight=bool(unmatched) and round_.resource_id in creating,
+        organizers={
+            email: name for email, name in _organizer_names(unmatched).items() if email in unknown
+        },
     )
 
 
@@ -176,17 +219,21 @@ def _fetch(graph: GraphClient, mailbox: str, event_id: str | None) -> Event | No
         return None
 
 
-def _creates_in_flight(session: Session, resource_id: uuid.UUID) -> bool:
+def _rooms_with_creates_in_flight(session: Session, resource_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of the rooms for which one of our creates is still waiting in the outbox."""
+    if not resource_ids:
+        return set()
     pending_create = (
-        select(OutboxEntry.id)
-        .join(Booking, Booking.id == OutboxEntry.booking_id)
+        select(Booking.resource_id)
+        .join(OutboxEntry, Booking.id == OutboxEntry.booking_id)
         .where(
-            Booking.resource_id == resource_id,
+            Booking.resource_id.in_(sorted(resource_ids)),
             OutboxEntry.action == OutboxAction.CREATE,
             OutboxEntry.state == OutboxState.PENDING,
         )
+        .distinct()
     )
-    return bool(session.scalar(select(exists(pending_create))))
+    return set(session.scalars(pending_create))
 
 
 def _ours(graph: GraphClient, unmatched: tuple[Event, ...]) -> dict[str, uuid.UUID]:
@@ -207,23 +254,28 @@ def _ours(graph: GraphClient, unmatched: tuple[Event, ...]) -> dict[str, uuid.UU
     return ours
 
 
-def _unknown_organizers(
-    session: Session, round_: RoomRound, events: tuple[Event, ...]
-) -> dict[str, str]:
-    """Organizers of new meetings whom the platform does not know yet."""
-    named = {
+def _organizer_names(events: Iterable[Event]) -> dict[str, str]:
+    """Organizer email (lower case) → the name the meeting gives."""
+    return {
         address.lower(): (e.organizer.email_address.name or address)
         for e in events
         if e.organizer
         and e.organizer.email_address
         and (address := e.organizer.email_address.address)
     }
+
+
+def _unknown_organizers(
+    session: Session, round_: RoomRound, events: Sequence[Event]
+) -> dict[str, str]:
+    """Organizers of new meetings whom the platform does not know yet."""
+    named = _organizer_names(events)
     if not named:
         return {}
     known = set(
         session.scalars(
             select(User.email).where(
-                User.organization_id == round_.organization_id, User.email.in_(named)
+                User.organization_id == round_.organization_id, User.email.in_(sorted(named))
             )
         )
     )

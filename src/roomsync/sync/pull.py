@@ -24,22 +24,16 @@ from roomsync.m365.calendar import DeltaWindow, delta_headers, parse_delta_page
 from roomsync.m365.exceptions import SyncStateExpired
 from roomsync.m365.fanout import BatchItemResult, FanOut, MailboxRequest
 from roomsync.m365.graph import GraphClient
-from roomsync.m365.models import Event
 from roomsync.platform.enums import SyncRunKind, SyncRunTrigger
 from roomsync.platform.models import Integration, Resource, RoomSyncState
-from roomsync.sync.booking_reconcile import reconcile_room
+from roomsync.sync.booking_reconcile import reconcile_full_rounds, reconcile_room
 from roomsync.sync.connection import graph_for
 from roomsync.sync.context import SyncContext
 from roomsync.sync.integration_access import runnable_integration, stopping_on_credential_failure
 from roomsync.sync.leases import HeldLease, lease
 from roomsync.sync.options import IntegrationOptions
 from roomsync.sync.page_flush import PageBuffer, PendingPage, ensure_room_states
-from roomsync.sync.prefetch import (
-    OrganizerDirectory,
-    Prefetched,
-    perform_lookups,
-    plan_lookups,
-)
+from roomsync.sync.prefetch import OrganizerDirectory
 from roomsync.sync.rounds import PageRequest, RoomRound, begin_round
 from roomsync.sync.runs import RunReport, recorded_run
 from roomsync.sync.window import current_window
@@ -114,8 +108,8 @@ class _Round:
         self.buffer.flush()
         if outcome.stopped or self.left_mid_round:
             self.report.warn("The round stopped early for a shutdown; the next one resumes it.")
-        for completed in self.buffer.take_completed_full_rounds():
-            reconcile_room(self.ctx, self.graph, self.directory, completed, self.report)
+        completed = self.buffer.take_completed_full_rounds()
+        reconcile_full_rounds(self.ctx, self.graph, self.directory, completed, self.report)
         self.report.count("rooms", self.rooms_total)
         self.report.count("graph_requests", outcome.requests)
         self.report.count("throttled_batches", outcome.throttled)
@@ -188,8 +182,7 @@ class _Round:
         if result.error is not None:
             return self._on_error(request, result.error)
         page = parse_delta_page(result.body, mailbox=room.room_email)
-        prefetched = self._prefetch(room, page.value) if page.value else Prefetched()
-        self.buffer.add(PendingPage(request, page, prefetched))
+        self.buffer.add(PendingPage(request, page))  # its lookups are made when it is flushed
         if page.next_link is not None and self.ctx.stopping.is_set():
             self.left_mid_round = True  # its next link is saved with this page
         if page.next_link is None or self.left_mid_round:
@@ -197,11 +190,6 @@ class _Round:
             self._tick()
             return None
         return [self._request(PageRequest(room, first=False), page.next_link)]
-
-    def _prefetch(self, room: RoomRound, items: list[Event]) -> Prefetched:
-        with self.ctx.database.session() as session:
-            lookups = plan_lookups(session, room, items)
-        return perform_lookups(self.graph, self.directory, lookups)
 
     def _on_error(
         self, request: PageRequest, error: Exception
