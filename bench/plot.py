@@ -62,32 +62,25 @@ def _rooms_panel(axis: Any, data: dict[str, Any] | None) -> None:
 def _events_panel(axis: Any, data: dict[str, Any] | None) -> None:
     axis.set_title("Initial sync (500 rooms, pages of 16)")
     axis.set_xlabel("events in the window")
-    axis.set_ylabel("seconds")
+    axis.set_ylabel("seconds for the first round")
     if data is None:
         return
-    for database in sorted({p["database"] for p in data["growth"]}):
-        points = sorted(
-            (p for p in data["growth"] if p["database"] == database), key=lambda p: p["events"]
-        )
-        events = [p["events"] for p in points]
-        axis.plot(events, [p["seconds"] for p in points], "o-", label=f"time, {database}")
     memory_axis = axis.twinx()
-    memory_axis.set_ylabel("peak memory growth (MiB)")
-    sqlite = sorted(
-        (p for p in data["growth"] if p["database"] == "sqlite"), key=lambda p: p["events"]
-    )
-    memory_axis.plot(
-        [p["events"] for p in sqlite],
-        [p["peak_memory_mib"] for p in sqlite],
-        "s:",
-        color="tab:red",
-        label="peak memory, sqlite",
-    )
+    memory_axis.set_ylabel("peak memory added by the round (MiB)")
+    for backend in sorted({r["backend"] for r in data["results"]}):
+        points = sorted(
+            (r for r in data["results"] if r["backend"] == backend), key=lambda r: r["events"]
+        )
+        events = [r["events"] for r in points]
+        axis.plot(events, [r["wall_s"] for r in points], "o-", label=f"time, {backend}")
+        memory = [r["peak_rss_growth_mb"] for r in points]
+        memory_axis.plot(events, memory, "s:", label=f"peak memory, {backend}")
     memory_axis.set_ylim(bottom=0)
     axis.set_ylim(bottom=0)
-    handles = axis.get_legend_handles_labels()
-    extra = memory_axis.get_legend_handles_labels()
-    axis.legend(handles[0] + extra[0], handles[1] + extra[1], loc="upper left")
+    axis.set_xlim(left=0)
+    handles, labels = axis.get_legend_handles_labels()
+    more_handles, more_labels = memory_axis.get_legend_handles_labels()
+    axis.legend(handles + more_handles, labels + more_labels, loc="upper left")
 
 
 if __name__ == "__main__":
