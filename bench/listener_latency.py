@@ -39,7 +39,7 @@ from typing import Any
 
 import httpx
 from huey.signals import SIGNAL_EXECUTING
-from sqlalchemy import select, update
+from sqlalchemy import create_engine, select, update
 
 from bench.harness import (
     ServedTenant,
@@ -187,7 +187,9 @@ class CommitWatcher:
     def __init__(
         self, database: Database, rooms: dict[str, uuid.UUID], changes: list[Change]
     ) -> None:
-        self.database = database
+        # Its own engine: roomsync's SQLite sessions BEGIN IMMEDIATE, and a reader that
+        # took the write lock 50 times a second would slow what it measures.
+        self.engine = create_engine(database.engine.url)
         self.expected: dict[tuple[uuid.UUID, datetime], list[int]] = defaultdict(list)
         for n, change in enumerate(changes):
             self.expected[(rooms[change.room], change.slot)].append(n)
@@ -207,8 +209,8 @@ class CommitWatcher:
 
     def _look(self, since: datetime, seen_at: float, timeline: Timeline) -> datetime | None:
         query = select(Booking.resource_id, Booking.start_at, Booking.status, Booking.updated_at)
-        with self.database.session() as session:
-            rows = session.execute(query.where(Booking.updated_at >= since)).all()
+        with self.engine.connect() as connection:
+            rows = connection.execute(query.where(Booking.updated_at >= since)).all()
         for room, start, status, _ in rows:
             for n in self.expected.get((room, start), ()):
                 if n not in timeline.committed and n in timeline.changed:
@@ -258,7 +260,14 @@ def run(options: Options) -> dict[str, Any]:
             with serving_in_background(app, port=int(settings.public_url.rsplit(":", 1)[1])):
                 _record_notifications(runtime, timeline)
                 prepared = _prepare(runtime, platform.integration_id)
-                result = _measure(tenant, runtime, platform.rooms, changes, options, timeline)
+                result = _measure(
+                    tenant,
+                    runtime,
+                    rooms=platform.rooms,
+                    changes=changes,
+                    options=options,
+                    timeline=timeline,
+                )
                 received = notification_receiver(app).counts()
         finally:
             consumer.stop(graceful=True)
@@ -329,6 +338,7 @@ def _prepare(runtime: Runtime, integration_id: uuid.UUID) -> dict[str, float]:
 def _measure(
     tenant: ServedTenant,
     runtime: Runtime,
+    *,
     rooms: dict[str, uuid.UUID],
     changes: list[Change],
     options: Options,
@@ -347,6 +357,7 @@ def _measure(
         time.sleep(0.1)
     watcher.stop.set()
     watching.join()
+    watcher.engine.dispose()
     settled = time.monotonic() - started
     return {
         "driven_in_s": round(driven, 2),
@@ -366,9 +377,7 @@ def _measure(
 
 
 def latencies(timeline: Timeline, keep: Callable[[int], bool] = lambda _: True) -> list[float]:
-    return sorted(
-        done - timeline.changed[n] for n, done in timeline.committed.items() if keep(n)
-    )
+    return sorted(done - timeline.changed[n] for n, done in timeline.committed.items() if keep(n))
 
 
 def breakdown(

@@ -89,6 +89,7 @@ class Runtime:
         return consumer
 
     def close(self) -> None:
+        self.pulls.close()
         self.ctx.close()
         close_queue(self.huey)
 
