@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import random
 import socket
+import sqlite3
 import statistics
 import threading
 import time
@@ -39,10 +40,12 @@ from typing import Any
 
 import httpx
 from huey.signals import SIGNAL_EXECUTING
-from sqlalchemy import create_engine, select, update
+from sqlalchemy import select, update
 
 from bench.harness import (
+    GraphRoundTrips,
     ServedTenant,
+    children_cpu_seconds,
     platform_for,
     print_table,
     served_graphsim,
@@ -50,7 +53,7 @@ from bench.harness import (
 )
 from roomsync.platform.db import Database
 from roomsync.platform.enums import BookingStatus, IntegrationMode, SyncRunTrigger
-from roomsync.platform.models import Booking, Integration
+from roomsync.platform.models import Integration, SyncRun
 from roomsync.runtime.runtime import Runtime
 from roomsync.settings import Settings
 from roomsync.sync.listener import renew_subscriptions
@@ -61,6 +64,7 @@ from roomsync.web.webhooks import notification_receiver
 
 NAME = "listener_latency"
 POLL_SECONDS = 0.02
+MARGIN_SECONDS = 1.0  # bookings.updated_at is set at flush; the commit follows within this
 FIRST_DAY = 20  # graphsim's seeded meetings lie within the next 10 days
 KINDS = ("create", "move", "cancel")
 
@@ -182,45 +186,54 @@ def drive(tenant: ServedTenant, changes: list[Change], over: float, timeline: Ti
 
 
 class CommitWatcher:
-    """Stamps each change the first time the platform database shows it committed."""
+    """Stamps each change the first time the platform database shows it committed.
 
-    def __init__(
-        self, database: Database, rooms: dict[str, uuid.UUID], changes: list[Change]
-    ) -> None:
-        # Its own engine: roomsync's SQLite sessions BEGIN IMMEDIATE, and a reader that
-        # took the write lock 50 times a second would slow what it measures.
-        self.engine = create_engine(database.engine.url)
-        self.expected: dict[tuple[uuid.UUID, datetime], list[int]] = defaultdict(list)
+    It reads the SQLite file with the sqlite3 module and a read-only connection: cheap
+    (the bench shares the interpreter with roomsync) and never taking roomsync's write
+    lock, as its own sessions would (BEGIN IMMEDIATE)."""
+
+    def __init__(self, database: Database, rooms: dict[str, uuid.UUID], changes: list[Change]):
+        path = database.engine.url.database
+        self.connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self.expected: dict[tuple[str, str], list[int]] = defaultdict(list)
         for n, change in enumerate(changes):
-            self.expected[(rooms[change.room], change.slot)].append(n)
+            self.expected[(rooms[change.room].hex, _stored(change.slot))].append(n)
         self.changes = changes
         self.stop = threading.Event()
         self.polls = 0
 
     def run(self, timeline: Timeline) -> None:
-        since = datetime.now(UTC) - timedelta(seconds=5)
+        since = _stored(datetime.now(UTC) - timedelta(seconds=5))
         while not self.stop.is_set():
             seen_at = time.time()
             newest = self._look(since, seen_at, timeline)
             if newest is not None:  # a transaction may commit after a newer one: margin
-                since = max(since, newest - timedelta(seconds=5))
+                margin = datetime.fromisoformat(newest) - timedelta(seconds=MARGIN_SECONDS)
+                since = max(since, _stored(margin))
             self.polls += 1
             time.sleep(POLL_SECONDS)
+        self.connection.close()
 
-    def _look(self, since: datetime, seen_at: float, timeline: Timeline) -> datetime | None:
-        query = select(Booking.resource_id, Booking.start_at, Booking.status, Booking.updated_at)
-        with self.engine.connect() as connection:
-            rows = connection.execute(query.where(Booking.updated_at >= since)).all()
+    def _look(self, since: str, seen_at: float, timeline: Timeline) -> str | None:
+        rows = self.connection.execute(
+            "SELECT resource_id, start_at, status, updated_at FROM bookings WHERE updated_at >= ?",
+            (since,),
+        ).fetchall()
         for room, start, status, _ in rows:
             for n in self.expected.get((room, start), ()):
                 if n not in timeline.committed and n in timeline.changed:
-                    cancelled = status is BookingStatus.CANCELLED
+                    cancelled = status == BookingStatus.CANCELLED.value
                     if cancelled == (self.changes[n].kind == "cancel"):
                         timeline.committed[n] = seen_at
         return max((row[3] for row in rows), default=None)
 
     def done(self, timeline: Timeline) -> bool:
         return len(timeline.committed) == len(self.changes)
+
+
+def _stored(instant: datetime) -> str:
+    """An instant as roomsync's SQLite columns hold it (naive UTC)."""
+    return instant.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 # --- the run ------------------------------------------------------------------------------
@@ -346,10 +359,13 @@ def _measure(
 ) -> dict[str, Any]:
     requests_before = tenant.count_requests()
     throttled_before = tenant.count_requests(status=429)
+    round_trips = GraphRoundTrips(runtime.ctx.http)
+    round_trips.measuring, graphsim_cpu = True, children_cpu_seconds()
+    measured_from = datetime.now(UTC)
     watcher = CommitWatcher(runtime.database, rooms, changes)
     watching = threading.Thread(target=watcher.run, args=(timeline,), daemon=True)
     watching.start()
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     drive(tenant, changes, options.over, timeline)
     driven = time.monotonic() - started
     deadline = time.monotonic() + options.timeout
@@ -357,8 +373,10 @@ def _measure(
         time.sleep(0.1)
     watcher.stop.set()
     watching.join()
-    watcher.engine.dispose()
     settled = time.monotonic() - started
+    cpu = time.process_time() - cpu
+    graphsim_cpu = children_cpu_seconds() - graphsim_cpu
+    round_trips.measuring = False
     return {
         "driven_in_s": round(driven, 2),
         "all_committed_after_s": round(settled, 2),
@@ -373,6 +391,30 @@ def _measure(
         "graph_requests": tenant.count_requests() - requests_before,
         "graph_429": tenant.count_requests(status=429) - throttled_before,
         "watcher_polls": watcher.polls,
+        "process_cpu_s": round(cpu, 2),
+        "process_cpu_per_wall": round(cpu / settled, 2),
+        "graphsim_cpu_s": round(graphsim_cpu, 2),
+        "graph_round_trip": summary(sorted(round_trips.seconds)),
+        "notification_pulls": notification_pulls(runtime.database, measured_from),
+    }
+
+
+def notification_pulls(database: Database, since: datetime) -> dict[str, Any]:
+    """The pulls notifications caused: how many, rooms per pull, how long each took."""
+    with database.session() as session:
+        runs = session.scalars(
+            select(SyncRun).where(
+                SyncRun.trigger == SyncRunTrigger.NOTIFICATION, SyncRun.started_at >= since
+            )
+        ).all()
+    rooms = [int(run.counts.get("rooms", 0)) for run in runs]
+    seconds = sorted(
+        (run.finished_at - run.started_at).total_seconds() for run in runs if run.finished_at
+    )
+    return {
+        "pulls": len(runs),
+        "rooms_per_pull": round(statistics.mean(rooms), 2) if rooms else 0,
+        "duration": summary(seconds),
     }
 
 
@@ -424,6 +466,8 @@ def report(result: dict[str, Any]) -> None:
     rows: list[list[object]] = [_row("booking committed (all)", result["latency"])]
     rows += [_row(f"  {kind}", row) for kind, row in result["by_kind"].items()]
     rows += [_row(f"part: {name}", row) for name, row in result["breakdown"].items()]
+    rows.append(_row("(a notification pull's duration)", result["notification_pulls"]["duration"]))
+    rows.append(_row("(a Graph round trip)", result["graph_round_trip"]))
     print_table(
         f"listener latency: {result['changes']} Outlook changes over {options['over']:g} s "
         f"across {options['rooms']} rooms, Graph +{options['latency_ms']:g} ms, "
@@ -437,7 +481,10 @@ def report(result: dict[str, Any]) -> None:
         f"pulls requested {notes.get('pulls_requested')}, coalesced "
         f"{notes.get('pulls_coalesced')}; Graph requests {result['graph_requests']}, "
         f"429s {result['graph_429']}; all committed {result['all_committed_after_s']} s "
-        f"after the first change"
+        f"after the first change; this process used {result['process_cpu_s']} s of CPU "
+        f"({result['process_cpu_per_wall']:.0%} of a core), graphsim "
+        f"{result['graphsim_cpu_s']} s; {result['notification_pulls']['pulls']} notification "
+        f"pulls of {result['notification_pulls']['rooms_per_pull']} rooms on average"
     )
 
 
