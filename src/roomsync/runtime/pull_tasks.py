@@ -122,7 +122,7 @@ class PullTasks:
             target = uuid.UUID(integration_id)
             known = asked_at if isinstance(asked_at, float) else None
             if self.waiting.add(target, uuid.UUID(resource_id), known):
-                self._drains.submit(self.drain, target)
+                self._start_drain(target)
 
         self.pull_integration = pull_integration
         self.pull_room: QueueTask = pull_room
@@ -132,6 +132,12 @@ class PullTasks:
             return False
         self.pull_room(str(integration_id), str(resource_id))
         return True
+
+    def _start_drain(self, integration_id: uuid.UUID) -> None:
+        try:
+            self._drains.submit(self.drain, integration_id)
+        except RuntimeError:  # closing: drain on this worker's thread
+            self.drain(integration_id)
 
     def close(self) -> None:
         """Wait for the drains running (each ends when no room waits)."""
