@@ -200,3 +200,41 @@ def print_table(title: str, header: list[str], rows: list[list[object]]) -> None
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     for row in rows:
         print("  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)))
+
+
+# --- where the time goes (added for bench/listener_latency.py) ------------------------------
+
+
+class GraphRoundTrips:
+    """Times each request an ``httpx.Client`` sends, to its response's headers, through the
+    client's event hooks (roomsync's Graph client as graphsim answers it, queueing and
+    this machine's load included)."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self._sent: dict[int, float] = {}
+        self.seconds: list[float] = []
+        self.measuring = False
+        client.event_hooks["request"].append(self._on_request)
+        client.event_hooks["response"].append(self._on_response)
+
+    def _on_request(self, request: httpx.Request) -> None:
+        if self.measuring:
+            self._sent[id(request)] = time.perf_counter()
+
+    def _on_response(self, response: httpx.Response) -> None:
+        sent = self._sent.pop(id(response.request), None)
+        if sent is not None:
+            self.seconds.append(time.perf_counter() - sent)
+
+
+def children_cpu_seconds() -> float:
+    """CPU seconds (user + system) used so far by this process's live child processes
+    (``graphsim serve``), read from /proc; 0.0 where there is no /proc."""
+    total = 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    for children in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+        for pid in children.read_text().split():
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / ticks
+    return total

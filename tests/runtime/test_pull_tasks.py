@@ -1,14 +1,21 @@
-"""Room pulls asked for by notifications coalesce in the queue and run on a worker."""
+"""Room pulls asked for by notifications coalesce in the queue, and the rooms waiting on a
+worker are pulled together."""
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from roomsync.platform.db import Database
+from roomsync.platform.enums import SyncRunTrigger
+from roomsync.platform.models import SyncRun
+from roomsync.runtime.pull_tasks import PullTasks, WaitingRooms
+from roomsync.runtime.queue import build_huey, close_queue
 from roomsync.runtime.runtime import Runtime
 from tests.sync.harness import Tenant, connect, tomorrow_at
 
@@ -60,3 +67,43 @@ def test_requests_for_a_queued_room_pull_coalesce_into_one(
         )
     finally:
         workers.stop(graceful=True)
+
+
+def test_waiting_rooms_are_shared_between_the_drains_longest_waiting_first() -> None:
+    integration, rooms = uuid.uuid4(), [uuid.uuid4() for _ in range(5)]
+    waiting = WaitingRooms(max_drains=2)
+
+    started = [waiting.add(integration, room, asked_at=float(n)) for n, room in enumerate(rooms)]
+    waiting.add(integration, rooms[0], asked_at=9.0)  # asked again: still waiting since 0.0
+
+    assert started == [True, True, False, False, False]
+    first = waiting.take(integration)
+    assert first == {rooms[0]: 0.0, rooms[1]: 1.0, rooms[2]: 2.0}
+    assert waiting.take(integration) == {rooms[3]: 3.0}
+    assert waiting.take(integration) == {rooms[4]: 4.0}
+    assert waiting.take(integration) == {}  # one drain over: the other may start again
+    assert waiting.add(integration, rooms[0], asked_at=None)
+
+
+def test_rooms_notified_together_are_pulled_in_one_pull(tenant: Tenant, tmp_path: Path) -> None:
+    for n, room in enumerate(tenant.room_emails):
+        tenant.sim.outlook.create_meeting(
+            tenant.users[0], room, "Demo", tomorrow_at(9 + n), tomorrow_at(10 + n)
+        )
+    tenant.sim.settle()
+    huey = build_huey(f"sqlite:///{tmp_path}/q.db")
+    pulls = PullTasks(huey, tenant.ctx, drains=1)
+    try:
+        for room in tenant.room_emails:
+            pulls.waiting.add(tenant.integration_id, tenant.rooms[room], asked_at=None)
+        pulls.drain(tenant.integration_id)
+    finally:
+        pulls.close()
+        close_queue(huey)
+
+    assert [len(tenant.bookings(room)) for room in tenant.room_emails] == [1, 1]
+    with tenant.database.session() as session:
+        runs = session.scalars(select(SyncRun)).all()
+    assert [(run.trigger, run.counts.get("rooms")) for run in runs] == [
+        (SyncRunTrigger.NOTIFICATION, 2)
+    ]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from roomsync.m365.models import LifecycleEvent, NotificationBatch
 from roomsync.platform.crypto import SecretBox
@@ -223,6 +223,27 @@ def test_the_directory_answers_from_memory_until_its_entry_is_stale(
 
     clock.now += 61
     assert directory.lookup(subscription_id) is None
+
+
+def test_the_directory_reads_every_subscription_in_one_query_for_a_burst_after_a_start(
+    database: Database, subscribed: Subscribed
+) -> None:
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        directory = SubscriptionDirectory(database, SECRETS)
+        found = [
+            directory.lookup(subscription_id) for subscription_id in subscribed.subscription_ids
+        ]
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count)
+
+    assert [known.resource_id if known else None for known in found] == subscribed.rooms
+    assert len([sql for sql in statements if "room_sync_state" in sql]) == 1
 
 
 def test_a_subscription_recorded_after_a_miss_is_found_once_the_miss_is_stale(

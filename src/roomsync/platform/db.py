@@ -5,20 +5,24 @@ timeout, and every transaction starts with ``BEGIN IMMEDIATE`` (SQLAlchemy's pys
 recipe: the driver's own BEGIN is switched off on connect and ours is emitted in the
 ``begin`` event). A transaction that reads and then writes therefore already holds the
 write lock, so it can never fail with SQLITE_BUSY_SNAPSHOT under concurrency; writers
-queue on the busy timeout instead. PostgreSQL runs through psycopg 3; booking writers
+queue on the busy timeout instead. Within one process they queue on a lock per database
+file first (:class:`_WriterTurn`): SQLite's busy handler makes each waiter sleep and
+retry (1, 2, 5, … 100 ms), leaving the write lock idle while they sleep, where a lock
+hands the turn over at once. PostgreSQL runs through psycopg 3; booking writers
 serialize on the resource row with ``SELECT ... FOR UPDATE`` (see ``services.bookings``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, Dialect, make_url
@@ -193,7 +197,7 @@ def _create_engine(url: URL) -> Engine:
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
         )
         event.listen(engine, "connect", _configure_sqlite_connection)
-        event.listen(engine, "begin", _begin_immediate)
+        _WriterTurn.of(url).follow(engine)
         return engine
     try:
         return create_engine(
@@ -206,7 +210,7 @@ def _create_engine(url: URL) -> Engine:
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
-    # Hand transaction control to SQLAlchemy so that _begin_immediate decides how BEGIN reads.
+    # Hand transaction control to SQLAlchemy so that _WriterTurn decides how BEGIN reads.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
@@ -218,5 +222,50 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _begin_immediate(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+class _WriterTurn:
+    """This process's turn at one SQLite file's write lock: taken before ``BEGIN
+    IMMEDIATE``, given back when its connection returns to the pool, just after the
+    commit or rollback (given back at the commit event, the next waiter met the lock
+    still held and slept in SQLite's busy handler). Past the busy timeout, SQLite's own
+    waiting decides.
+    Not owned by a thread: a transaction may end on another thread than it began (FastAPI
+    closes a request's session on a thread of its pool)."""
+
+    _by_file: ClassVar[dict[str, _WriterTurn]] = {}
+    _by_file_guard: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state = threading.Lock()
+        self._holder: int | None = None  # id() of the DBAPI connection holding the turn
+
+    @classmethod
+    def of(cls, url: URL) -> _WriterTurn:
+        key = os.path.abspath(url.database) if url.database else ":memory:"
+        with cls._by_file_guard:
+            return cls._by_file.setdefault(key, cls())
+
+    def follow(self, engine: Engine) -> None:
+        event.listen(engine, "begin", self.begin)
+        for pool_event in ("checkin", "invalidate", "close"):
+            event.listen(engine, pool_event, self.returned)
+
+    def begin(self, connection: Any) -> None:
+        dbapi_connection = connection.connection.dbapi_connection
+        with self._state:
+            holds = self._holder == id(dbapi_connection)
+        if not holds and self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_SECONDS):
+            with self._state:
+                self._holder = id(dbapi_connection)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.returned(dbapi_connection)
+            raise
+
+    def returned(self, dbapi_connection: Any, *_: Any) -> None:
+        with self._state:
+            if self._holder is None or self._holder != id(dbapi_connection):
+                return
+            self._holder = None
+            self._lock.release()

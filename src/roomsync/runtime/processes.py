@@ -23,7 +23,7 @@ from roomsync.errors import ConfigurationError
 from roomsync.logs import configure_logging
 from roomsync.platform.db import Database
 from roomsync.platform.migrations import is_at_head, upgrade_database
-from roomsync.runtime.runtime import EmbeddedConsumer, Runtime
+from roomsync.runtime.runtime import QUEUE_POLL_SECONDS, EmbeddedConsumer, Runtime
 from roomsync.settings import Settings
 from roomsync.web.app import create_app
 from roomsync.web.server import serve
@@ -69,7 +69,8 @@ class WorkerConsumer(Consumer):  # type: ignore[misc]  # huey ships no type hint
     def __init__(self, runtime: Runtime, *, workers: int, periodic: bool) -> None:
         super().__init__(
             runtime.huey, workers=workers, worker_type="thread", periodic=periodic,
-            initial_delay=0.05, max_delay=1.0, check_worker_health=True,
+            initial_delay=QUEUE_POLL_SECONDS[0], max_delay=QUEUE_POLL_SECONDS[1],
+            check_worker_health=True,
             graceful_signal="TERM",
         )  # fmt: skip
         self.runtime = runtime

@@ -29,6 +29,11 @@ from roomsync.settings import Settings
 from roomsync.sync.context import Clock, SyncContext
 
 logger = logging.getLogger(__name__)
+QUEUE_POLL_SECONDS = (0.02, 0.1)
+"""A worker thread with nothing to do polls the queue after 20 ms, backing off to 100 ms
+(Huey's default grows to 10 s; Redis queues block instead of polling). A notification's
+pull waits this long at most before a worker takes it; an idle poll costs one indexed
+read of the queue."""
 
 
 class EmbeddedConsumer(Consumer):  # type: ignore[misc]  # huey ships no type hints
@@ -83,12 +88,14 @@ class Runtime:
         ``.stop(graceful=True)``)."""
         consumer = EmbeddedConsumer(
             self.huey, workers=workers, worker_type="thread", periodic=periodic,
-            initial_delay=0.05, max_delay=0.5, check_worker_health=False,
+            initial_delay=QUEUE_POLL_SECONDS[0], max_delay=QUEUE_POLL_SECONDS[1],
+            check_worker_health=False,
         )  # fmt: skip
         consumer.start()
         return consumer
 
     def close(self) -> None:
+        self.pulls.close()
         self.ctx.close()
         close_queue(self.huey)
 

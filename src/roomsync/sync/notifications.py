@@ -3,11 +3,12 @@
 Graph counts a notification delivered only when answered with a 2xx within 3 seconds, and
 slows or drops an endpoint that is often late (graph-wire-facts §5d), so this path does
 no Graph call and, once warm, no database work: subscription id → (integration, room,
-clientState) comes from an in-memory :class:`SubscriptionDirectory`, read from
-``room_sync_state`` only on a miss. Each notification's ``clientState`` is compared with
-the subscription's in constant time (``hmac.compare_digest``); an unknown subscription or
-a wrong clientState means the notification is not from Graph, and it is counted and
-ignored, never acted on (change-notifications-delivery-webhooks.md, "Processing").
+clientState) comes from an in-memory :class:`SubscriptionDirectory`, which reads every
+subscription of ``room_sync_state`` in one query on a miss. Each notification's
+``clientState`` is compared with the subscription's in constant time
+(``hmac.compare_digest``); an unknown subscription or a wrong clientState means the
+notification is not from Graph, and it is counted and ignored, never acted on
+(change-notifications-delivery-webhooks.md, "Processing").
 
 What a verified notification asks for is queued: a change → one coalesced pull of its
 room (several notifications of one room in a batch ask once); a lifecycle event → a
@@ -68,19 +69,25 @@ class KnownSubscription:
         return hmac.compare_digest(self.client_state.encode(), client_state.encode())
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Entry:
-    known: KnownSubscription | None
-    loaded_at: float
+    """A recorded subscription as read; its clientState is decrypted on first use."""
+
+    integration_id: uuid.UUID
+    resource_id: uuid.UUID
+    client_state_encrypted: str = field(repr=False)
+    known: KnownSubscription | None = None
 
 
 class SubscriptionDirectory:
     """Subscription id → :class:`KnownSubscription`, cached in memory.
 
-    Known entries are re-read after ``ttl`` seconds (a recreated subscription's old id
-    stops being honoured); unknown ids are remembered for ``unknown_ttl`` seconds only, so
-    a subscription created by another process is found almost at once, while a flood of
-    forged ids costs one query per id and second at most.
+    Every recorded subscription is read in one query when the cache is empty or older
+    than ``ttl`` seconds (a recreated subscription's old id stops being honoured), so a
+    burst of notifications for many rooms after a start costs one query, not one per
+    room. An id not in the cache is read alone, and a miss is remembered for
+    ``unknown_ttl`` seconds: a subscription created by another process is found at
+    once, while a flood of forged ids costs one query per id and second at most.
     """
 
     def __init__(
@@ -97,45 +104,63 @@ class SubscriptionDirectory:
         self.ttl, self.unknown_ttl, self.max_entries = ttl, unknown_ttl, max_entries
         self.monotonic = monotonic
         self._entries: dict[str, _Entry] = {}
-        self._lock = threading.Lock()
+        self._misses: dict[str, float] = {}
+        self._read_at: float | None = None
+        self._reading = threading.Lock()
 
     def lookup(self, subscription_id: str) -> KnownSubscription | None:
         if not _is_guid(subscription_id):  # Graph's subscription ids are GUIDs
             return None
         now = self.monotonic()
-        with self._lock:
-            entry = self._entries.get(subscription_id)
-        if entry is not None and now - entry.loaded_at < self._ttl_of(entry):
-            return entry.known
-        known = self._load(subscription_id)
-        with self._lock:
-            if len(self._entries) >= self.max_entries:
-                self._entries.clear()
-            self._entries[subscription_id] = _Entry(known, now)
-        return known
+        if self._read_at is None or now - self._read_at >= self.ttl:
+            self._read_all(now)
+        entry = self._entries.get(subscription_id) or self._read_one(subscription_id, now)
+        return self._known(subscription_id, entry) if entry is not None else None
 
-    def _ttl_of(self, entry: _Entry) -> float:
-        return self.ttl if entry.known is not None else self.unknown_ttl
+    def _read_all(self, now: float) -> None:
+        with self._reading:  # one thread reads; the others then find the cache fresh
+            if self._read_at is not None and now - self._read_at < self.ttl:
+                return
+            with self.database.session() as session:
+                rows = session.execute(_SUBSCRIPTIONS.limit(self.max_entries)).all()
+            self._entries = {id_: _Entry(i, r, state) for id_, i, r, state in rows if id_ and state}
+            self._misses, self._read_at = {}, now
 
-    def _load(self, subscription_id: str) -> KnownSubscription | None:
+    def _read_one(self, subscription_id: str, now: float) -> _Entry | None:
+        missed_at = self._misses.get(subscription_id)
+        if missed_at is not None and now - missed_at < self.unknown_ttl:
+            return None
         with self.database.session() as session:
             row = session.execute(
-                select(
-                    RoomSyncState.integration_id,
-                    RoomSyncState.resource_id,
-                    RoomSyncState.subscription_client_state_encrypted,
-                ).where(RoomSyncState.subscription_id == subscription_id)
+                _SUBSCRIPTIONS.where(RoomSyncState.subscription_id == subscription_id)
             ).first()
-        if row is None or row.subscription_client_state_encrypted is None:
+        if row is None or not row[3]:
+            if len(self._misses) >= self.max_entries:
+                self._misses.clear()
+            self._misses[subscription_id] = now
             return None
-        try:
-            client_state = self.secrets.decrypt(row.subscription_client_state_encrypted)
-        except SecretUnreadableError:
-            logger.warning(
-                "The clientState of subscription %s cannot be decrypted", subscription_id
-            )
-            return None  # the sweep recreates it
-        return KnownSubscription(row.integration_id, row.resource_id, client_state)
+        entry = self._entries[subscription_id] = _Entry(row[1], row[2], row[3])
+        return entry
+
+    def _known(self, subscription_id: str, entry: _Entry) -> KnownSubscription | None:
+        if entry.known is None:
+            try:
+                client_state = self.secrets.decrypt(entry.client_state_encrypted)
+            except SecretUnreadableError:
+                logger.warning(
+                    "The clientState of subscription %s cannot be decrypted", subscription_id
+                )
+                return None  # the sweep recreates it
+            entry.known = KnownSubscription(entry.integration_id, entry.resource_id, client_state)
+        return entry.known
+
+
+_SUBSCRIPTIONS = select(
+    RoomSyncState.subscription_id,
+    RoomSyncState.integration_id,
+    RoomSyncState.resource_id,
+    RoomSyncState.subscription_client_state_encrypted,
+).where(RoomSyncState.subscription_client_state_encrypted.is_not(None))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ so a killed round resumes from the last saved link and replays at most those pag
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -52,8 +53,7 @@ def pull_bookings(
     progress: Progress | None = None,
 ) -> RunReport:
     """Pull every imported room of the integration (or only ``resource_ids``) once."""
-    scope = ",".join(sorted(map(str, resource_ids))) if resource_ids else "all"
-    name = f"bookings:{integration_id}:{scope}"
+    name = _lease_name(integration_id, resource_ids)
     with (
         log_context(integration=integration_id),
         lease(ctx.database, name, ttl=_lease_ttl(ctx), clock=ctx.clock) as held,
@@ -68,6 +68,15 @@ def pull_bookings(
         with stopping_on_credential_failure(ctx.database, integration_id):
             _Round(ctx, integration_id, report, held, progress).run(resource_ids)
         return report
+
+
+def _lease_name(integration_id: uuid.UUID, resource_ids: Sequence[uuid.UUID] | None) -> str:
+    """One lease per set of rooms; a set of many rooms is named by its digest (a lease
+    name has at most 200 characters)."""
+    scope = ",".join(sorted(map(str, resource_ids))) if resource_ids else "all"
+    if resource_ids and len(resource_ids) > 1:
+        scope = f"rooms-{hashlib.sha256(scope.encode()).hexdigest()[:40]}"
+    return f"bookings:{integration_id}:{scope}"
 
 
 def _lease_ttl(ctx: SyncContext) -> timedelta:
