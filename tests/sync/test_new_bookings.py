@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 
@@ -141,3 +142,12 @@ def test_a_booking_is_found_by_a_bound_instant(database: Database, factory: Any)
     with database.session() as session:
         found = session.scalars(select(Booking.title).where(Booking.start_at == start)).all()
     assert found == ["Standup"]
+
+
+def test_a_naive_instant_is_refused_as_the_column_type_refuses_it(
+    database: Database, factory: Any
+) -> None:
+    new = collected(room_round(factory))
+    new.bookings[0]["start_at"] = datetime(2026, 3, 29, 1, 30)
+    with database.session() as session, pytest.raises(ValueError, match="naive"):
+        new.write(session)
