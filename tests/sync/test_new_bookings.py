@@ -11,6 +11,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import TypeAdapter
 from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,7 @@ from roomsync.sync.rounds import RoomRound
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 _DIFFERENT = frozenset({"id", "booking_id", "room_event_id"})
+GRAPH_INSTANT = TypeAdapter(datetime)
 MODELS: tuple[type[Base], ...] = (Booking, BookingHistory, EventLink)
 
 
@@ -44,7 +46,7 @@ def room_round(factory: Any) -> RoomRound:
 
 def collected(round_: RoomRound) -> NewBookings:
     """Two bookings: one with whole seconds in Amsterdam time, one with microseconds in UTC,
-    a title outside ASCII and a series."""
+    a title outside ASCII, a series and an instant in UTC as pydantic reads Graph's."""
     new = NewBookings()
     copies = [
         RoomCopy(
@@ -58,6 +60,7 @@ def collected(round_: RoomRound) -> NewBookings:
             room_event_id="AAMk-2", ical_uid="uid-2", subject="Standup",
             start=datetime(2026, 3, 30, 8, 0, 0, 123456, tzinfo=UTC),
             end=datetime(2026, 3, 30, 8, 15, tzinfo=UTC), all_day=False, series_id="series-9",
+            last_modified=GRAPH_INSTANT.validate_python("2026-03-02T08:00:00.25Z"),
         ),
     ]  # fmt: skip
     now = datetime(2026, 3, 1, 9, 0, 0, 250000, tzinfo=UTC)

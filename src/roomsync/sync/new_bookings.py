@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Any, cast
 
@@ -119,6 +119,7 @@ def _link_row(
 # --- Rows written in the database's own form ----------------------------------------------
 
 _Column = tuple[Any, ...]
+_NO_OFFSET = timedelta(0)
 _Convert = Callable[[_Column], Iterable[Any]]
 
 
@@ -173,10 +174,10 @@ def _aware_instants(column: _Column) -> _Column:
 
 def _sqlite_instants(column: _Column) -> list[str | None]:
     """Instants as SQLAlchemy stores them on SQLite: naive UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``
-    (``[:26]`` drops the ``+00:00`` of an instant already in UTC)."""
+    (``[:26]`` drops the ``+00:00`` of an instant already in UTC, as pydantic's are)."""
     return [
         value.isoformat(" ", "microseconds")[:26]
-        if value is not None and value.tzinfo is UTC
+        if value is not None and (value.tzinfo is UTC or value.utcoffset() == _NO_OFFSET)
         else _sqlite_instant(value)
         for value in column
     ]
