@@ -9,7 +9,7 @@ created. :func:`linked_facts` reduces a link and its booking to the planner's fa
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -106,8 +106,11 @@ def _load_links(
     for link in _links(session, integration_id, EventLink.room_event_id, all_ids):
         by_id.setdefault(link.room_event_id or "", []).append(link)
     by_uid: dict[tuple[str, str], list[EventLink]] = {}
-    rooms = EventLink.room_email.in_(list(wanted))
-    for link in _links(session, integration_id, EventLink.ical_uid, all_uids, rooms):
+    rooms = list(wanted)
+    in_rooms = EventLink.room_email.in_(rooms)
+    for link in _links(
+        session, integration_id, EventLink.ical_uid, all_uids, in_rooms, rooms=rooms
+    ):
         by_uid.setdefault((link.room_email, link.ical_uid or ""), []).append(link)
     found = [link for links in (*by_id.values(), *by_uid.values()) for link in links]
     for room, (ids, uids) in wanted.items():
@@ -127,9 +130,16 @@ def _links(
     column: InstrumentedAttribute[str | None],
     values: set[str],
     *conditions: ColumnElement[bool],
+    rooms: Sequence[str] = (),
 ) -> list[EventLink]:
+    """The links whose ``column`` holds one of ``values`` (in one of ``rooms`` if given).
+
+    Most values match nothing (a first sync matches none), so which ones match is asked
+    first in plain SQL, and only those are loaded through the ORM: building an ORM query
+    with a thousand values in its ``IN`` cost more than running it.
+    """
     found: list[EventLink] = []
-    ordered = sorted(values)
+    ordered = sorted(_matching(session, integration_id, column.key, values, rooms))
     for start in range(0, len(ordered), _IN_CHUNK):
         query = select(EventLink).where(
             EventLink.integration_id == integration_id,
@@ -138,6 +148,27 @@ def _links(
         )
         found += session.scalars(query).all()
     return found
+
+
+def _matching(
+    session: Session, integration_id: uuid.UUID, column: str, values: set[str], rooms: Sequence[str]
+) -> set[str]:
+    """Which of ``values`` some link of the integration holds in ``column``."""
+    session.flush()  # what the ORM query's autoflush would have written first
+    connection = session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    in_rooms = f" AND room_email IN ({', '.join([marker] * len(rooms))})" if rooms else ""
+    integration = integration_id.hex if sqlite else integration_id  # as the Uuid type binds
+    head = f"integration_id = {marker}"
+    ordered, matching = sorted(values), set[str]()
+    for start in range(0, len(ordered), _IN_CHUNK):
+        chunk = ordered[start : start + _IN_CHUNK]
+        where = f"{column} IN ({', '.join([marker] * len(chunk))}){in_rooms}"
+        sql = f"SELECT DISTINCT {column} FROM event_links WHERE {head} AND {where}"  # noqa: S608
+        rows = connection.exec_driver_sql(sql, (integration, *chunk, *rooms))
+        matching.update(value for (value,) in rows)
+    return matching
 
 
 def _load_bookings(

@@ -10,21 +10,25 @@ at once and the item goes the ordinary way, through the rows the database now ho
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from psycopg.types.json import Json
+from sqlalchemy import JSON, Table, Uuid
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
-from roomsync.platform.db import new_id, utcnow
+from roomsync.platform.db import UTCDateTime, new_id, utcnow
 from roomsync.platform.models import Booking, BookingHistory, EventLink
+from roomsync.platform.models.base import EnumText
 from roomsync.platform.services.bookings import outlook_booking_rows
 from roomsync.sync.links import synced_state
 from roomsync.sync.planner import RoomCopy
 from roomsync.sync.rounds import RoomRound
-
-# Rows per INSERT: SQLite allows 32,766 bound values per statement (a booking has 17).
-_INSERT_CHUNK = 1000
 
 
 class NewBookings:
@@ -72,11 +76,10 @@ class NewBookings:
         """Insert what was collected (bookings first: the others refer to them); returns
         how many bookings that was."""
         written = len(self.bookings)
+        connection = session.connection()
         for model, rows in ((Booking, self.bookings), (BookingHistory, self.history),
                             (EventLink, self.links)):  # fmt: skip
-            table = cast("Table", model.__table__)
-            for start in range(0, len(rows), _INSERT_CHUNK):
-                session.execute(insert(table), rows[start : start + _INSERT_CHUNK])
+            insert_rows(connection, cast("Table", model.__table__), rows)
         self.bookings, self.history, self.links = [], [], []
         self.room_event_ids, self.ical_uids = set(), set()
         return written
@@ -111,3 +114,77 @@ def _link_row(
         "created_at": now,
         "updated_at": now,
     }
+
+
+# --- Rows written in the database's own form ----------------------------------------------
+
+_Column = tuple[Any, ...]
+_NO_OFFSET = timedelta(0)
+_Convert = Callable[[_Column], Iterable[Any]]
+
+
+def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """``INSERT`` rows (all with the same keys) through the driver's ``executemany``.
+
+    The values are converted here, a column at a time, to what SQLAlchemy's column type
+    would bind (SQLite: UUIDs as 32 hex digits, instants as naive UTC text, JSON as text;
+    PostgreSQL: UUIDs and aware datetimes as they are): the value-by-value processing of
+    SQLAlchemy's own ``executemany`` cost four times as much per row.
+    """
+    if not rows:
+        return
+    keys = list(rows[0])
+    dialect = connection.dialect
+    converters = [_converter(table.c[key].type, dialect.name) for key in keys]
+    columns = zip(*map(itemgetter(*keys), rows), strict=True)
+    converted = [convert(column) for convert, column in zip(converters, columns, strict=True)]
+    preparer = dialect.identifier_preparer
+    into = f"{preparer.format_table(table)} ({', '.join(map(preparer.quote, keys))})"
+    markers = ", ".join(["?" if dialect.paramstyle == "qmark" else "%s"] * len(keys))
+    sql = f"INSERT INTO {into} VALUES ({markers})"  # noqa: S608 - names from the metadata
+    connection.exec_driver_sql(sql, list(zip(*converted, strict=True)))
+
+
+def _converter(column_type: TypeEngine[Any], dialect_name: str) -> _Convert:
+    """How one column's values are handed to the driver (``None`` stays SQL ``NULL``)."""
+    sqlite = dialect_name == "sqlite"
+    if isinstance(column_type, UTCDateTime):
+        return _sqlite_instants if sqlite else _aware_instants
+    if isinstance(column_type, Uuid) and sqlite:
+        return lambda column: [None if value is None else value.hex for value in column]
+    if isinstance(column_type, JSON):
+        dump = json.dumps if sqlite else Json
+        return lambda column: [None if value is None else dump(value) for value in column]
+    if isinstance(column_type, EnumText):  # a StrEnum's str() is its value
+        return lambda column: [None if value is None else str(value) for value in column]
+    return _as_is
+
+
+def _as_is(column: _Column) -> _Column:
+    return column
+
+
+def _aware_instants(column: _Column) -> _Column:
+    """Instants as :class:`UTCDateTime` accepts them: naive datetimes are refused."""
+    for value in column:
+        if value is not None and value.utcoffset() is None:
+            raise ValueError(f"refusing to store the naive datetime {value.isoformat()}")
+    return column
+
+
+def _sqlite_instants(column: _Column) -> list[str | None]:
+    """Instants as SQLAlchemy stores them on SQLite: naive UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``
+    (``[:26]`` drops the ``+00:00`` of an instant already in UTC, as pydantic's are)."""
+    return [
+        value.isoformat(" ", "microseconds")[:26]
+        if value is not None and (value.tzinfo is UTC or value.utcoffset() == _NO_OFFSET)
+        else _sqlite_instant(value)
+        for value in column
+    ]
+
+
+def _sqlite_instant(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    _aware_instants((value,))
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
