@@ -275,7 +275,15 @@ def summary(values: list[float]) -> dict[str, float]:
 # --- the run ------------------------------------------------------------------------------
 
 
-def run(options: Options) -> dict[str, Any]:
+def committed_at(database: Database) -> dict[uuid.UUID, datetime]:
+    """When each booking's creating transaction committed (its ``created_at``)."""
+    with database.session() as session:
+        rows = session.execute(select(Booking.id, Booking.created_at))
+        return {booking_id: at for booking_id, at in rows}
+
+
+def run(options: Options, *, timeline: bool = False) -> dict[str, Any]:
+    """The burst, measured; ``timeline`` adds each booking's stamps (bench.push_profile)."""
     throttles = Throttles()
     logging.getLogger("roomsync.m365.graph").addHandler(throttles)
     with (
@@ -307,8 +315,15 @@ def run(options: Options) -> dict[str, Any]:
         room_done = {b: rooms[uid] for b, uid in uids.items() if uid in rooms}
         confirmed = confirmed_at(platform_.database)
         declines = declined(platform_.database)
+        committed = committed_at(platform_.database) if timeline else {}
         platform_.database.dispose()
-    return {
+    stamps = {
+        "api_called": called,
+        "api_committed": committed,
+        "room_accepted": room_done,
+        "confirmed": confirmed,
+    }
+    return ({"timeline": stamps} if timeline else {}) | {
         "benchmark": "push_latency",
         "when": datetime.now(UTC).isoformat(),
         "machine": f"{platform.machine()} {platform.python_implementation()} "

@@ -5,13 +5,14 @@
 lost queue message, a worker that died holding the claim), so a push can be delayed but
 never lost (DESIGN §3 "outbox").
 
-One booking is pushed by one worker at a time (a lease per booking); within it the push
-claims the booking's due rows, sends the booking's current state (``push_plan``,
-``push_graph``) outside any transaction, and records the outcome (``push_record``). A
-failure is retried with backoff, honouring Graph's ``Retry-After``, up to the
-integration's ``push_max_attempts``; then the rows are parked as failed with Graph's
-error (request-id included), which the booking's ``sync.error`` shows until an admin
-retries. Failures that no retry can fix (no mailbox to book in) are parked at once.
+One booking is pushed by one worker at a time (its claim on the outbox rows is the lock);
+the push claims the booking's due rows, sends the booking's current state (``push_plan``,
+``push_graph``) outside any transaction, and records the outcome (``push_record``): two
+database transactions per push. A failure is retried with backoff, honouring Graph's
+``Retry-After``, up to the integration's ``push_max_attempts``; then the rows are parked
+as failed with Graph's error (request-id included), which the booking's ``sync.error``
+shows until an admin retries. Failures that no retry can fix (no mailbox to book in) are
+parked at once.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from roomsync.sync.connection import credential_of
 from roomsync.sync.context import SyncContext
 from roomsync.sync.exceptions import LeaseHeldError, PushRefusedError
 from roomsync.sync.integration_access import is_credential_failure, stopping_on_credential_failure
-from roomsync.sync.leases import lease
 from roomsync.sync.push_graph import PushResult, PushSender, awaits_room
 from roomsync.sync.push_outbox import (
     PushJob,
@@ -45,7 +45,6 @@ from roomsync.sync.push_outbox import (
 from roomsync.sync.push_record import record_result
 
 logger = logging.getLogger(__name__)
-LEASE_TTL = timedelta(minutes=2)
 SWEEP_GRACE = timedelta(seconds=10)
 """Rows younger than this are left to the push their commit queued."""
 SWEEP_LIMIT = 200
@@ -89,12 +88,16 @@ class SweepReport:
 
 
 def push_booking(ctx: SyncContext, booking_id: uuid.UUID) -> PushOutcome:
-    """Push the booking's current state if it has due outbox rows."""
+    """Push the booking's current state if it has due outbox rows (two transactions: the
+    claim, which is also the booking's lock, and the record)."""
     try:
-        with lease(ctx.database, f"push:{booking_id}", ttl=LEASE_TTL, clock=ctx.clock):
-            return _push(ctx, booking_id)
+        with ctx.database.session() as session:
+            job = claim_push(session, booking_id, now=ctx.clock())
     except LeaseHeldError:
         return PushOutcome(PushState.BUSY)
+    if job is None:
+        return PushOutcome(PushState.NOTHING_DUE)
+    return _push(ctx, job)
 
 
 def sweep_outbox(ctx: SyncContext, *, limit: int = SWEEP_LIMIT) -> SweepReport:
@@ -109,11 +112,8 @@ def sweep_outbox(ctx: SyncContext, *, limit: int = SWEEP_LIMIT) -> SweepReport:
     return report
 
 
-def _push(ctx: SyncContext, booking_id: uuid.UUID) -> PushOutcome:
-    with ctx.database.session() as session:
-        job = claim_push(session, booking_id, now=ctx.clock())
-    if job is None:
-        return PushOutcome(PushState.NOTHING_DUE)
+def _push(ctx: SyncContext, job: PushJob) -> PushOutcome:
+    booking_id = job.booking.booking_id
     try:
         result = _send(ctx, job)
     except RoomsyncError as exc:
@@ -130,11 +130,10 @@ def _push(ctx: SyncContext, booking_id: uuid.UUID) -> PushOutcome:
 
 
 def _send(ctx: SyncContext, job: PushJob) -> PushResult:
-    if job.refusal is not None or job.integration_id is None:
+    integration = job.integration
+    if job.refusal is not None or integration is None:
         raise PushRefusedError(job.refusal or "The organization has no integration.")
-    with ctx.database.session() as session:
-        integration = session.get_one(Integration, job.integration_id)
-    with stopping_on_credential_failure(ctx.database, job.integration_id):
+    with stopping_on_credential_failure(ctx.database, integration.id):
         return PushSender(_graph(ctx, integration), job).send()
 
 

@@ -1,18 +1,23 @@
 """The outbox side of a push: claiming a booking's due rows, and recording what happened.
 
-A push reads the booking, its room and its link in the transaction that claims the rows
-(``claimed_until``, so the sweep leaves them alone), talks to Graph outside any
-transaction, then records the result in a third: every claimed row is done together (how
-edits coalesce, docs/sync.md "Pushes"), or all get the attempt, the error and the next
-attempt time — exponential backoff, or Graph's ``Retry-After`` when it sent one
+A push reads the booking, its room, its link and its integration in the transaction that
+claims the rows (``claimed_until``, so the sweep leaves them alone), talks to Graph outside
+any transaction, then records the result in a second: every claimed row is done together
+(how edits coalesce, docs/sync.md "Pushes"), or all get the attempt, the error and the
+next attempt time — exponential backoff, or Graph's ``Retry-After`` when it sent one
 (throttling.md) — until ``push_max_attempts``, when they are parked as ``failed``.
+
+The claim is also the booking's lock: while any of its rows is claimed (and the claim has
+not expired), no other push of that booking starts (:class:`LeaseHeldError`), so one
+booking's changes reach Graph one at a time, in order. A worker killed mid-push blocks the
+booking for ``CLAIM_FOR`` at most, as a lease would.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, or_, select, update
@@ -29,7 +34,7 @@ from roomsync.platform.models import (
     User,
 )
 from roomsync.platform.services.outbox import enqueue_push, is_pushable
-from roomsync.sync.exceptions import IntegrationUnavailableError
+from roomsync.sync.exceptions import IntegrationUnavailableError, LeaseHeldError
 from roomsync.sync.links import agreed_times
 from roomsync.sync.options import IntegrationOptions
 from roomsync.sync.push_plan import BookingSnapshot, LinkSnapshot
@@ -59,23 +64,25 @@ class PushJob:
     options: IntegrationOptions
     refusal: str | None = None
     """Why this push cannot be sent at all (it fails at once, no Graph call)."""
+    integration: Integration | None = field(default=None, compare=False, repr=False)
+    """The integration as read in the claim (detached), for its credentials."""
 
 
 def claim_push(
     session: Session, booking_id: uuid.UUID, *, now: datetime, claim_for: timedelta = CLAIM_FOR
 ) -> PushJob | None:
-    """Claim the booking's due rows and snapshot what to push; None when none is due."""
-    rows = session.scalars(
+    """Claim the booking's due rows and snapshot what to push; None when none is due.
+
+    Raises :class:`LeaseHeldError` while another push holds a claim on this booking."""
+    pending = session.scalars(
         select(OutboxEntry)
-        .where(
-            OutboxEntry.booking_id == booking_id,
-            OutboxEntry.state == OutboxState.PENDING,
-            OutboxEntry.next_attempt_at <= now + EARLY,
-            or_(OutboxEntry.claimed_until.is_(None), OutboxEntry.claimed_until <= now),
-        )
+        .where(OutboxEntry.booking_id == booking_id, OutboxEntry.state == OutboxState.PENDING)
         .order_by(OutboxEntry.id)
         .with_for_update()
     ).all()
+    if any(row.claimed_until is not None and row.claimed_until > now for row in pending):
+        raise LeaseHeldError(f"Another worker is pushing booking {booking_id}.")
+    rows = [row for row in pending if row.next_attempt_at <= now + EARLY]
     if not rows or _integration_stopped(session, booking_id):
         return None  # a stopped integration's pushes wait for new credentials
     for row in rows:
@@ -109,6 +116,7 @@ def _job(session: Session, booking: Booking, rows: Sequence[OutboxEntry]) -> Pus
         organizer_external=_is_external(session, booking),
         options=IntegrationOptions.from_stored(integration.options if integration else None),
         refusal=_refusal(session, booking, resource, integration),
+        integration=integration,
     )
 
 
