@@ -25,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -85,12 +84,10 @@ class Throttles(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.count = 0
-        self.lock = threading.Lock()
 
-    def emit(self, record: logging.LogRecord) -> None:
+    def emit(self, record: logging.LogRecord) -> None:  # called under the handler's lock
         if isinstance(record.args, tuple) and 429 in record.args:
-            with self.lock:
-                self.count += 1
+            self.count += 1
 
 
 @contextlib.contextmanager

@@ -28,7 +28,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine, event
+
 from bench import push_latency
+from roomsync.platform import db
 from roomsync.runtime import push_tasks
 from roomsync.sync import push_graph
 
@@ -43,6 +46,7 @@ class Recorder:
         self.outcomes: Counter[str] = Counter()
         self.profiles: list[cProfile.Profile] = []
         self.local = threading.local()
+        self.holds: dict[str, list[float]] = defaultdict(list)
 
     def stamp(self, stage: str, booking_id: uuid.UUID) -> None:
         now = datetime.now(UTC)
@@ -68,18 +72,61 @@ class Recorder:
             profiler.disable()
 
 
+def watch_write_lock(recorder: Recorder) -> None:
+    """Time from each transaction's BEGIN IMMEDIATE (the SQLite write lock taken) to its
+    COMMIT or ROLLBACK, by thread kind."""
+    create_engine = db._create_engine
+
+    def begun(_connection: Any) -> None:
+        recorder.local.begun = time.perf_counter()
+
+    def ended(_connection: Any) -> None:
+        begun = getattr(recorder.local, "begun", None)
+        if begun is None:
+            return
+        recorder.local.begun = None
+        name = threading.current_thread().name
+        kind = "worker" if name.startswith("Thread") else name.split("-")[0]
+        with recorder.lock:
+            recorder.holds[kind].append(time.perf_counter() - begun)
+
+    def watched(url: Any) -> Engine:
+        engine = create_engine(url)
+        event.listen(engine, "begin", begun)
+        event.listen(engine, "commit", ended)
+        event.listen(engine, "rollback", ended)
+        return engine
+
+    db._create_engine = watched
+
+
+def hold_table(recorder: Recorder, wall: float) -> list[str]:
+    lines = [
+        f"{'SQLite write lock held, by thread':<34}{'tx':>7}{'sum s':>8}{'p50 ms':>8}{'p99 ms':>8}"
+    ]
+    for kind, holds in sorted(recorder.holds.items()):
+        holds.sort()
+        p50, p99 = holds[len(holds) // 2] * 1e3, holds[round(0.99 * (len(holds) - 1))] * 1e3
+        lines.append(f"{kind:<34}{len(holds):>7}{sum(holds):>8.1f}{p50:>8.1f}{p99:>8.1f}")
+    total = sum(sum(h) for h in recorder.holds.values())
+    lines.append(f"lock held {total:.1f} s of the {wall:.1f} s run ({100 * total / wall:.0f}%)")
+    return lines
+
+
 def instrument(recorder: Recorder) -> None:
-    push_booking = push_tasks.push_booking
+    push_due = push_tasks.push_due
     check_room_answer = push_tasks.check_room_answer
     sweep_outbox = push_tasks.sweep_outbox
     send = push_graph.PushSender.send
 
-    def timed_push(ctx: Any, booking_id: uuid.UUID) -> Any:
+    def timed_push(ctx: Any, booking_id: uuid.UUID, **kw: Any) -> Any:
         recorder.stamp("task_started", booking_id)
-        outcome = recorder.profiled(lambda: push_booking(ctx, booking_id))
-        recorder.count(f"push:{outcome.state.value}")
-        recorder.stamp("push_recorded", booking_id)
-        return outcome
+        outcomes = recorder.profiled(lambda: push_due(ctx, booking_id, **kw))
+        recorder.count(f"push tasks taking {len(outcomes)}")
+        for pushed, outcome in outcomes.items():
+            recorder.count(f"push:{outcome.state.value}")
+            recorder.stamp("push_recorded", pushed)
+        return outcomes
 
     def timed_check(ctx: Any, booking_id: uuid.UUID) -> Any:
         recorder.stamp("first_check", booking_id)
@@ -96,7 +143,7 @@ def instrument(recorder: Recorder) -> None:
         recorder.stamp("graph_done", self.booking.booking_id)
         return result
 
-    push_tasks.push_booking = timed_push  # type: ignore[assignment]
+    push_tasks.push_due = timed_push  # type: ignore[assignment]
     push_tasks.check_room_answer = timed_check  # type: ignore[assignment]
     push_tasks.sweep_outbox = timed_sweep  # type: ignore[assignment]
     push_graph.PushSender.send = timed_send  # type: ignore[method-assign]
@@ -143,6 +190,7 @@ def main() -> None:
     args = parser.parse_args()
     recorder = Recorder(profile=not args.no_profile)
     instrument(recorder)
+    watch_write_lock(recorder)
     options = push_latency.Options(bookings=args.bookings, workers=args.workers)
     before, wall = os.times(), time.monotonic()
     result = push_latency.run(options, timeline=True)
@@ -162,6 +210,7 @@ def main() -> None:
     lines.append(
         "task outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(recorder.outcomes.items()))
     )
+    lines += hold_table(recorder, wall)
     lines += stage_table({k: stages[k] for k in order if k in stages}, "api_called")
     lines += profile_text(recorder, args.top)
     text = "\n".join(lines)

@@ -1,9 +1,11 @@
 """Queue tasks of workflow 4: pushing bookings to Outlook and reading the rooms' answers.
 
-A booking change's commit queues a push of that booking (``Runtime._after_commit``); a
-failed push queues itself again for its next attempt time; a push that leaves the booking
-waiting for its room queues a read of the room's answer, asked again at growing intervals
-until the room answers or the integration's timeout declines it. Once a minute the outbox
+A booking change's commit queues a push of that booking (``Runtime._after_commit``), which
+also takes other bookings of its organization that are due (a burst goes out in fewer
+claims; their own messages then find nothing to do); a failed push queues itself again
+for its next attempt time; a push that leaves the booking waiting for its room queues a
+read of the room's answer, asked again at growing intervals until the room answers or the
+integration's timeout declines it. Once a minute the outbox
 sweep and a check of every waiting booking catch whatever a lost message left behind.
 """
 
@@ -18,7 +20,7 @@ from huey import Huey, crontab
 
 from roomsync.runtime.queue import task
 from roomsync.sync.context import SyncContext
-from roomsync.sync.push import push_booking, sweep_outbox
+from roomsync.sync.push import push_due, sweep_outbox
 from roomsync.sync.room_answers import check_room_answer, check_room_answers
 
 logger = logging.getLogger(__name__)
@@ -29,11 +31,11 @@ class PushTasks:
     def __init__(self, huey: Huey, ctx: SyncContext) -> None:
         @task(huey, "roomsync.push_booking")
         def push(booking_id: str) -> None:
-            outcome = push_booking(ctx, uuid.UUID(booking_id))
-            if (delay := outcome.retry_in(ctx.clock())) is not None:
-                push.schedule((booking_id,), delay=delay)
-            if outcome.awaiting_room:
-                check_answer.schedule((booking_id,), delay=FIRST_ANSWER_CHECK_SECONDS)
+            for pushed, outcome in push_due(ctx, uuid.UUID(booking_id)).items():
+                if (delay := outcome.retry_in(ctx.clock())) is not None:
+                    push.schedule((str(pushed),), delay=delay)
+                if outcome.awaiting_room:
+                    check_answer.schedule((str(pushed),), delay=FIRST_ANSWER_CHECK_SECONDS)
 
         @task(huey, "roomsync.check_room_answer")
         def check_answer(booking_id: str) -> None:

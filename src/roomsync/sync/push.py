@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from roomsync.errors import RoomsyncError
 from roomsync.m365.exceptions import BadRequest, GraphError, InvalidResponse, UnknownTimeZone
@@ -34,14 +36,9 @@ from roomsync.sync.connection import credential_of
 from roomsync.sync.context import SyncContext
 from roomsync.sync.exceptions import LeaseHeldError, PushRefusedError
 from roomsync.sync.integration_access import is_credential_failure, stopping_on_credential_failure
+from roomsync.sync.push_claim import CLAIM_FOR, claim_pushes
 from roomsync.sync.push_graph import PushResult, PushSender, awaits_room
-from roomsync.sync.push_outbox import (
-    PushJob,
-    claim_push,
-    due_bookings,
-    fail_rows,
-    release_rows,
-)
+from roomsync.sync.push_outbox import PushJob, due_bookings, fail_rows, release_rows
 from roomsync.sync.push_record import record_result
 
 logger = logging.getLogger(__name__)
@@ -51,6 +48,10 @@ SWEEP_LIMIT = 200
 # Short waits inside one attempt; longer ones become the row's next attempt time, so a
 # throttled push never holds a worker thread for a minute.
 PUSH_RETRY = RetryPolicy(max_attempts=3, max_delay=5.0)
+Sent = PushResult | RoomsyncError
+"""What Graph made of one push: the result, or the error to record on its rows."""
+BATCH_LIMIT = 10
+"""Bookings one push task may claim and send (under a burst; alone, it pushes one)."""
 _PERMANENT = (PushRefusedError, BadRequest, InvalidResponse, UnknownTimeZone)
 
 
@@ -90,14 +91,23 @@ class SweepReport:
 def push_booking(ctx: SyncContext, booking_id: uuid.UUID) -> PushOutcome:
     """Push the booking's current state if it has due outbox rows (two transactions: the
     claim, which is also the booking's lock, and the record)."""
+    return push_due(ctx, booking_id, limit=1)[booking_id]
+
+
+def push_due(
+    ctx: SyncContext, booking_id: uuid.UUID, *, limit: int = BATCH_LIMIT
+) -> dict[uuid.UUID, PushOutcome]:
+    """Push ``booking_id`` and up to ``limit - 1`` other bookings of its organization whose
+    rows are due and free (``push_claim``): one claim, their sends one after the other, one
+    record. The outcome of each booking pushed, ``booking_id``'s always included."""
     try:
         with ctx.database.session() as session:
-            job = claim_push(session, booking_id, now=ctx.clock())
+            jobs = claim_pushes(session, booking_id, now=ctx.clock(), limit=limit)
     except LeaseHeldError:
-        return PushOutcome(PushState.BUSY)
-    if job is None:
-        return PushOutcome(PushState.NOTHING_DUE)
-    return _push(ctx, job)
+        return {booking_id: PushOutcome(PushState.BUSY)}
+    outcomes = _push(ctx, jobs)
+    outcomes.setdefault(booking_id, PushOutcome(PushState.NOTHING_DUE))
+    return outcomes
 
 
 def sweep_outbox(ctx: SyncContext, *, limit: int = SWEEP_LIMIT) -> SweepReport:
@@ -112,21 +122,24 @@ def sweep_outbox(ctx: SyncContext, *, limit: int = SWEEP_LIMIT) -> SweepReport:
     return report
 
 
-def _push(ctx: SyncContext, job: PushJob) -> PushOutcome:
-    booking_id = job.booking.booking_id
+def _push(ctx: SyncContext, jobs: list[PushJob]) -> dict[uuid.UUID, PushOutcome]:
+    sent: list[tuple[PushJob, Sent]] = []
+    for index, job in enumerate(jobs):
+        result = _send_safely(ctx, job)
+        if isinstance(result, RoomsyncError) and is_credential_failure(result):
+            return _record(ctx, sent, stopped=jobs[index:], error=result.message)
+        sent.append((job, result))
+    return _record(ctx, sent)
+
+
+def _send_safely(ctx: SyncContext, job: PushJob) -> Sent:
     try:
-        result = _send(ctx, job)
+        return _send(ctx, job)
     except RoomsyncError as exc:
-        if is_credential_failure(exc):
-            with ctx.database.session() as session:
-                release_rows(session, job.row_ids)
-            return PushOutcome(PushState.STOPPED, error=exc.message)
-        return _failed(ctx, job, exc)
+        return exc
     except Exception:
-        logger.exception("Pushing booking %s failed unexpectedly", booking_id)
-        error = RoomsyncError("An unexpected error stopped the push: see the service log.")
-        return _failed(ctx, job, error)
-    return _recorded(ctx, job, result)
+        logger.exception("Pushing booking %s failed unexpectedly", job.booking.booking_id)
+        return RoomsyncError("An unexpected error stopped the push: see the service log.")
 
 
 def _send(ctx: SyncContext, job: PushJob) -> PushResult:
@@ -144,30 +157,61 @@ def _graph(ctx: SyncContext, integration: Integration) -> GraphClient:
     return GraphClient(ctx.http, tokens, ctx.cloud.graph_url, retry=PUSH_RETRY, sleep=ctx.sleep)
 
 
-def _recorded(ctx: SyncContext, job: PushJob, result: PushResult) -> PushOutcome:
+def _record(
+    ctx: SyncContext,
+    sent: list[tuple[PushJob, Sent]],
+    *,
+    stopped: Sequence[PushJob] = (),
+    error: str | None = None,
+) -> dict[uuid.UUID, PushOutcome]:
+    """Record every push in one transaction; stopped pushes (Entra refused the
+    credential) give their rows back untouched, no attempt counted."""
+    stop = PushOutcome(PushState.STOPPED, error=error)
+    outcomes = {job.booking.booking_id: stop for job in stopped}
+    try:
+        with ctx.database.session() as session:
+            for job in stopped:
+                release_rows(session, job.row_ids)
+            for job, result in sent:
+                outcomes[job.booking.booking_id] = _record_one(session, job, result, ctx.clock())
+    except IntegrityError:  # the pull inserted a link at the same moment: one at a time
+        with ctx.database.session() as session:
+            for job in stopped:
+                release_rows(session, job.row_ids)
+        for job, result in sent:
+            outcomes[job.booking.booking_id] = _record_alone(ctx, job, result)
+    return outcomes
+
+
+def _record_alone(ctx: SyncContext, job: PushJob, result: Sent) -> PushOutcome:
     for _ in range(2):  # the pull may insert the booking's link at the same moment
         try:
             with ctx.database.session() as session:
-                current = record_result(session, job, result, now=ctx.clock())
+                return _record_one(session, job, result, ctx.clock())
         except IntegrityError:
             continue
-        if not current:
-            return PushOutcome(PushState.RETRYING, retry_at=ctx.clock())
-        return PushOutcome(PushState.PUSHED, awaiting_room=awaits_room(job, result))
-    raise RoomsyncError(f"The push of booking {job.booking.booking_id} could not be recorded.")
+    logger.error("The push of booking %s could not be recorded", job.booking.booking_id)
+    return PushOutcome(PushState.RETRYING, retry_at=ctx.clock() + CLAIM_FOR)
 
 
-def _failed(ctx: SyncContext, job: PushJob, error: RoomsyncError) -> PushOutcome:
+def _record_one(session: Session, job: PushJob, result: Sent, now: datetime) -> PushOutcome:
+    if isinstance(result, RoomsyncError):
+        return _failed(session, job, result, now)
+    if not record_result(session, job, result, now=now):
+        return PushOutcome(PushState.RETRYING, retry_at=now)
+    return PushOutcome(PushState.PUSHED, awaiting_room=awaits_room(job, result))
+
+
+def _failed(session: Session, job: PushJob, error: RoomsyncError, now: datetime) -> PushOutcome:
     retry_after = error.retry_after if isinstance(error, GraphError) else None
-    with ctx.database.session() as session:
-        next_at = fail_rows(
-            session,
-            job,
-            message=error.message,
-            permanent=isinstance(error, _PERMANENT),
-            retry_after=retry_after,
-            now=ctx.clock(),
-        )
+    next_at = fail_rows(
+        session,
+        job,
+        message=error.message,
+        permanent=isinstance(error, _PERMANENT),
+        retry_after=retry_after,
+        now=now,
+    )
     logger.warning("Push of booking %s failed: %s", job.booking.booking_id, error.message)
     state = PushState.RETRYING if next_at is not None else PushState.FAILED
     return PushOutcome(state, retry_at=next_at, error=error.message)
