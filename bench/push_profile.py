@@ -115,7 +115,7 @@ def hold_table(recorder: Recorder, wall: float) -> list[str]:
 
 def instrument(recorder: Recorder) -> None:
     push_due = push_tasks.push_due
-    check_room_answer = push_tasks.check_room_answer
+    check_answers_of = push_tasks.check_answers_of
     sweep_outbox = push_tasks.sweep_outbox
     send = push_graph.PushSender.send
 
@@ -128,11 +128,14 @@ def instrument(recorder: Recorder) -> None:
             recorder.stamp("push_recorded", pushed)
         return outcomes
 
-    def timed_check(ctx: Any, booking_id: uuid.UUID) -> Any:
-        recorder.stamp("first_check", booking_id)
-        outcome = recorder.profiled(lambda: check_room_answer(ctx, booking_id))
-        recorder.count(f"check:{outcome.answer.value}")
-        return outcome
+    def timed_check(ctx: Any, booking_ids: list[uuid.UUID]) -> Any:
+        for booking_id in booking_ids:
+            recorder.stamp("first_check", booking_id)
+        outcomes = recorder.profiled(lambda: check_answers_of(ctx, booking_ids))
+        recorder.count("check tasks")
+        for outcome in outcomes.values():
+            recorder.count(f"check:{outcome.answer.value}")
+        return outcomes
 
     def timed_sweep(ctx: Any, **kwargs: Any) -> Any:
         recorder.count("sweep")
@@ -144,7 +147,7 @@ def instrument(recorder: Recorder) -> None:
         return result
 
     push_tasks.push_due = timed_push  # type: ignore[assignment]
-    push_tasks.check_room_answer = timed_check  # type: ignore[assignment]
+    push_tasks.check_answers_of = timed_check  # type: ignore[assignment]
     push_tasks.sweep_outbox = timed_sweep  # type: ignore[assignment]
     push_graph.PushSender.send = timed_send  # type: ignore[method-assign]
 

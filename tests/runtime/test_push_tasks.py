@@ -109,3 +109,18 @@ def test_edits_made_while_the_push_waits_in_the_queue_go_out_as_one_patch(
     assert tenant.sim.requests.count(method="PATCH", mailbox=organizer) == 1
     [event] = meetings(tenant.sim, organizer)
     assert span(event) == (tomorrow_at(14), tomorrow_at(15))
+
+
+def test_reading_a_rooms_answer_goes_before_queued_pushes(tenant: Tenant, runtime: Runtime) -> None:
+    room = tenant.room_emails[0]
+    waiting = book(tenant, room, tomorrow_at(9), tomorrow_at(10))
+    book(tenant, room, tomorrow_at(11), tomorrow_at(12))
+
+    runtime.pushes.check_answer(str(waiting))
+
+    queued = [message.name for message in runtime.huey.pending()]
+    assert queued == [
+        "roomsync.check_room_answer",
+        "roomsync.push_booking",
+        "roomsync.push_booking",
+    ]

@@ -16,7 +16,7 @@ from roomsync.sync.connection import graph_for
 from roomsync.sync.push import PushState, push_due
 from roomsync.sync.push_claim import claim_push
 from roomsync.sync.push_graph import transaction_id
-from roomsync.sync.room_answers import RoomAnswer, check_room_answer
+from roomsync.sync.room_answers import RoomAnswer, check_answers_of, check_room_answer
 from tests.sync.harness import Tenant, tomorrow_at
 from tests.sync.push_support import (
     book,
@@ -235,3 +235,19 @@ def test_a_push_leaves_alone_the_bookings_another_push_holds(tenant: Tenant) -> 
     assert list(outcomes) == [first]
     assert push(tenant, held).state is PushState.NOTHING_DUE  # its holder sends its rows
     assert [span(m) for m in meetings(tenant.sim, room)] == [(tomorrow_at(8), tomorrow_at(9))]
+
+
+def test_one_check_reads_and_applies_the_answers_of_several_pushes(tenant: Tenant) -> None:
+    room = tenant.room_emails[0]
+    first, second = [book(tenant, room, tomorrow_at(h), tomorrow_at(h + 1)) for h in (8, 10)]
+    push_due(tenant.ctx, first, limit=10)
+    tenant.sim.settle()
+
+    answers = check_answers_of(tenant.ctx, [first, second])
+
+    assert {b: a.answer for b, a in answers.items()} == {
+        first: RoomAnswer.ACCEPTED,
+        second: RoomAnswer.ACCEPTED,
+    }
+    assert tenant.booking(first).status is BookingStatus.CONFIRMED
+    assert tenant.booking(second).status is BookingStatus.CONFIRMED

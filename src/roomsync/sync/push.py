@@ -36,6 +36,7 @@ from roomsync.sync.connection import credential_of
 from roomsync.sync.context import SyncContext
 from roomsync.sync.exceptions import LeaseHeldError, PushRefusedError
 from roomsync.sync.integration_access import is_credential_failure, stopping_on_credential_failure
+from roomsync.sync.mailbox_pool import map_per_mailbox
 from roomsync.sync.push_claim import CLAIM_FOR, claim_pushes
 from roomsync.sync.push_graph import PushResult, PushSender, awaits_room
 from roomsync.sync.push_outbox import PushJob, due_bookings, fail_rows, release_rows
@@ -98,7 +99,7 @@ def push_due(
     ctx: SyncContext, booking_id: uuid.UUID, *, limit: int = BATCH_LIMIT
 ) -> dict[uuid.UUID, PushOutcome]:
     """Push ``booking_id`` and up to ``limit - 1`` other bookings of its organization whose
-    rows are due and free (``push_claim``): one claim, their sends one after the other, one
+    rows are due and free (``push_claim``): one claim, their sends a few at a time, one
     record. The outcome of each booking pushed, ``booking_id``'s always included."""
     try:
         with ctx.database.session() as session:
@@ -123,13 +124,24 @@ def sweep_outbox(ctx: SyncContext, *, limit: int = SWEEP_LIMIT) -> SweepReport:
 
 
 def _push(ctx: SyncContext, jobs: list[PushJob]) -> dict[uuid.UUID, PushOutcome]:
+    """Send the jobs (a few at a time, ``mailbox_pool``), then record them all."""
+    results = map_per_mailbox(jobs, _mailbox_of, lambda job: _send_safely(ctx, job))
     sent: list[tuple[PushJob, Sent]] = []
-    for index, job in enumerate(jobs):
-        result = _send_safely(ctx, job)
+    stopped: list[PushJob] = []
+    error = None
+    for job, result in zip(jobs, results, strict=True):
         if isinstance(result, RoomsyncError) and is_credential_failure(result):
-            return _record(ctx, sent, stopped=jobs[index:], error=result.message)
-        sent.append((job, result))
-    return _record(ctx, sent)
+            stopped.append(job)
+            error = result.message
+        else:
+            sent.append((job, result))
+    return _record(ctx, sent, stopped=stopped, error=error)
+
+
+def _mailbox_of(job: PushJob) -> str:
+    """The mailbox the push writes to (near enough for counting concurrent requests)."""
+    link = job.link
+    return (link.organizer_email if link else None) or job.booking.organizer_email
 
 
 def _send_safely(ctx: SyncContext, job: PushJob) -> Sent:
