@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -34,7 +34,7 @@ from roomsync.m365.retry import RetryPolicy
 from roomsync.platform.models import Integration
 from roomsync.sync.connection import credential_of
 from roomsync.sync.context import SyncContext
-from roomsync.sync.exceptions import LeaseHeldError, PushRefusedError
+from roomsync.sync.exceptions import PushRefusedError
 from roomsync.sync.integration_access import is_credential_failure, stopping_on_credential_failure
 from roomsync.sync.mailbox_pool import map_per_mailbox
 from roomsync.sync.push_claim import CLAIM_FOR, claim_pushes
@@ -96,17 +96,23 @@ def push_booking(ctx: SyncContext, booking_id: uuid.UUID) -> PushOutcome:
 
 
 def push_due(
-    ctx: SyncContext, booking_id: uuid.UUID, *, limit: int = BATCH_LIMIT
+    ctx: SyncContext,
+    booking_id: uuid.UUID,
+    *,
+    limit: int = BATCH_LIMIT,
+    on_claimed: Callable[[bool], None] | None = None,
 ) -> dict[uuid.UUID, PushOutcome]:
     """Push ``booking_id`` and up to ``limit - 1`` other bookings of its organization whose
     rows are due and free (``push_claim``): one claim, their sends a few at a time, one
-    record. The outcome of each booking pushed, ``booking_id``'s always included."""
-    try:
-        with ctx.database.session() as session:
-            jobs = claim_pushes(session, booking_id, now=ctx.clock(), limit=limit)
-    except LeaseHeldError:
-        return {booking_id: PushOutcome(PushState.BUSY)}
-    outcomes = _push(ctx, jobs)
+    record. The outcome of each booking pushed, ``booking_id``'s always included;
+    ``on_claimed`` learns, before they are sent, whether more may be due."""
+    with ctx.database.session() as session:
+        claimed = claim_pushes(session, booking_id, now=ctx.clock(), limit=limit)
+    if on_claimed is not None:
+        on_claimed(claimed.more)
+    outcomes = _push(ctx, claimed.jobs)
+    for busy in claimed.busy:
+        outcomes[busy] = PushOutcome(PushState.BUSY)
     outcomes.setdefault(booking_id, PushOutcome(PushState.NOTHING_DUE))
     return outcomes
 

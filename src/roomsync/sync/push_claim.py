@@ -19,10 +19,11 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from roomsync.platform.enums import BookingStatus, OutboxState
@@ -44,7 +45,6 @@ from roomsync.sync.push_plan import BookingSnapshot, LinkSnapshot
 CLAIM_FOR = timedelta(minutes=2)
 EARLY = timedelta(seconds=1)
 """A retry queued for ``next_attempt_at`` may start this much early (clocks of the queue)."""
-_CANDIDATES_PER_BOOKING = 4
 T = TypeVar("T")
 
 
@@ -54,8 +54,20 @@ def claim_push(
     """Claim the booking's due rows and snapshot what to push; None when none is due.
 
     Raises :class:`LeaseHeldError` while another push holds a claim on this booking."""
-    jobs = claim_pushes(session, booking_id, now=now, limit=1, claim_for=claim_for)
-    return jobs[0] if jobs else None
+    claimed = claim_pushes(session, booking_id, now=now, limit=1, claim_for=claim_for)
+    if booking_id in claimed.busy:
+        raise LeaseHeldError(f"Another worker is pushing booking {booking_id}.")
+    return claimed.jobs[0] if claimed.jobs else None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    jobs: list[PushJob]
+    busy: list[uuid.UUID] = field(default_factory=list)
+    """Bookings with a change that another push, still running, does not carry: push
+    them again after that one."""
+    more: bool = False
+    """The claim took as many bookings as it could look at: more may be due."""
 
 
 def claim_pushes(
@@ -65,25 +77,24 @@ def claim_pushes(
     now: datetime,
     limit: int,
     claim_for: timedelta = CLAIM_FOR,
-) -> list[PushJob]:
+) -> Claimed:
     """Claim ``booking_id``'s due rows (first) and those of up to ``limit - 1`` other
-    bookings of its organization; raises :class:`LeaseHeldError` only when ``booking_id``
-    itself has due rows that another push holds it from sending."""
+    bookings of its organization."""
     integration = _integration_of(session, booking_id)
     if integration is not None and integration.stopped_reason is not None:
-        return []  # a stopped integration's pushes wait for new credentials
+        return Claimed([])  # a stopped integration's pushes wait for new credentials
     wanted = [booking_id]
     if limit > 1 and integration is not None:
         wanted += _other_due(session, integration.organization_id, booking_id, now, limit)
     rows = _pending_rows(session, wanted)
-    if _held(rows[booking_id], now) and _unclaimed_due(rows[booking_id], now):
-        raise LeaseHeldError(f"Another worker is pushing booking {booking_id}.")
+    busy = [b for b in wanted if _held(rows[b], now) and _unclaimed_due(rows[b], now)]
     claimable = [b for b in wanted if not _held(rows[b], now) and _due(rows[b], now)]
     chosen = claimable[:limit]
     for chosen_id in chosen:
         for row in _due(rows[chosen_id], now):
             row.claimed_until = now + claim_for
-    return _jobs(session, chosen, rows, integration, now)
+    jobs = _jobs(session, chosen, rows, integration, now)
+    return Claimed(jobs, busy, more=limit > 1 and len(wanted) >= limit)
 
 
 def _integration_of(session: Session, booking_id: uuid.UUID) -> Integration | None:
@@ -107,10 +118,11 @@ def _other_due(
             OutboxEntry.next_attempt_at <= now + EARLY,
             or_(OutboxEntry.claimed_until.is_(None), OutboxEntry.claimed_until <= now),
         )
-        .order_by(OutboxEntry.id)
-        .limit(limit * _CANDIDATES_PER_BOOKING)
+        .group_by(OutboxEntry.booking_id)
+        .order_by(func.min(OutboxEntry.created_at))
+        .limit(limit - 1)
     )
-    return list(dict.fromkeys(found))[: limit - 1]
+    return list(found)
 
 
 def _pending_rows(
