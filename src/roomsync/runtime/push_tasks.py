@@ -29,7 +29,10 @@ from roomsync.sync.push import push_due, sweep_outbox
 from roomsync.sync.room_answers import check_answers_of, check_room_answers
 
 logger = logging.getLogger(__name__)
-FIRST_ANSWER_CHECK_SECONDS = 2.0
+FIRST_ANSWER_CHECK_SECONDS = 1.0
+"""The first read of the rooms' answers (then after as long again as it waited: 1, 2, 4 s
+… up to a minute). A room mailbox usually answers within seconds; an early first read
+confirms most bookings at once and costs a slow room one read more."""
 STALE_REQUEST_SECONDS = 30.0
 """A queued push not started after this long no longer holds back new ones."""
 ANSWER_PRIORITY = 10
