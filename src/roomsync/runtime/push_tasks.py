@@ -4,7 +4,7 @@ A booking change's commit queues a push (``Runtime._after_commit``) naming one o
 bookings and its organization, unless one for that organization is queued and not yet
 started (a flag in the queue's key-value store, set if empty, cleared when the push
 starts, disregarded after ``STALE_REQUEST_SECONDS``). The push claims the due rows of up
-to 10 bookings of the organization; when more may be due it queues the next push at
+to 20 bookings of the organization; when more may be due it queues the next push at
 once, so several workers share a burst. A failed push queues itself again for its next
 attempt time; a push that leaves bookings waiting for their rooms queues one read of
 their answers, asked again at growing intervals until the rooms answer or the

@@ -51,7 +51,7 @@ SWEEP_LIMIT = 200
 PUSH_RETRY = RetryPolicy(max_attempts=3, max_delay=5.0)
 Sent = PushResult | RoomsyncError
 """What Graph made of one push: the result, or the error to record on its rows."""
-BATCH_LIMIT = 10
+BATCH_LIMIT = 20
 """Bookings one push task may claim and send (under a burst; alone, it pushes one)."""
 _PERMANENT = (PushRefusedError, BadRequest, InvalidResponse, UnknownTimeZone)
 
