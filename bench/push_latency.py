@@ -25,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -85,12 +84,10 @@ class Throttles(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.count = 0
-        self.lock = threading.Lock()
 
-    def emit(self, record: logging.LogRecord) -> None:
+    def emit(self, record: logging.LogRecord) -> None:  # called under the handler's lock
         if isinstance(record.args, tuple) and 429 in record.args:
-            with self.lock:
-                self.count += 1
+            self.count += 1
 
 
 @contextlib.contextmanager
@@ -275,7 +272,15 @@ def summary(values: list[float]) -> dict[str, float]:
 # --- the run ------------------------------------------------------------------------------
 
 
-def run(options: Options) -> dict[str, Any]:
+def committed_at(database: Database) -> dict[uuid.UUID, datetime]:
+    """When each booking's creating transaction committed (its ``created_at``)."""
+    with database.session() as session:
+        rows = session.execute(select(Booking.id, Booking.created_at))
+        return {booking_id: at for booking_id, at in rows}
+
+
+def run(options: Options, *, timeline: bool = False) -> dict[str, Any]:
+    """The burst, measured; ``timeline`` adds each booking's stamps (bench.push_profile)."""
     throttles = Throttles()
     logging.getLogger("roomsync.m365.graph").addHandler(throttles)
     with (
@@ -307,8 +312,15 @@ def run(options: Options) -> dict[str, Any]:
         room_done = {b: rooms[uid] for b, uid in uids.items() if uid in rooms}
         confirmed = confirmed_at(platform_.database)
         declines = declined(platform_.database)
+        committed = committed_at(platform_.database) if timeline else {}
         platform_.database.dispose()
-    return {
+    stamps = {
+        "api_called": called,
+        "api_committed": committed,
+        "room_accepted": room_done,
+        "confirmed": confirmed,
+    }
+    return ({"timeline": stamps} if timeline else {}) | {
         "benchmark": "push_latency",
         "when": datetime.now(UTC).isoformat(),
         "machine": f"{platform.machine()} {platform.python_implementation()} "

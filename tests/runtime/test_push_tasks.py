@@ -109,3 +109,30 @@ def test_edits_made_while_the_push_waits_in_the_queue_go_out_as_one_patch(
     assert tenant.sim.requests.count(method="PATCH", mailbox=organizer) == 1
     [event] = meetings(tenant.sim, organizer)
     assert span(event) == (tomorrow_at(14), tomorrow_at(15))
+
+
+def test_reading_a_rooms_answer_goes_before_queued_pushes(tenant: Tenant, runtime: Runtime) -> None:
+    waiting = book(tenant, tenant.room_emails[0], tomorrow_at(9), tomorrow_at(10))
+
+    runtime.pushes.check_answer(str(waiting))
+
+    queued = [message.name for message in runtime.huey.pending()]
+    assert queued == ["roomsync.check_room_answer", "roomsync.push_booking"]
+
+
+def test_commits_made_while_a_push_is_queued_are_taken_by_it(
+    tenant: Tenant, runtime: Runtime
+) -> None:
+    room = tenant.room_emails[0]
+    bookings = [book(tenant, room, tomorrow_at(h), tomorrow_at(h + 1)) for h in (8, 10, 12)]
+    assert runtime.huey.pending_count() == 1  # one push for the organization
+
+    workers = runtime.start_workers(workers=2, periodic=False)
+    try:
+        assert wait_for(lambda: all(all_done(tenant, b) for b in bookings))
+    finally:
+        workers.stop(graceful=True)
+    assert len(meetings(tenant.sim, room)) == 3
+
+    book(tenant, room, tomorrow_at(14), tomorrow_at(15))  # that push started: a new one
+    assert runtime.huey.pending_count() >= 1

@@ -13,9 +13,10 @@ from roomsync.platform.enums import BookingStatus, OutboxState, SyncState
 from roomsync.platform.models import Integration
 from roomsync.platform.services.bookings import update_booking
 from roomsync.sync.connection import graph_for
-from roomsync.sync.push import PushState
+from roomsync.sync.push import PushState, push_due
+from roomsync.sync.push_claim import claim_push
 from roomsync.sync.push_graph import transaction_id
-from roomsync.sync.room_answers import RoomAnswer, check_room_answer
+from roomsync.sync.room_answers import RoomAnswer, check_answers_of, check_room_answer
 from tests.sync.harness import Tenant, tomorrow_at
 from tests.sync.push_support import (
     book,
@@ -202,3 +203,51 @@ def test_a_push_with_nothing_due_sends_nothing(tenant: Tenant) -> None:
 def _integration(tenant: Tenant) -> Integration:
     with tenant.database.session() as session:
         return session.get_one(Integration, tenant.integration_id)
+
+
+def test_one_push_takes_the_other_due_bookings_of_its_organization(tenant: Tenant) -> None:
+    room = tenant.room_emails[0]
+    first, *others = [book(tenant, room, tomorrow_at(h), tomorrow_at(h + 1)) for h in (8, 10, 12)]
+    move(tenant, others[0], tomorrow_at(10, 30), tomorrow_at(11, 30))  # two rows, one push
+
+    outcomes = push_due(tenant.ctx, first, limit=10)
+    tenant.sim.settle()
+
+    assert list(outcomes) == [first, *others]  # oldest first, the message's booking leading
+    assert all(outcome.state is PushState.PUSHED for outcome in outcomes.values())
+    assert sorted(span(m) for m in meetings(tenant.sim, room)) == [
+        (tomorrow_at(8), tomorrow_at(9)),
+        (tomorrow_at(10, 30), tomorrow_at(11, 30)),
+        (tomorrow_at(12), tomorrow_at(13)),
+    ]
+    assert tenant.sim.requests.count(method="POST", path_contains="/events") == 3
+    assert all(push(tenant, booking).state is PushState.NOTHING_DUE for booking in others)
+
+
+def test_a_push_leaves_alone_the_bookings_another_push_holds(tenant: Tenant) -> None:
+    room = tenant.room_emails[0]
+    first, held = [book(tenant, room, tomorrow_at(h), tomorrow_at(h + 1)) for h in (8, 10)]
+    with tenant.database.session() as session:
+        assert claim_push(session, held, now=tenant.ctx.clock()) is not None  # another worker
+
+    outcomes = push_due(tenant.ctx, first, limit=10)
+
+    assert list(outcomes) == [first]
+    assert push(tenant, held).state is PushState.NOTHING_DUE  # its holder sends its rows
+    assert [span(m) for m in meetings(tenant.sim, room)] == [(tomorrow_at(8), tomorrow_at(9))]
+
+
+def test_one_check_reads_and_applies_the_answers_of_several_pushes(tenant: Tenant) -> None:
+    room = tenant.room_emails[0]
+    first, second = [book(tenant, room, tomorrow_at(h), tomorrow_at(h + 1)) for h in (8, 10)]
+    push_due(tenant.ctx, first, limit=10)
+    tenant.sim.settle()
+
+    answers = check_answers_of(tenant.ctx, [first, second])
+
+    assert {b: a.answer for b, a in answers.items()} == {
+        first: RoomAnswer.ACCEPTED,
+        second: RoomAnswer.ACCEPTED,
+    }
+    assert tenant.booking(first).status is BookingStatus.CONFIRMED
+    assert tenant.booking(second).status is BookingStatus.CONFIRMED

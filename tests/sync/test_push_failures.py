@@ -267,6 +267,27 @@ def test_a_worker_killed_mid_push_is_finished_by_the_sweep_without_a_duplicate(
     assert pending_rows(tenant, booking_id) == []
 
 
+def test_an_edit_made_during_a_push_waits_for_it_then_goes_out_in_order(
+    tenant: Tenant, clock: StepClock
+) -> None:
+    room, organizer = tenant.room_emails[0], tenant.users[0]
+    booking_id = book(tenant, room, tomorrow_at(9), tomorrow_at(10))
+    with pytest.raises(Killed):  # the create reached Graph; its worker still holds the rows
+        push(tenant, booking_id, context(tenant, DyingAfterApplied(tenant.sim.transport())))
+    move(tenant, booking_id, tomorrow_at(11), tomorrow_at(12))
+
+    assert push(tenant, booking_id).state is PushState.BUSY
+    assert len(pending_rows(tenant, booking_id)) == 2
+    later(clock, minutes=3)  # the dead worker's claim expires
+    assert push(tenant, booking_id).state is PushState.PUSHED
+
+    assert [span(m) for m in meetings(tenant.sim, organizer)] == [
+        (tomorrow_at(11), tomorrow_at(12))
+    ]
+    assert len(meetings(tenant.sim, room)) == 1
+    assert pending_rows(tenant, booking_id) == []
+
+
 def test_the_sweep_pushes_rows_whose_queue_message_was_lost_but_leaves_fresh_ones(
     tenant: Tenant, clock: StepClock
 ) -> None:

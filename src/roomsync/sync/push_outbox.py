@@ -1,18 +1,17 @@
-"""The outbox side of a push: claiming a booking's due rows, and recording what happened.
+"""The outbox side of a push: what a claim hands over (:class:`PushJob`, claimed in
+``push_claim``), and recording what happened.
 
-A push reads the booking, its room and its link in the transaction that claims the rows
-(``claimed_until``, so the sweep leaves them alone), talks to Graph outside any
-transaction, then records the result in a third: every claimed row is done together (how
-edits coalesce, docs/sync.md "Pushes"), or all get the attempt, the error and the next
-attempt time — exponential backoff, or Graph's ``Retry-After`` when it sent one
-(throttling.md) — until ``push_max_attempts``, when they are parked as ``failed``.
+Graph is talked to outside any transaction; the result is recorded in a second one: every
+claimed row is done together (how edits coalesce, docs/sync.md "Pushes"), or all get the
+attempt, the error and the next attempt time — exponential backoff, or Graph's
+``Retry-After`` when it sent one (throttling.md) — until ``push_max_attempts``, when they
+are parked as ``failed``.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, or_, select, update
@@ -21,22 +20,16 @@ from sqlalchemy.orm import Session
 from roomsync.platform.enums import BookingStatus, Origin, OutboxAction, OutboxState
 from roomsync.platform.models import (
     Booking,
-    Building,
     EventLink,
     Integration,
     OutboxEntry,
     Resource,
-    User,
 )
 from roomsync.platform.services.outbox import enqueue_push, is_pushable
 from roomsync.sync.exceptions import IntegrationUnavailableError
-from roomsync.sync.links import agreed_times
 from roomsync.sync.options import IntegrationOptions
 from roomsync.sync.push_plan import BookingSnapshot, LinkSnapshot
 
-CLAIM_FOR = timedelta(minutes=2)
-EARLY = timedelta(seconds=1)
-"""A retry queued for ``next_attempt_at`` may start this much early (clocks of the queue)."""
 BACKOFF_BASE = timedelta(seconds=5)
 BACKOFF_MAX = timedelta(minutes=15)
 SUPERSEDED = "Superseded by a later change made in Outlook."
@@ -59,123 +52,8 @@ class PushJob:
     options: IntegrationOptions
     refusal: str | None = None
     """Why this push cannot be sent at all (it fails at once, no Graph call)."""
-
-
-def claim_push(
-    session: Session, booking_id: uuid.UUID, *, now: datetime, claim_for: timedelta = CLAIM_FOR
-) -> PushJob | None:
-    """Claim the booking's due rows and snapshot what to push; None when none is due."""
-    rows = session.scalars(
-        select(OutboxEntry)
-        .where(
-            OutboxEntry.booking_id == booking_id,
-            OutboxEntry.state == OutboxState.PENDING,
-            OutboxEntry.next_attempt_at <= now + EARLY,
-            or_(OutboxEntry.claimed_until.is_(None), OutboxEntry.claimed_until <= now),
-        )
-        .order_by(OutboxEntry.id)
-        .with_for_update()
-    ).all()
-    if not rows or _integration_stopped(session, booking_id):
-        return None  # a stopped integration's pushes wait for new credentials
-    for row in rows:
-        row.claimed_until = now + claim_for
-    return _job(session, session.get_one(Booking, booking_id), rows)
-
-
-def _integration_stopped(session: Session, booking_id: uuid.UUID) -> bool:
-    stopped = session.scalar(
-        select(Integration.stopped_reason)
-        .join(Booking, Booking.organization_id == Integration.organization_id)
-        .where(Booking.id == booking_id)
-    )
-    return stopped is not None
-
-
-def _job(session: Session, booking: Booking, rows: Sequence[OutboxEntry]) -> PushJob:
-    resource = session.get_one(Resource, booking.resource_id)
-    integration = session.scalar(
-        select(Integration).where(Integration.organization_id == booking.organization_id)
-    )
-    link = session.scalar(select(EventLink).where(EventLink.booking_id == booking.id))
-    return PushJob(
-        row_ids=tuple(row.id for row in rows),
-        attempts=max(row.attempts for row in rows),
-        attempted=_attempted(session, booking.id),
-        booking=_snapshot(session, booking, resource),
-        link=_link_snapshot(link) if link is not None else None,
-        integration_id=integration.id if integration else None,
-        service_account=integration.service_account if integration else None,
-        organizer_external=_is_external(session, booking),
-        options=IntegrationOptions.from_stored(integration.options if integration else None),
-        refusal=_refusal(session, booking, resource, integration),
-    )
-
-
-def _snapshot(session: Session, booking: Booking, resource: Resource) -> BookingSnapshot:
-    building = session.get_one(Building, resource.building_id)
-    return BookingSnapshot(
-        booking_id=booking.id,
-        version=booking.version,
-        origin=booking.origin,
-        status=booking.status,
-        organizer_email=booking.organizer_email,
-        title=booking.title,
-        start=booking.start_at,
-        end=booking.end_at,
-        all_day=booking.all_day,
-        private=booking.private,
-        updated_at=booking.updated_at,
-        room_email=resource.email or "",
-        room_name=resource.name,
-        time_zone=building.time_zone,
-    )
-
-
-def _link_snapshot(link: EventLink) -> LinkSnapshot:
-    agreed_start, agreed_end = agreed_times(link)
-    return LinkSnapshot(
-        room_email=link.room_email,
-        ical_uid=link.ical_uid,
-        organizer_email=link.organizer_email,
-        organizer_event_id=link.organizer_event_id,
-        organizer_change_key=link.organizer_change_key,
-        agreed=dict(link.synced_state or {}),
-        agreed_start=agreed_start,
-        agreed_end=agreed_end,
-        synced_version=link.synced_version or 0,
-    )
-
-
-def _attempted(session: Session, booking_id: uuid.UUID) -> bool:
-    tried = exists().where(
-        OutboxEntry.booking_id == booking_id,
-        or_(OutboxEntry.attempts > 0, OutboxEntry.state != OutboxState.PENDING),
-    )
-    return bool(session.scalar(select(tried)))
-
-
-def _is_external(session: Session, booking: Booking) -> bool:
-    external = session.scalar(
-        select(User.external).where(
-            User.organization_id == booking.organization_id,
-            User.email == booking.organizer_email,
-        )
-    )
-    return bool(external)
-
-
-def _refusal(
-    session: Session, booking: Booking, resource: Resource, integration: Integration | None
-) -> str | None:
-    if integration is None or not integration.enabled:
-        return (
-            f"The organization of booking {booking.id} has no enabled Microsoft 365 "
-            "integration: enable it, then retry the push (POST /api/v1/bookings/{id}/sync/retry)."
-        )
-    if resource.email is None and booking.status is not BookingStatus.CANCELLED:
-        return f"The room {resource.name} has no Microsoft 365 mailbox to book."
-    return None
+    integration: Integration | None = field(default=None, compare=False, repr=False)
+    """The integration as read in the claim (detached), for its credentials."""
 
 
 # --- recording ---------------------------------------------------------------------------

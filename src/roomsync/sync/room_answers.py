@@ -36,6 +36,7 @@ from roomsync.platform.services.bookings import cancel_booking, set_booking_stat
 from roomsync.sync.apply import CANCELLED_IN_OUTLOOK, ROOM_DECLINED
 from roomsync.sync.connection import graph_for
 from roomsync.sync.context import SyncContext
+from roomsync.sync.mailbox_pool import map_per_mailbox
 from roomsync.sync.options import IntegrationOptions
 from roomsync.sync.push_plan import event_times
 
@@ -92,12 +93,41 @@ class AnswerOutcome:
 
 def check_room_answer(ctx: SyncContext, booking_id: uuid.UUID) -> AnswerOutcome:
     """Read the room's answer to the booking's last push and apply it."""
+    return check_answers_of(ctx, [booking_id])[booking_id]
+
+
+def check_answers_of(
+    ctx: SyncContext, booking_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, AnswerOutcome]:
+    """The rooms' answers to several pushes (a push task's batch): one transaction reads
+    what they wait for, one applies every answer found. A Graph error leaves that booking
+    waiting, asked again later."""
     with ctx.database.session() as session:
-        awaited = _awaited(session, [booking_id])
-        integration = session.get(Integration, awaited[0].integration_id) if awaited else None
-    if not awaited or integration is None:
-        return AnswerOutcome(RoomAnswer.NOT_AWAITED)
-    return _check(ctx, graph_for(ctx, integration), awaited[0])
+        awaited = _awaited(session, booking_ids, limit=len(booking_ids))
+        integrations = {
+            a.integration_id: session.get(Integration, a.integration_id) for a in awaited
+        }
+    graphs = {key: graph_for(ctx, i) for key, i in integrations.items() if i is not None}
+    outcomes = {booking_id: AnswerOutcome(RoomAnswer.NOT_AWAITED) for booking_id in booking_ids}
+    readable = [item for item in awaited if item.integration_id in graphs]
+    answers = map_per_mailbox(
+        readable, lambda item: item.room_email, lambda item: _answer_or_wait(ctx, graphs, item)
+    )
+    answered: list[tuple[AwaitedAnswer, RoomAnswer]] = []
+    for item, answer in zip(readable, answers, strict=True):
+        if answer is RoomAnswer.WAITING:
+            waited = ctx.clock() - item.pushed_at
+            outcomes[item.booking_id] = AnswerOutcome(answer, _check_again_in(item, waited))
+        else:
+            answered.append((item, answer))
+    if answered:
+        with ctx.database.session() as session:
+            for item, answer in answered:
+                applied = _apply(session, item, answer)
+                outcomes[item.booking_id] = AnswerOutcome(
+                    answer if applied else RoomAnswer.NOT_AWAITED
+                )
+    return outcomes
 
 
 def check_room_answers(
@@ -119,16 +149,31 @@ def check_room_answers(
     return answers
 
 
+def _answer_or_wait(
+    ctx: SyncContext, graphs: dict[uuid.UUID, GraphClient], item: AwaitedAnswer
+) -> RoomAnswer:
+    try:
+        return _read_answer(graphs[item.integration_id], item, ctx.clock() - item.pushed_at)
+    except GraphError as exc:
+        logger.warning("The room's answer to booking %s: %s", item.booking_id, exc.message)
+        return RoomAnswer.WAITING
+
+
 def _check(ctx: SyncContext, graph: GraphClient, awaited: AwaitedAnswer) -> AnswerOutcome:
     waited = ctx.clock() - awaited.pushed_at
     answer = _read_answer(graph, awaited, waited)
     if answer is RoomAnswer.WAITING:
-        remaining = (awaited.timeout - waited).total_seconds()
-        delay = min(max(waited.total_seconds(), 1.0), MAX_CHECK_INTERVAL, remaining + 1.0)
-        return AnswerOutcome(answer, check_again_in=delay)
+        return AnswerOutcome(answer, check_again_in=_check_again_in(awaited, waited))
     with ctx.database.session() as session:
         applied = _apply(session, awaited, answer)
     return AnswerOutcome(answer if applied else RoomAnswer.NOT_AWAITED)
+
+
+def _check_again_in(awaited: AwaitedAnswer, waited: timedelta) -> float:
+    """Seconds until asking again: as long as it has waited (1 s at least, a minute at
+    most), and no later than just after its timeout."""
+    remaining = (awaited.timeout - waited).total_seconds()
+    return min(max(waited.total_seconds(), 1.0), MAX_CHECK_INTERVAL, remaining + 1.0)
 
 
 def _read_answer(graph: GraphClient, awaited: AwaitedAnswer, waited: timedelta) -> RoomAnswer:

@@ -4,9 +4,9 @@ room with a mailbox (``email``) changes in an organization with an enabled integ
 Rows are added to the caller's session, so they commit or roll back with the booking
 change (DESIGN §3). Changes that came from Microsoft 365 never reach this module.
 
-The session also remembers which bookings got a row, so that whoever listens for commits
-(``Database.after_commit``; the runtime queues a push) learns of them without the platform
-knowing who listens.
+The session also remembers which bookings got a row (and their organizations), so that
+whoever listens for commits (``Database.after_commit``; the runtime queues a push) learns
+of them without the platform knowing who listens.
 """
 
 from __future__ import annotations
@@ -46,11 +46,12 @@ def enqueue_push(session: Session, *, booking: Booking, action: OutboxAction) ->
         booking_version=booking.version,
     )
     session.add(entry)
-    session.info.setdefault(_WRITTEN, set()).add(booking.id)
+    session.info.setdefault(_WRITTEN, {})[booking.id] = booking.organization_id
     return entry
 
 
-def take_written_outbox(session: Session) -> set[uuid.UUID]:
-    """The bookings that got an outbox row in the session's last transaction (once)."""
-    written: set[uuid.UUID] = session.info.pop(_WRITTEN, set())
+def take_written_outbox(session: Session) -> dict[uuid.UUID, uuid.UUID]:
+    """The bookings that got an outbox row in the session's last transaction, each with
+    its organization (once)."""
+    written: dict[uuid.UUID, uuid.UUID] = session.info.pop(_WRITTEN, {})
     return written
