@@ -85,6 +85,24 @@ def test_a_push_whose_queue_message_was_lost_is_delivered_by_the_sweep(
     assert len(meetings(tenant.sim, room)) == 1
 
 
+def test_the_minute_sweep_sweeps_now_and_queues_the_sweeps_of_the_rest_of_the_minute(
+    tenant: Tenant, runtime: Runtime, clock: StepClock
+) -> None:
+    room = tenant.room_emails[0]
+    booking_id = book(tenant, room, tomorrow_at(9), tomorrow_at(10))
+    runtime.huey.flush()  # the queue lost the push message
+    clock.now = datetime.now(UTC) + timedelta(seconds=30)
+    before = datetime.now(UTC).replace(tzinfo=None)
+
+    runtime.pushes.sweep_this_minute.call_local()
+
+    assert all_done(tenant, booking_id)  # swept at once
+    assert len(meetings(tenant.sim, room)) == 1
+    later = [t for t in runtime.huey.pending() if t.name == "roomsync.sweep_outbox"]
+    offsets = sorted(round((t.eta - before).total_seconds()) for t in later)
+    assert offsets == [15, 30, 45]
+
+
 def test_edits_made_while_the_push_waits_in_the_queue_go_out_as_one_patch(
     tenant: Tenant, runtime: Runtime
 ) -> None:

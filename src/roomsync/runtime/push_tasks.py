@@ -9,8 +9,9 @@ once, so several workers share a burst. A failed push queues itself again for it
 attempt time; a push that leaves bookings waiting for their rooms queues one read of
 their answers, asked again at growing intervals until the rooms answer or the
 integration's timeout declines them.
-Once a minute the outbox sweep and a check of every waiting booking catch whatever a lost
-message left behind.
+Every ``SWEEP_SECONDS`` the outbox sweep and a check of every waiting booking catch
+whatever a lost message left behind: Huey's periodic tasks tick once a minute, so the
+minute's sweep queues the others of that minute with a delay.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ STALE_REQUEST_SECONDS = 30.0
 ANSWER_PRIORITY = 10
 """Reading a room's answer goes before queued pushes: a booking is confirmed seconds after
 its room answered, not after a burst drained."""
+SWEEP_SECONDS = 15
+"""How often the outbox is swept (issue 7: "every few seconds"); one cheap query when
+nothing is due."""
 
 
 class PushTasks:
@@ -74,7 +78,14 @@ class PushTasks:
         self.push = push
         self.check_answer = check_answer
         self.sweep = task(huey, "roomsync.sweep_outbox")(sweep_now)
-        _every_minute(huey, "roomsync.sweep_outbox_every_minute")(sweep_now)
+
+        @_every_minute(huey, "roomsync.sweep_outbox_every_minute")
+        def sweep_this_minute() -> None:  # Huey's periodic tasks tick once a minute
+            sweep_now()
+            for delay in range(SWEEP_SECONDS, 60, SWEEP_SECONDS):
+                self.sweep.schedule((), delay=delay)
+
+        self.sweep_this_minute = sweep_this_minute
 
     def request_pushes(self, written: Mapping[uuid.UUID, uuid.UUID]) -> None:
         """Queue the pushes of these bookings (by id, each with its organization; called
