@@ -47,10 +47,13 @@ def _pull_round(data: dict[str, Any]) -> list[list[object]]:
 
 
 def _initial_sync(data: dict[str, Any]) -> list[list[object]]:
+    """The target applies to the full-size SQLite round; the smaller round is there for
+    the memory comparison."""
     rows: list[list[object]] = []
+    largest = max(r["events"] for r in data["results"])
     for result in data["results"]:
         rate, backend, events = result["events_per_s"], result["backend"], result["events"]
-        target = backend == "sqlite"
+        target = backend == "sqlite" and events == largest
         rows.append(
             [f"{events} events into {backend}", f"{rate:.0f}/s", ">= 5000/s" if target else "-",
              _met(rate >= 5000) if target else "-"]
@@ -64,17 +67,17 @@ def _initial_sync(data: dict[str, Any]) -> list[list[object]]:
 def _listener_latency(data: dict[str, Any]) -> list[list[object]]:
     latency = data["latency"]
     return [
-        ["change → booking p50", f"{latency['p50_s']} s", "-", "-"],
-        ["change → booking p99", f"{latency['p99_s']} s", "< 2 s", _met(latency["p99_s"] < 2)],
+        ["change -> booking p50", f"{latency['p50_s']} s", "-", "-"],
+        ["change -> booking p99", f"{latency['p99_s']} s", "< 2 s", _met(latency["p99_s"] < 2)],
     ]
 
 
 def _push_latency(data: dict[str, Any]) -> list[list[object]]:
     accepted = data["room_accepted"]
     return [
-        ["booking → room accepted p50", f"{accepted['p50_s']} s", "-", "-"],
+        ["booking -> room accepted p50", f"{accepted['p50_s']} s", "-", "-"],
         [
-            "booking → room accepted p99",
+            "booking -> room accepted p99",
             f"{accepted['p99_s']} s",
             "< 5 s",
             _met(accepted["p99_s"] < 5),
