@@ -17,15 +17,13 @@ from roomsync.platform.models import SyncRun
 from roomsync.runtime.pull_tasks import PullTasks, WaitingRooms
 from roomsync.runtime.queue import build_huey, close_queue
 from roomsync.runtime.runtime import Runtime
-from tests.sync.harness import Tenant, connect, tomorrow_at
+from tests.sync.harness import Tenant, connected_tenant, tomorrow_at
 
 
 @pytest.fixture
 def tenant(database: Database) -> Iterator[Tenant]:
-    connected = connect(database, rooms=2)
-    yield connected
-    connected.ctx.close()
-    connected.sim.close()
+    with connected_tenant(database, rooms=2) as connected:
+        yield connected
 
 
 @pytest.fixture

@@ -12,15 +12,13 @@ from roomsync.platform.db import Database
 from roomsync.platform.models import Integration
 from roomsync.runtime.runtime import Runtime
 from roomsync.runtime.schedule import Job
-from tests.sync.harness import StepClock, Tenant, connect
+from tests.sync.harness import StepClock, Tenant, connected_tenant
 
 
 @pytest.fixture
 def tenant(database: Database) -> Iterator[Tenant]:
-    connected = connect(database, rooms=1)
-    yield connected
-    connected.ctx.close()
-    connected.sim.close()
+    with connected_tenant(database, rooms=1) as connected:
+        yield connected
 
 
 @pytest.fixture

@@ -6,7 +6,9 @@ the real database of the ``database`` fixture. Nothing else is replaced.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -76,6 +78,17 @@ class Tenant:
         """The room's calendar view as graphsim holds it (from yesterday on)."""
         start = datetime.now(UTC) - timedelta(days=1)
         return self.sim.calendar_view(room, start, start + timedelta(days=days))
+
+
+@contextlib.contextmanager
+def connected_tenant(database: Database, **options: Any) -> Iterator[Tenant]:
+    """:func:`connect` for the length of a block (a test's fixture), closed after it."""
+    tenant = connect(database, **options)
+    try:
+        yield tenant
+    finally:
+        tenant.ctx.close()
+        tenant.sim.close()
 
 
 def connect(

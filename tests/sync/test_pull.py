@@ -12,15 +12,13 @@ from roomsync.platform.db import Database
 from roomsync.platform.enums import BookingStatus, Origin, SyncRunTrigger
 from roomsync.sync.pull import pull_bookings
 from roomsync.sync.runs import RunReport
-from tests.sync.harness import Tenant, connect, tomorrow_at
+from tests.sync.harness import Tenant, connected_tenant, tomorrow_at
 
 
 @pytest.fixture
 def tenant(database: Database) -> Iterator[Tenant]:
-    connected = connect(database)
-    yield connected
-    connected.ctx.close()
-    connected.sim.close()
+    with connected_tenant(database) as connected:
+        yield connected
 
 
 def pull(tenant: Tenant) -> RunReport:

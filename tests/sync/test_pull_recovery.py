@@ -16,7 +16,7 @@ from roomsync.platform.enums import BookingStatus, SyncRunTrigger
 from roomsync.sync.context import SyncContext
 from roomsync.sync.pull import pull_bookings
 from roomsync.sync.runs import RunReport
-from tests.sync.harness import Tenant, connect, tomorrow_at
+from tests.sync.harness import Tenant, connect, connected_tenant, tomorrow_at
 
 
 class Killed(BaseException):
@@ -40,10 +40,8 @@ class DyingTransport(httpx.BaseTransport):
 
 @pytest.fixture
 def tenant(database: Database) -> Iterator[Tenant]:
-    connected = connect(database, rooms=2, integration_options={"page_size": 2})
-    yield connected
-    connected.ctx.close()
-    connected.sim.close()
+    with connected_tenant(database, rooms=2, integration_options={"page_size": 2}) as connected:
+        yield connected
 
 
 def pull(tenant: Tenant, ctx: SyncContext | None = None) -> RunReport:

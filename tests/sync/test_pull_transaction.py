@@ -26,15 +26,13 @@ from roomsync.sync.prefetch import OrganizerDirectory, Prefetched
 from roomsync.sync.pull import pull_bookings
 from roomsync.sync.rounds import RoomRound
 from roomsync.sync.runs import RunReport
-from tests.sync.harness import ZONE, Tenant, connect, tomorrow_at
+from tests.sync.harness import ZONE, Tenant, connect, connected_tenant, tomorrow_at
 
 
 @pytest.fixture
 def tenant(database: Database) -> Iterator[Tenant]:
-    connected = connect(database, rooms=1)
-    yield connected
-    connected.ctx.close()
-    connected.sim.close()
+    with connected_tenant(database, rooms=1) as connected:
+        yield connected
 
 
 def room_copy(tenant: Tenant, room: str) -> Event:

@@ -17,15 +17,13 @@ from roomsync.sync.exceptions import IntegrationUnavailableError
 from roomsync.sync.integrations import IntegrationChanges, update_integration
 from roomsync.sync.pull import pull_bookings
 from roomsync.sync.push import PushState, push_booking
-from tests.sync.harness import Tenant, connect, tomorrow_at
+from tests.sync.harness import Tenant, connected_tenant, tomorrow_at
 
 
 @pytest.fixture
 def tenant(database: Database) -> Iterator[Tenant]:
-    connected = connect(database, rooms=1)
-    yield connected
-    connected.ctx.close()
-    connected.sim.close()
+    with connected_tenant(database, rooms=1) as connected:
+        yield connected
 
 
 def stopped_reason(tenant: Tenant) -> str | None:
