@@ -25,7 +25,7 @@ from sqlalchemy.types import TypeEngine
 from roomsync.platform.db import UTCDateTime, new_id, utcnow
 from roomsync.platform.models import Booking, BookingHistory, EventLink
 from roomsync.platform.models.base import EnumText
-from roomsync.platform.services.bookings import outlook_booking_rows
+from roomsync.platform.services.outlook_bookings import outlook_booking_rows
 from roomsync.sync.links import synced_state
 from roomsync.sync.planner import RoomCopy
 from roomsync.sync.rounds import RoomRound

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from roomsync.platform.db import isoformat_utc, new_id, utcnow
+from roomsync.platform.db import isoformat_utc, utcnow
 from roomsync.platform.enums import BookingStatus, ChangeSource, HistoryKind, Origin, OutboxAction
 from roomsync.platform.exceptions import ConflictError, NotFoundError, VersionMismatchError
 from roomsync.platform.models import Booking, BookingHistory, Resource
@@ -100,59 +100,6 @@ def create_booking(
         enqueue_push(session, booking=booking, action=OutboxAction.CREATE)
     session.flush()
     return booking
-
-
-def outlook_booking_rows(
-    *,
-    organization_id: uuid.UUID,
-    resource_id: uuid.UUID,
-    organizer_email: str,
-    title: str,
-    start: datetime,
-    end: datetime,
-    private: bool = False,
-    all_day: bool = False,
-    series_id: str | None = None,
-    now: datetime,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A booking the room mailbox already holds, as the sync finds it in the room's calendar,
-    and its first history entry: as rows, for a bulk insert (a first sync creates bookings
-    by the thousand, and ORM objects cost more than rows).
-
-    The room mailbox decided occupancy (identity rule 4), so no overlap rule, no outbox row
-    and no lock here: the caller holds the room's sync-state row for the page it applies.
-    The address comes from Graph, lower-cased.
-    """
-    booking: dict[str, Any] = {
-        "id": new_id(),
-        "organization_id": organization_id,
-        "resource_id": resource_id,
-        "organizer_email": organizer_email.strip().lower(),
-        "title": title,
-        "start_at": start,
-        "end_at": end,
-        "all_day": all_day,
-        "private": private,
-        "status": BookingStatus.CONFIRMED,
-        "status_reason": None,
-        "origin": Origin.MICROSOFT365,
-        "series_id": series_id,
-        "version": 1,
-        "cancelled_at": None,
-        "created_at": now,
-        "updated_at": now,
-    }
-    history = {
-        "id": new_id(),
-        "booking_id": booking["id"],
-        "version": 1,
-        "source": ChangeSource.MICROSOFT365,
-        "kind": HistoryKind.CREATED,
-        "data": _snapshot_of_row(booking),
-        "created_at": now,
-        "updated_at": now,
-    }
-    return booking, history
 
 
 def update_booking(
@@ -397,22 +344,6 @@ def _follows_rules(source: ChangeSource) -> bool:
 
 def _snapshot(booking: Booking) -> dict[str, Any]:
     return {name: _json_value(getattr(booking, name)) for name in _SNAPSHOT_FIELDS}
-
-
-def _snapshot_of_row(row: dict[str, Any]) -> dict[str, Any]:
-    """:func:`_snapshot` of a new Outlook booking's row, without asking each value's type."""
-    return {
-        "resource_id": str(row["resource_id"]),
-        "organizer_email": row["organizer_email"],
-        "title": row["title"],
-        "start_at": isoformat_utc(row["start_at"]),
-        "end_at": isoformat_utc(row["end_at"]),
-        "all_day": row["all_day"],
-        "private": row["private"],
-        "status": row["status"].value,
-        "origin": row["origin"].value,
-        "series_id": row["series_id"],
-    }
 
 
 def _in_organization(resource: Resource, organization_id: uuid.UUID) -> Resource:
