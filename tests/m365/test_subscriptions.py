@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from roomsync.m365.exceptions import Conflict, NotFound
-from roomsync.m365.models import Subscription
+from roomsync.m365.notification_models import Subscription
 from roomsync.m365.subscriptions import (
     MAX_EVENT_SUBSCRIPTION_MINUTES,
     create_subscription,

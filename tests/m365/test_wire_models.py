@@ -12,18 +12,20 @@ from roomsync.m365.exceptions import InvalidResponse
 from roomsync.m365.models import (
     AttendeeType,
     BookingType,
-    ChangeType,
     DateTimeTimeZone,
     Event,
     EventType,
     FreeBusyStatus,
-    LifecycleEvent,
-    NotificationBatch,
     ResponseType,
     Room,
     RoomList,
-    Subscription,
     parse_wire,
+)
+from roomsync.m365.notification_models import (
+    ChangeType,
+    LifecycleEvent,
+    NotificationBatch,
+    Subscription,
 )
 from tests.m365.m365_fakes import GRAPH_URL
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from roomsync.m365.models import LifecycleEvent
+from roomsync.m365.notification_models import LifecycleEvent
 from roomsync.m365.subscriptions import delete_subscription
 from roomsync.platform.db import Database
 from roomsync.platform.models import Integration

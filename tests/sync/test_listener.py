@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from roomsync.m365.graph import GraphClient
-from roomsync.m365.models import LifecycleEvent
+from roomsync.m365.notification_models import LifecycleEvent
 from roomsync.m365.subscriptions import delete_subscription, room_events_resource
 from roomsync.platform.db import Database
 from roomsync.platform.enums import IntegrationMode

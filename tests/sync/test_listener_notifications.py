@@ -12,7 +12,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import event, select
 
-from roomsync.m365.models import LifecycleEvent, NotificationBatch
+from roomsync.m365.notification_models import LifecycleEvent, NotificationBatch
 from roomsync.platform.crypto import SecretBox
 from roomsync.platform.db import Database
 from roomsync.platform.models import RoomSyncState

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from roomsync.m365.models import Subscription
+from roomsync.m365.notification_models import Subscription
 from roomsync.sync.subscriptions import (
     RecordedSubscription,
     SubscriptionAction,

@@ -55,7 +55,7 @@ class WireObject(WireModel):
         return data
 
 
-class _EvolvableEnum(StrEnum):
+class EvolvableEnum(StrEnum):
     """Graph adds enum members over time; an unknown one reads as UNKNOWN."""
 
     @classmethod
@@ -114,13 +114,13 @@ class DateTimeTimeZone(WireModel):
 # --- places --------------------------------------------------------------------------
 
 
-class BookingType(_EvolvableEnum):
+class BookingType(EvolvableEnum):
     UNKNOWN = "unknown"
     STANDARD = "standard"
     RESERVED = "reserved"
 
 
-class PlaceFeatureEnablement(_EvolvableEnum):
+class PlaceFeatureEnablement(EvolvableEnum):
     UNKNOWN = "unknown"
     ENABLED = "enabled"
     DISABLED = "disabled"
@@ -189,14 +189,14 @@ class DirectoryUser(WireObject):
 # --- events --------------------------------------------------------------------------
 
 
-class AttendeeType(_EvolvableEnum):
+class AttendeeType(EvolvableEnum):
     UNKNOWN = "unknown"
     REQUIRED = "required"
     OPTIONAL = "optional"
     RESOURCE = "resource"
 
 
-class ResponseType(_EvolvableEnum):
+class ResponseType(EvolvableEnum):
     UNKNOWN = "unknown"
     NONE = "none"
     ORGANIZER = "organizer"
@@ -206,7 +206,7 @@ class ResponseType(_EvolvableEnum):
     NOT_RESPONDED = "notResponded"
 
 
-class FreeBusyStatus(_EvolvableEnum):
+class FreeBusyStatus(EvolvableEnum):
     UNKNOWN = "unknown"
     FREE = "free"
     TENTATIVE = "tentative"
@@ -215,7 +215,7 @@ class FreeBusyStatus(_EvolvableEnum):
     WORKING_ELSEWHERE = "workingElsewhere"
 
 
-class Sensitivity(_EvolvableEnum):
+class Sensitivity(EvolvableEnum):
     UNKNOWN = "unknown"
     NORMAL = "normal"
     PERSONAL = "personal"
@@ -223,7 +223,7 @@ class Sensitivity(_EvolvableEnum):
     CONFIDENTIAL = "confidential"
 
 
-class EventType(_EvolvableEnum):
+class EventType(EvolvableEnum):
     UNKNOWN = "unknown"
     SINGLE_INSTANCE = "singleInstance"
     OCCURRENCE = "occurrence"
@@ -339,79 +339,3 @@ class DeltaPage(WireModel):
     def is_last(self) -> bool:
         """True on the round's last page, whose deltaLink starts the next round."""
         return self.delta_link is not None
-
-
-# --- subscriptions and notifications -------------------------------------------------
-
-
-class ChangeType(_EvolvableEnum):
-    UNKNOWN = "unknown"
-    CREATED = "created"
-    UPDATED = "updated"
-    DELETED = "deleted"
-
-
-class LifecycleEvent(_EvolvableEnum):
-    UNKNOWN = "unknown"
-    MISSED = "missed"
-    SUBSCRIPTION_REMOVED = "subscriptionRemoved"
-    REAUTHORIZATION_REQUIRED = "reauthorizationRequired"
-
-
-class Subscription(WireModel):
-    id: str
-    resource: str | None = None
-    change_type: str | None = None
-    notification_url: str | None = None
-    lifecycle_notification_url: str | None = None
-    client_state: str | None = Field(default=None, repr=False)
-    expiration_date_time: datetime
-    application_id: str | None = None
-    creator_id: str | None = None
-    latest_supported_tls_version: str | None = None
-
-
-class ResourceData(WireModel):
-    id: str | None = None
-    odata_type: str | None = Field(default=None, alias="@odata.type")
-    odata_id: str | None = Field(default=None, alias="@odata.id")
-    odata_etag: str | None = Field(default=None, alias="@odata.etag")
-
-
-class ChangeNotification(WireModel):
-    subscription_id: str
-    change_type: ChangeType
-    resource: str
-    id: str | None = None
-    subscription_expiration_date_time: datetime | None = None
-    tenant_id: str | None = None
-    client_state: str | None = Field(default=None, repr=False)
-    resource_data: ResourceData | None = None
-
-
-class LifecycleNotification(WireModel):
-    subscription_id: str
-    lifecycle_event: LifecycleEvent
-    subscription_expiration_date_time: datetime | None = None
-    tenant_id: str | None = None
-    client_state: str | None = Field(default=None, repr=False)
-
-
-class NotificationBatch(WireModel):
-    """One POST to a webhook: change and lifecycle notifications, told apart."""
-
-    changes: list[ChangeNotification] = Field(default_factory=list)
-    lifecycle: list[LifecycleNotification] = Field(default_factory=list)
-
-    @classmethod
-    def from_body(cls, body: Mapping[str, Any]) -> NotificationBatch:
-        """Splits ``{"value": [...]}`` by ``lifecycleEvent``; raises ValueError if malformed."""
-        items = body.get("value")
-        if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
-            raise ValueError('a notification body is {"value": [{...}, ...]}')
-        return cls.model_validate(
-            {
-                "changes": [item for item in items if "lifecycleEvent" not in item],
-                "lifecycle": [item for item in items if "lifecycleEvent" in item],
-            }
-        )

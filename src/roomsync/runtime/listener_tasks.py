@@ -13,7 +13,7 @@ import uuid
 
 from huey import Huey
 
-from roomsync.m365.models import LifecycleEvent
+from roomsync.m365.notification_models import LifecycleEvent
 from roomsync.runtime.queue import task
 from roomsync.sync.context import SyncContext
 from roomsync.sync.exceptions import LeaseHeldError

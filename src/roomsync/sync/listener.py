@@ -30,7 +30,7 @@ from typing import Protocol
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
-from roomsync.m365.models import LifecycleEvent, Subscription
+from roomsync.m365.notification_models import LifecycleEvent, Subscription
 from roomsync.m365.subscriptions import list_subscriptions
 from roomsync.platform.crypto import SecretBox, SecretUnreadableError
 from roomsync.platform.enums import IntegrationMode

@@ -30,7 +30,7 @@ from typing import Protocol
 
 from sqlalchemy import select
 
-from roomsync.m365.models import NotificationBatch
+from roomsync.m365.notification_models import NotificationBatch
 from roomsync.platform.crypto import SecretBox, SecretUnreadableError
 from roomsync.platform.db import Database
 from roomsync.platform.models import RoomSyncState

@@ -32,7 +32,7 @@ from sqlalchemy import select
 
 from roomsync.m365.exceptions import BadRequest, Conflict, GraphError, NotFound
 from roomsync.m365.graph import GraphClient
-from roomsync.m365.models import Subscription
+from roomsync.m365.notification_models import Subscription
 from roomsync.m365.subscriptions import (
     MAX_EVENT_SUBSCRIPTION_MINUTES,
     create_subscription,

@@ -23,7 +23,7 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from roomsync.m365.models import NotificationBatch
+from roomsync.m365.notification_models import NotificationBatch
 from roomsync.sync.notifications import NotificationReceiver, SubscriptionDirectory
 from roomsync.sync.subscriptions import LIFECYCLE_PATH, NOTIFICATION_PATH
 from roomsync.telemetry import NOTIFICATIONS
