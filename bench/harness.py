@@ -6,6 +6,7 @@ results written as JSON under ``bench/results/``.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import platform
@@ -238,3 +239,27 @@ def children_cpu_seconds() -> float:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 total += (int(fields[11]) + int(fields[12])) / ticks
     return total
+
+
+class CollectorTime:
+    """Seconds spent in CPython's cycle collector while the block runs, through
+    ``gc.callbacks`` (every generation; the collections' count too)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.collections = 0
+        self._started = 0.0
+
+    def __enter__(self) -> CollectorTime:
+        gc.callbacks.append(self._on_collection)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        gc.callbacks.remove(self._on_collection)
+
+    def _on_collection(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+            self.collections += 1

@@ -40,6 +40,7 @@ import psycopg
 from sqlalchemy import func, make_url, select
 
 from bench.harness import (
+    CollectorTime,
     SeedOptions,
     ServedTenant,
     platform_for,
@@ -49,6 +50,7 @@ from bench.harness import (
 )
 from roomsync.platform.enums import SyncRunTrigger
 from roomsync.platform.models import Booking
+from roomsync.runtime.heap import settle_heap
 from roomsync.sync.pull import pull_bookings
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -81,6 +83,7 @@ def measure(
         "peak_rss_growth_mb": child["peak_rss_growth_mb"],
         "peak_rss_mb": child["peak_rss_mb"],
         "roomsync_cpu_s": child["cpu_s"],
+        "roomsync_gc_s": child["gc_s"],
         "graphsim_cpu_s": round(graphsim_cpu, 2),
         "graphsim_cpu_share": round(graphsim_cpu / wall, 2),
         "counts": child["counts"],
@@ -113,13 +116,14 @@ def _first_round(
     """In the child: a platform on the database, then the timed (or profiled) first round."""
     try:
         platform = platform_for(tenant, database_url)
+        settle_heap()  # as every roomsync process does once started (runtime/heap.py)
         # Main-thread CPU time: on a shared machine, wall time charges waits to whoever ran.
         profiler = cProfile.Profile(time.thread_time) if profile else None
         _reset_peak_rss()
         baseline = _rss_mb("VmRSS")
         cpu = os.times()
         started = time.perf_counter()
-        with profiler or contextlib.nullcontext():
+        with profiler or contextlib.nullcontext(), CollectorTime() as collector:
             report = pull_bookings(
                 platform.ctx, platform.integration_id, trigger=SyncRunTrigger.MANUAL
             )
@@ -139,6 +143,7 @@ def _first_round(
                 "peak_rss_mb": round(peak),
                 "peak_rss_growth_mb": round(peak - baseline, 1),
                 "cpu_s": round(used.user + used.system - cpu.user - cpu.system, 2),
+                "gc_s": round(collector.seconds, 2),
                 "counts": dict(report.counts),
                 "errors": report.errors[:5],
                 "warnings": report.warnings[:5],
@@ -224,7 +229,7 @@ def main() -> None:
     columns = [
         "backend", "rooms", "events", "wall_s", "events_per_s", "delta_requests",
         "batch_requests", "throttled_429", "peak_rss_growth_mb", "peak_rss_mb",
-        "roomsync_cpu_s", "graphsim_cpu_s", "graphsim_cpu_share",
+        "roomsync_cpu_s", "roomsync_gc_s", "graphsim_cpu_s", "graphsim_cpu_share",
     ]  # fmt: skip
     print_table(
         f"Initial sync, first round ({args.latency_ms:.0f} ms per Graph call, pages of 16)",

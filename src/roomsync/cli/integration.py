@@ -29,6 +29,7 @@ from roomsync.cli.db import DatabaseUrlOption
 from roomsync.cli.environment import load_settings, migrated_database
 from roomsync.platform.enums import SyncRunOutcome, SyncRunTrigger
 from roomsync.platform.exceptions import InvalidInputError
+from roomsync.runtime.heap import settle_heap
 from roomsync.sync.context import SyncContext
 from roomsync.sync.doctor import DoctorReport, Verdict, check_integration
 from roomsync.sync.integrations import list_integrations
@@ -142,6 +143,7 @@ def sync(
         raise InvalidInputError("Say which workflow to run: --rooms or --bookings.", field="rooms")
     integration_id = parse_id(integration)
     with sync_context(database_url) as ctx:
+        settle_heap()  # a first pull may read 100,000 events: see runtime/heap.py
         if bookings:
             with pull_progress(enabled=not json) as pulled:
                 report = pull_bookings(

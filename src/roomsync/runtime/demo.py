@@ -32,6 +32,7 @@ from roomsync.platform.migrations import upgrade_database
 from roomsync.platform.models import Resource
 from roomsync.platform.services.organizations import create_organization
 from roomsync.platform.services.tokens import create_api_token
+from roomsync.runtime.heap import settle_heap
 from roomsync.runtime.runtime import EmbeddedConsumer, Runtime
 from roomsync.settings import Settings
 from roomsync.sync.exceptions import LeaseHeldError
@@ -96,6 +97,7 @@ class Demo:
         configure_logging(self.settings)
         self.database = _fresh_database(options.data_dir, self.settings.database_url)
         self.runtime = Runtime(self.settings, self.database, transport=self.sim.transport())
+        settle_heap()
         self.consumer: EmbeddedConsumer | None = None
         self.stop_activity = threading.Event()
 

@@ -23,6 +23,7 @@ from roomsync.errors import ConfigurationError
 from roomsync.logs import configure_logging
 from roomsync.platform.db import Database
 from roomsync.platform.migrations import is_at_head, upgrade_database
+from roomsync.runtime.heap import settle_heap
 from roomsync.runtime.runtime import QUEUE_POLL_SECONDS, EmbeddedConsumer, Runtime
 from roomsync.settings import Settings
 from roomsync.web.app import create_app
@@ -91,7 +92,9 @@ def _runtime(settings: Settings, *, migrate: bool) -> Runtime:
             "The database schema is not at the version this worker expects: run "
             "`roomsync db upgrade` (or start `roomsync api`, which applies migrations) first."
         )
-    return Runtime(settings, database)
+    runtime = Runtime(settings, database)
+    settle_heap()
+    return runtime
 
 
 def _serve(runtime: Runtime, *, host: str, port: int) -> None:
