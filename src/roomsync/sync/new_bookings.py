@@ -11,6 +11,7 @@ at once and the item goes the ordinary way, through the rows the database now ho
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
@@ -22,7 +23,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
-from roomsync.platform.db import UTCDateTime, new_id, utcnow
+from roomsync.platform.db import UTCDateTime, new_id
 from roomsync.platform.models import Booking, BookingHistory, EventLink
 from roomsync.platform.models.base import EnumText
 from roomsync.platform.services.outlook_bookings import outlook_booking_rows
@@ -88,8 +89,8 @@ class NewBookings:
 def _link_row(
     round_: RoomRound, copy: RoomCopy, booking: dict[str, Any], *, seen_at: datetime
 ) -> dict[str, Any]:
-    """The link :func:`note_room_copy` and :func:`agree_on` would leave for a new booking."""
-    now = utcnow()
+    """The link :func:`note_room_copy` and :func:`agree_on` would leave for a new booking
+    (created, like the booking, at the transaction's time)."""
     return {
         "id": new_id(),
         "booking_id": booking["id"],
@@ -111,8 +112,8 @@ def _link_row(
         "synced_version": booking["version"],
         "pulled_hash": copy.details_hash,
         "last_seen_at": seen_at,
-        "created_at": now,
-        "updated_at": now,
+        "created_at": seen_at,
+        "updated_at": seen_at,
     }
 
 
@@ -149,9 +150,9 @@ def _converter(column_type: TypeEngine[Any], dialect_name: str) -> _Convert:
     """How one column's values are handed to the driver (``None`` stays SQL ``NULL``)."""
     sqlite = dialect_name == "sqlite"
     if isinstance(column_type, UTCDateTime):
-        return _sqlite_instants if sqlite else _aware_instants
+        return _repeats_reused(_sqlite_instant) if sqlite else _aware_instants
     if isinstance(column_type, Uuid) and sqlite:
-        return lambda column: [None if value is None else value.hex for value in column]
+        return _repeats_reused(_uuid_hex)
     if isinstance(column_type, JSON):
         dump = json.dumps if sqlite else Json
         return lambda column: [None if value is None else dump(value) for value in column]
@@ -160,8 +161,30 @@ def _converter(column_type: TypeEngine[Any], dialect_name: str) -> _Convert:
     return _as_is
 
 
+def _repeats_reused(convert: Callable[[Any], Any]) -> _Convert:
+    """``convert`` applied to each value of a column, except that a value which is the
+    very object of the row before reuses its result: a transaction's rows share their
+    ``created_at``, ``updated_at`` and ``last_seen_at`` and a room's rows their ids."""
+
+    def converted(column: _Column) -> list[Any]:
+        values: list[Any] = []
+        last: Any = values  # no value is this list
+        result = None
+        for value in column:
+            if value is not last:
+                last, result = value, convert(value)
+            values.append(result)
+        return values
+
+    return converted
+
+
 def _as_is(column: _Column) -> _Column:
     return column
+
+
+def _uuid_hex(value: uuid.UUID | None) -> str | None:
+    return None if value is None else value.hex
 
 
 def _aware_instants(column: _Column) -> _Column:
@@ -172,19 +195,13 @@ def _aware_instants(column: _Column) -> _Column:
     return column
 
 
-def _sqlite_instants(column: _Column) -> list[str | None]:
-    """Instants as SQLAlchemy stores them on SQLite: naive UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``
-    (``[:26]`` drops the ``+00:00`` of an instant already in UTC, as pydantic's are)."""
-    return [
-        value.isoformat(" ", "microseconds")[:26]
-        if value is not None and (value.tzinfo is UTC or value.utcoffset() == _NO_OFFSET)
-        else _sqlite_instant(value)
-        for value in column
-    ]
-
-
 def _sqlite_instant(value: datetime | None) -> str | None:
+    """An instant as SQLAlchemy stores it on SQLite: naive UTC, ``YYYY-MM-DD
+    HH:MM:SS.ffffff`` (``[:26]`` drops the ``+00:00`` of an instant already in UTC, as
+    pydantic's are)."""
     if value is None:
         return None
+    if value.tzinfo is UTC or value.utcoffset() == _NO_OFFSET:
+        return value.isoformat(" ", "microseconds")[:26]
     _aware_instants((value,))
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
