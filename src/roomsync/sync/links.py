@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from roomsync.platform.enums import BookingStatus, Origin
@@ -82,6 +82,7 @@ class LinkIndex:
         return self.bookings[link.booking_id]
 
 
+_Key = tuple[str, ...]
 Wanted = Mapping[str, tuple[set[str], set[str]]]
 """Room email → (room event ids, iCalUIds) its items carry."""
 
@@ -100,16 +101,14 @@ def _load_links(
     session: Session, integration_id: uuid.UUID, indexes: dict[str, LinkIndex], wanted: Wanted
 ) -> None:
     # Two queries, each on its own index; one with OR would scan the integration's links.
-    all_ids = set().union(*(ids for ids, _ in wanted.values()))
-    all_uids = set().union(*(uids for _, uids in wanted.values()))
+    all_ids: set[_Key] = {(i,) for ids, _ in wanted.values() for i in ids}
+    all_uids: set[_Key] = {(room, uid) for room, (_, uids) in wanted.items() for uid in uids}
     by_id: dict[str, list[EventLink]] = {}
-    for link in _links(session, integration_id, EventLink.room_event_id, all_ids):
+    for link in _links(session, integration_id, (EventLink.room_event_id,), all_ids):
         by_id.setdefault(link.room_event_id or "", []).append(link)
     by_uid: dict[tuple[str, str], list[EventLink]] = {}
-    rooms = list(wanted)
-    in_rooms = EventLink.room_email.in_(rooms)
     for link in _links(
-        session, integration_id, EventLink.ical_uid, all_uids, in_rooms, rooms=rooms
+        session, integration_id, (EventLink.room_email, EventLink.ical_uid), all_uids
     ):
         by_uid.setdefault((link.room_email, link.ical_uid or ""), []).append(link)
     found = [link for links in (*by_id.values(), *by_uid.values()) for link in links]
@@ -127,47 +126,59 @@ def _load_links(
 def _links(
     session: Session,
     integration_id: uuid.UUID,
-    column: InstrumentedAttribute[str | None],
-    values: set[str],
-    *conditions: ColumnElement[bool],
-    rooms: Sequence[str] = (),
+    columns: tuple[InstrumentedAttribute[str | None], ...],
+    keys: set[_Key],
 ) -> list[EventLink]:
-    """The links whose ``column`` holds one of ``values`` (in one of ``rooms`` if given).
+    """The links whose ``columns`` hold one of ``keys`` (a room event id, or a room and an
+    iCalUId).
 
-    Most values match nothing (a first sync matches none), so which ones match is asked
+    Most keys match nothing (a first sync matches none), so which ones match is asked
     first in plain SQL, and only those are loaded through the ORM: building an ORM query
-    with a thousand values in its ``IN`` cost more than running it.
+    with a thousand values in its ``IN`` cost more than running it. The few that match are
+    loaded by ``IN`` on each column, then kept only if the whole key matched.
     """
     found: list[EventLink] = []
-    ordered = sorted(_matching(session, integration_id, column.key, values, rooms))
+    ordered = sorted(_matching(session, integration_id, [c.key for c in columns], keys))
     for start in range(0, len(ordered), _IN_CHUNK):
+        chunk = ordered[start : start + _IN_CHUNK]
         query = select(EventLink).where(
             EventLink.integration_id == integration_id,
-            column.in_(ordered[start : start + _IN_CHUNK]),
-            *conditions,
+            *(column.in_({key[n] for key in chunk}) for n, column in enumerate(columns)),
         )
-        found += session.scalars(query).all()
+        wanted = set(chunk)
+        found += [
+            link
+            for link in session.scalars(query)
+            if tuple(getattr(link, column.key) for column in columns) in wanted
+        ]
     return found
 
 
 def _matching(
-    session: Session, integration_id: uuid.UUID, column: str, values: set[str], rooms: Sequence[str]
-) -> set[str]:
-    """Which of ``values`` some link of the integration holds in ``column``."""
+    session: Session, integration_id: uuid.UUID, columns: Sequence[str], keys: set[_Key]
+) -> set[_Key]:
+    """Which of ``keys`` some link of the integration holds in ``columns``: the keys are
+    joined to the links as a ``VALUES`` list, one index probe each (``IN`` lists per column
+    would probe every combination of them)."""
     session.flush()  # what the ORM query's autoflush would have written first
     connection = session.connection()
     sqlite = connection.dialect.name == "sqlite"
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    in_rooms = f" AND room_email IN ({', '.join([marker] * len(rooms))})" if rooms else ""
     integration = integration_id.hex if sqlite else integration_id  # as the Uuid type binds
-    head = f"integration_id = {marker}"
-    ordered, matching = sorted(values), set[str]()
+    names = [f"k{n}" for n in range(len(columns))]
+    row = f"({', '.join([marker] * len(columns))})"
+    selected = ", ".join(f"l.{column}" for column in columns)
+    on = " AND ".join(f"l.{c} = w.{n}" for c, n in zip(columns, names, strict=True))
+    # CROSS JOIN keeps SQLite from scanning the integration's links instead (PostgreSQL
+    # plans it as any inner join).
+    source = f"FROM w CROSS JOIN event_links AS l WHERE l.integration_id = {marker} AND {on}"
+    ordered, matching = sorted(keys), set[_Key]()
     for start in range(0, len(ordered), _IN_CHUNK):
         chunk = ordered[start : start + _IN_CHUNK]
-        where = f"{column} IN ({', '.join([marker] * len(chunk))}){in_rooms}"
-        sql = f"SELECT DISTINCT {column} FROM event_links WHERE {head} AND {where}"  # noqa: S608
-        rows = connection.exec_driver_sql(sql, (integration, *chunk, *rooms))
-        matching.update(value for (value,) in rows)
+        values = ", ".join([row] * len(chunk))
+        sql = f"WITH w({', '.join(names)}) AS (VALUES {values}) SELECT DISTINCT {selected} {source}"
+        rows = connection.exec_driver_sql(sql, (*(v for key in chunk for v in key), integration))
+        matching.update(tuple(found) for found in rows)
     return matching
 
 
