@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
@@ -74,6 +75,21 @@ def test_new_ids_are_uuid7_in_creation_order() -> None:
     assert ids == sorted(ids)
     assert len(set(ids)) == len(ids)
     assert str(ids[0]) == str(uuid.UUID(str(ids[0])))
+
+
+def test_a_forked_child_does_not_reuse_the_random_bits_its_parent_read() -> None:
+    new_id()  # the parent holds unread random bytes now
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.write(writing, new_id().bytes)
+        os._exit(0)
+    os.close(writing)
+    os.waitpid(child, 0)
+    childs = uuid.UUID(bytes=os.read(reading, 16))
+    os.close(reading)
+    random_bits = (1 << 62) - 1
+    assert childs.int & random_bits != new_id().int & random_bits
 
 
 @pytest.mark.parametrize(
