@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+import weakref
 
 import httpx
 import pytest
@@ -304,3 +306,19 @@ def test_log_lines_carry_the_request_id_and_never_the_token(
     assert "93b6f17e-c05d-4f45-ad2a-6665c708d8a0" in caplog.text
     assert "req-42" in caplog.text
     assert "token-1" not in caplog.text
+
+
+def test_a_read_response_is_freed_without_waiting_for_the_cycle_collector() -> None:
+    graph = make_graph(lambda request: httpx.Response(200, json={"value": []}))
+    responses: list[weakref.ref[httpx.Response]] = []
+    graph.http.event_hooks["response"].append(
+        lambda response: responses.append(weakref.ref(response))
+    )
+    gc.collect()
+    gc.disable()
+    try:
+        assert graph.request("GET", "/users").body == {"value": []}
+        assert len(responses) == 1
+        assert responses[0]() is None
+    finally:
+        gc.enable()
