@@ -278,3 +278,48 @@ def _window() -> tuple[datetime, datetime]:
     start = datetime.combine(today - timedelta(days=1), clock_time(), tzinfo=zone)
     end = datetime.combine(today + timedelta(days=90), clock_time(), tzinfo=zone)
     return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def test_a_worker_never_hands_one_organizations_tokens_to_another_on_the_same_app(
+    cluster_for: Any,
+) -> None:
+    sim = tenant(rooms=5, events_per_room=0)
+    cluster, _ = cluster_for(sim)
+    cluster.start_api()
+    cluster.start_worker("shared", workers=1)
+    right = _integration(cluster, sim, "Contoso", sim.credentials.client_secret)
+    _import_rooms_on_the_worker(cluster, right)
+    wrong = _integration(cluster, sim, "Fabrikam", "not-the-secret")
+    _import_rooms_on_the_worker(cluster, wrong)
+
+    with cluster.api() as api:
+        runs = api.get(f"integrations/{wrong}/status").json()["runs"]["rooms"]
+        resources = api.get("resources", params={"limit": 200}).json()["items"]
+    imported = [room for room in resources if room["email"]]
+    assert runs[0]["outcome"] == "failed"
+    assert "AADSTS7000215" in " ".join(runs[0]["errors"])
+    assert len(imported) == 5, "only the organization with the right secret imports its rooms"
+
+
+def _integration(cluster: Cluster, sim: Simulator, name: str, secret: str) -> str:
+    with cluster.api() as api:
+        organization = api.post("organizations", json={"name": name}).raise_for_status()
+        body = {
+            "organization_id": organization.json()["id"],
+            "tenant_id": sim.tenant_id,
+            "client_id": sim.credentials.client_id,
+            "client_secret": secret,
+            "time_zone": ZONE,
+        }
+        return str(api.post("integrations", json=body).raise_for_status().json()["id"])
+
+
+def _import_rooms_on_the_worker(cluster: Cluster, integration: str) -> None:
+    with cluster.api() as api:
+        api.post(f"integrations/{integration}/sync/rooms?wait=false").raise_for_status()
+
+        def ended() -> bool:
+            runs = api.get(f"integrations/{integration}/status").json()["runs"]["rooms"]
+            return bool(runs) and runs[0]["outcome"] != "running"
+
+        wait_for(ended, timeout=60, what="the worker's room import")

@@ -254,15 +254,57 @@ def test_the_secret_appears_in_no_error_and_no_log_line(
     assert SECRET not in repr(_secret_credential())
 
 
-def test_new_credential_version_replaces_the_cached_provider(entra: EntraStub) -> None:
+def test_a_new_credential_replaces_the_owners_cached_provider(entra: EntraStub) -> None:
     providers = TokenProviders(http=httpx.Client(transport=httpx.MockTransport(entra)), cloud=CLOUD)
-    first = providers.get(_secret_credential("old-secret"), version=1)
+    first = providers.get(_secret_credential("old-secret"), owner="integration-a")
     first.token()
 
-    same = providers.get(_secret_credential("old-secret"), version=1)
-    rotated = providers.get(_secret_credential("new-secret"), version=2)
+    same = providers.get(_secret_credential("old-secret"), owner="integration-a")
+    rotated = providers.get(_secret_credential("new-secret"), owner="integration-a")
     rotated.token()
 
     assert same is first
     assert rotated is not first
     assert [form["client_secret"] for form in entra.token_requests] == ["old-secret", "new-secret"]
+
+
+def test_owners_with_the_same_tenant_and_app_never_share_a_provider(entra: EntraStub) -> None:
+    providers = TokenProviders(http=httpx.Client(transport=httpx.MockTransport(entra)), cloud=CLOUD)
+    right = providers.get(_secret_credential("right-secret"), owner="integration-a")
+    right.token()
+
+    wrong = providers.get(_secret_credential("wrong-secret"), owner="integration-b")
+    same_secret_other_owner = providers.get(
+        _secret_credential("right-secret"), owner="integration-c"
+    )
+
+    assert wrong is not right
+    assert same_secret_other_owner is not right
+    assert wrong.credential.client_secret == "wrong-secret"
+
+
+def test_forgetting_an_owner_drops_only_its_provider(entra: EntraStub) -> None:
+    providers = TokenProviders(http=httpx.Client(transport=httpx.MockTransport(entra)), cloud=CLOUD)
+    kept = providers.get(_secret_credential("a"), owner="integration-a")
+    dropped = providers.get(_secret_credential("b"), owner="integration-b")
+
+    providers.forget(owner="integration-b")
+
+    assert providers.get(_secret_credential("a"), owner="integration-a") is kept
+    assert providers.get(_secret_credential("b"), owner="integration-b") is not dropped
+
+
+def test_fingerprints_tell_every_part_of_a_credential_apart() -> None:
+    base = _secret_credential("secret")
+    others = [
+        _secret_credential("secret2"),
+        ClientSecretCredential(
+            tenant_id=base.tenant_id, client_id=base.client_id + "x", client_secret="secret"
+        ),
+        ClientSecretCredential(
+            tenant_id=base.tenant_id + "x", client_id=base.client_id, client_secret="secret"
+        ),
+    ]
+
+    assert base.fingerprint() == _secret_credential("secret").fingerprint()
+    assert all(other.fingerprint() != base.fingerprint() for other in others)

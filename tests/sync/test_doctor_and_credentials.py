@@ -233,6 +233,22 @@ def test_a_rotated_secret_takes_effect_on_the_next_call_without_a_restart(
     assert verdicts(report)["Calendars.ReadWrite"] == (Verdict.MISSING, Evidence.ROLES_CLAIM)
 
 
+def test_disabling_an_integration_or_changing_its_credential_drops_its_token_provider(
+    ctx: SyncContext, sim: Simulator, organization_id: uuid.UUID
+) -> None:
+    integration_id = connect(ctx, sim, organization_id)
+    check_integration(ctx, integration_id)
+    held_after_check = len(ctx.tokens)
+
+    save(ctx, integration_id, enabled=False)
+    held_after_disable = len(ctx.tokens)
+    save(ctx, integration_id, enabled=True)
+    check_integration(ctx, integration_id)
+    save(ctx, integration_id, client_secret="a-new-value")
+
+    assert (held_after_check, held_after_disable, len(ctx.tokens)) == (1, 0, 0)
+
+
 def test_the_roles_claim_is_read_without_verification_and_tolerates_opaque_tokens() -> None:
     assert token_roles("not-a-jwt") is None
     unsigned = "eyJhbGciOiJub25lIn0.eyJyb2xlcyI6WyJCIiwiQSJdfQ."  # {"roles": ["B", "A"]}

@@ -210,7 +210,7 @@ def test_the_super_admin_names_the_organization(
     assert (missing.status_code, named.status_code) == (422, 201)
 
 
-def test_rotating_the_secret_bumps_the_credentials_version_and_forgets_its_expiry(
+def test_rotating_the_secret_bumps_the_credentials_version(
     api: httpx.Client, tenant: Tenant, sim: Simulator
 ) -> None:
     created = connect(api, tenant, sim)
@@ -223,7 +223,6 @@ def test_rotating_the_secret_bumps_the_credentials_version_and_forgets_its_expir
 
     assert (renamed["credentials_version"], renamed["time_zone"]) == (1, "Europe/Berlin")
     assert rotated["credentials_version"] == 2
-    assert rotated["client_secret_expires_at"] is None
     assert "new-secret-value" not in str(rotated)
     refused = api.patch(url, json={"time_zone": None}, headers=tenant.admin)
     assert refused.status_code == 422
@@ -447,3 +446,74 @@ def test_without_a_secret_key_the_integrations_api_says_how_to_set_one(
         )
     assert response.json()["error"]["code"] == "configuration_error"
     assert "ROOMSYNC_SECRET_KEY is not set" in response.json()["error"]["message"]
+
+
+def test_a_wrong_secret_on_a_shared_tenant_and_app_never_borrows_the_right_ones_tokens(
+    api: httpx.Client, tenant: Tenant, other_tenant: Tenant, sim: Simulator
+) -> None:
+    right = connect(api, tenant, sim)["id"]
+    assert api.post(f"integrations/{right}/check", headers=tenant.admin).json()["ok"] is True
+    imported = api.post(f"integrations/{right}/sync/rooms", headers=tenant.admin).json()
+
+    wrong = connect(api, other_tenant, sim, client_secret="not-the-secret")["id"]
+    check = api.post(f"integrations/{wrong}/check", headers=other_tenant.admin).json()
+    refused = api.post(f"integrations/{wrong}/sync/rooms", headers=other_tenant.admin)
+
+    assert imported["counts"]["created"] == 6
+    assert check["ok"] is False
+    assert check["token"]["ok"] is False
+    assert "AADSTS7000215" in check["token"]["detail"]
+    assert refused.status_code == 409
+    rooms = api.get("resources", headers=other_tenant.admin).json()["items"]
+    assert [room["email"] for room in rooms if room["email"]] == []
+    status = api.get(f"integrations/{right}/status", headers=tenant.admin).json()
+    assert status["health"]["state"] != "stopped"
+
+
+def test_one_organizations_rotation_never_changes_anothers_on_the_same_tenant_and_app(
+    api: httpx.Client, tenant: Tenant, other_tenant: Tenant, sim: Simulator
+) -> None:
+    first = connect(api, tenant, sim)["id"]
+    second = connect(api, other_tenant, sim)["id"]
+    for integration_id, admin in ((first, tenant.admin), (second, other_tenant.admin)):
+        assert api.post(f"integrations/{integration_id}/check", headers=admin).json()["ok"]
+
+    api.patch(
+        f"integrations/{first}", json={"client_secret": "a-bad-rotation"}, headers=tenant.admin
+    )
+    broken = api.post(f"integrations/{first}/check", headers=tenant.admin).json()
+    api.patch(
+        f"integrations/{second}",
+        json={"client_secret": sim.credentials.client_secret},
+        headers=other_tenant.admin,
+    )
+    rotated = api.post(f"integrations/{second}/sync/rooms", headers=other_tenant.admin)
+    untouched = api.post(f"integrations/{second}/check", headers=other_tenant.admin).json()
+
+    assert broken["ok"] is False
+    assert "AADSTS7000215" in broken["token"]["detail"]
+    assert untouched["ok"] is True
+    assert rotated.status_code == 200
+    assert rotated.json()["counts"]["created"] == 6
+    second_status = api.get(f"integrations/{second}/status", headers=other_tenant.admin).json()
+    first_status = api.get(f"integrations/{first}/status", headers=tenant.admin).json()
+    assert second_status["health"]["state"] != "stopped"
+    assert first_status["health"]["state"] == "stopped"
+
+
+def test_a_new_secret_keeps_the_saved_expiry_date_and_the_answer_says_so(
+    api: httpx.Client, tenant: Tenant, sim: Simulator
+) -> None:
+    url = f"integrations/{connect(api, tenant, sim)['id']}"
+
+    kept = api.patch(url, json={"client_secret": "another-value"}, headers=tenant.admin).json()
+    given = api.patch(
+        url,
+        json={"client_secret": "third-value", "client_secret_expires_at": "2028-01-31"},
+        headers=tenant.admin,
+    ).json()
+
+    assert kept["client_secret_expires_at"] == "2027-04-23T00:00:00Z"
+    assert "2027-04-23" in kept["warnings"][0]
+    assert given["client_secret_expires_at"] == "2028-01-31T00:00:00Z"
+    assert given["warnings"] == []

@@ -4,8 +4,9 @@ One long-lived ``msal.ConfidentialClientApplication`` per credential: its in-mem
 cache lives inside it, so a token is fetched once and reused until shortly before it
 expires (client credentials grant, concepts/auth-v2-service.md). msal reports failures as
 error dicts; :class:`TokenProvider` turns them into :mod:`roomsync.m365.exceptions` once.
-:class:`TokenProviders` keeps one provider per (tenant, client) and replaces it when the
-caller's credential version changes, so a rotated secret is used on the next call.
+:class:`TokenProviders` keeps one provider per integration, keyed by a fingerprint of the
+credential itself, so a rotated secret is used on the next call and two integrations
+that name the same tenant and application never share a provider or its token cache.
 
 A certificate credential signs a client assertion (``client_assertion_type=
 urn:ietf:params:oauth:client-assertion-type:jwt-bearer``) with the private key; msal puts
@@ -15,6 +16,7 @@ in the assertion header, both derived from the PEM certificate given here.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Callable, Mapping
@@ -55,6 +57,10 @@ class ClientSecretCredential:
 
     def msal_credential(self) -> str | dict[str, str]:
         return self.client_secret
+
+    def fingerprint(self) -> str:
+        """A digest of everything that decides which tokens this credential gets."""
+        return _digest("secret", self.tenant_id, self.client_id, self.client_secret)
 
 
 @dataclass(frozen=True)
@@ -112,9 +118,29 @@ class CertificateCredential:
             credential["passphrase"] = self.passphrase
         return credential
 
+    def fingerprint(self) -> str:
+        """A digest of everything that decides which tokens this credential gets."""
+        return _digest(
+            "certificate",
+            self.tenant_id,
+            self.client_id,
+            self.private_key_pem,
+            self.certificate_pem,
+            self.passphrase or "",
+        )
+
 
 Credential = ClientSecretCredential | CertificateCredential
 _KEY_KINDS = ("PRIVATE KEY", "RSA PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "EC PRIVATE KEY")
+
+
+def _digest(*parts: str) -> str:
+    """SHA-256 over length-prefixed parts, so no two different credentials collide."""
+    hasher = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass")
+        hasher.update(len(data).to_bytes(8, "big") + data)
+    return hasher.hexdigest()
 
 
 def _first_block(pem: str, kind: str) -> str:
@@ -297,26 +323,37 @@ def _redacted(text: str, secrets: tuple[str, ...]) -> str:
 
 
 class TokenProviders:
-    """One :class:`TokenProvider` per (tenant, client), rebuilt when the version changes."""
+    """One :class:`TokenProvider` per owner (an integration), never shared between owners.
+
+    Two organizations may enter the same tenant and application id with different
+    credentials; a provider is therefore keyed by its owner, and it is replaced as soon as
+    the credential it was built from differs (by fingerprint) from the one the owner holds
+    now. A wrong secret never borrows a right one's token cache, and one owner's rotation
+    or failure leaves every other owner's provider as it was.
+    """
 
     def __init__(self, *, http: httpx.Client, cloud: CloudEndpoints) -> None:
         self._http = http
         self._cloud = cloud
         self._lock = threading.Lock()
-        self._providers: dict[tuple[str, str], tuple[int, TokenProvider]] = {}
+        self._providers: dict[str, tuple[str, TokenProvider]] = {}
 
-    def get(self, credential: Credential, *, version: int) -> TokenProvider:
-        """The provider for this credential; a new ``version`` drops the old one and its cache."""
-        key = (credential.tenant_id.lower(), credential.client_id.lower())
+    def get(self, credential: Credential, *, owner: str) -> TokenProvider:
+        """The owner's provider for this very credential (a new one when it changed)."""
+        fingerprint = credential.fingerprint()
         with self._lock:
-            cached = self._providers.get(key)
-            if cached is not None and cached[0] == version:
+            cached = self._providers.get(owner)
+            if cached is not None and cached[0] == fingerprint:
                 return cached[1]
             provider = TokenProvider(credential, http=self._http, cloud=self._cloud)
-            self._providers[key] = (version, provider)
+            self._providers[owner] = (fingerprint, provider)
             return provider
 
-    def forget(self, *, tenant_id: str, client_id: str) -> None:
-        """Drop a provider (an integration was deleted)."""
+    def forget(self, *, owner: str) -> None:
+        """Drop an owner's provider and its token cache (credential changed, disabled, gone)."""
         with self._lock:
-            self._providers.pop((tenant_id.lower(), client_id.lower()), None)
+            self._providers.pop(owner, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._providers)

@@ -1,9 +1,11 @@
 """From an integration row to a Graph client for its tenant.
 
-Credentials are decrypted on every call and the token client is looked up by
-``credentials_version``: saving a new secret or certificate bumps the version, so the
-next call uses it without a restart, while an unchanged credential keeps its msal
-application (and the token cache inside it).
+Credentials are decrypted on every call and the token client is looked up by the
+integration's id and a fingerprint of the credential itself: a new secret or certificate
+is used on the next call without a restart (in every process, since each compares what
+it holds with what is stored), an unchanged one keeps its msal application and the token
+cache inside it, and two integrations that name the same tenant and application never
+share one.
 """
 
 from __future__ import annotations
@@ -11,7 +13,12 @@ from __future__ import annotations
 import json
 
 from roomsync.logs import register_secret
-from roomsync.m365.credentials import CertificateCredential, ClientSecretCredential, Credential
+from roomsync.m365.credentials import (
+    CertificateCredential,
+    ClientSecretCredential,
+    Credential,
+    TokenProvider,
+)
 from roomsync.m365.graph import GraphClient
 from roomsync.platform.models import Integration
 from roomsync.sync.context import SyncContext
@@ -47,7 +54,15 @@ def seal_certificate(ctx: SyncContext, *, pem: str, passphrase: str | None) -> s
     return ctx.secrets.encrypt(json.dumps({"pem": pem, "passphrase": passphrase}))
 
 
+def tokens_for(ctx: SyncContext, integration: Integration) -> TokenProvider:
+    """This integration's own token provider, for the credential it holds now."""
+    return ctx.tokens.get(credential_of(ctx, integration), owner=str(integration.id))
+
+
+def forget_tokens(ctx: SyncContext, integration: Integration) -> None:
+    """Drop the integration's token provider (its credential changed, or it was disabled)."""
+    ctx.tokens.forget(owner=str(integration.id))
+
+
 def graph_for(ctx: SyncContext, integration: Integration) -> GraphClient:
-    credential = credential_of(ctx, integration)
-    tokens = ctx.tokens.get(credential, version=integration.credentials_version)
-    return GraphClient(ctx.http, tokens, ctx.cloud.graph_url, sleep=ctx.sleep)
+    return GraphClient(ctx.http, tokens_for(ctx, integration), ctx.cloud.graph_url, sleep=ctx.sleep)

@@ -35,7 +35,7 @@ from roomsync.m365.retry import RetryPolicy
 from roomsync.platform.db import isoformat_utc
 from roomsync.platform.enums import Origin, RoomSource, SyncRunKind, SyncRunTrigger
 from roomsync.platform.models import Integration, Resource
-from roomsync.sync.connection import credential_of
+from roomsync.sync.connection import tokens_for
 from roomsync.sync.context import SyncContext
 from roomsync.sync.integration_access import (
     is_credential_failure,
@@ -143,8 +143,7 @@ def _token(
     ctx: SyncContext, integration: Integration, run: RunReport
 ) -> tuple[TokenProvider | None, TokenVerdict]:
     try:
-        credential = credential_of(ctx, integration)
-        provider = ctx.tokens.get(credential, version=integration.credentials_version)
+        provider = tokens_for(ctx, integration)
         token = provider.token()
     except RoomsyncError as exc:
         run.error(exc.message)

@@ -3,9 +3,11 @@
 Credentials are stored only encrypted (``SecretBox``, key from ``ROOMSYNC_SECRET_KEY``) and
 never handed back: readers learn whether a secret is set, and a certificate's thumbprint
 and end of validity. Any change of tenant, app or credential bumps ``credentials_version``
-(the next Graph call builds a fresh token client, no restart) and clears
-``stopped_reason``. A new client secret without an expiry date forgets the old date: it
-belonged to the old secret.
+and clears ``stopped_reason``; the integration's token provider is dropped then, and when
+the integration is disabled (every process also rebuilds it on its next call, since it
+compares the credential it holds with the stored one). A new client secret sent without
+an expiry date keeps the saved date rather than silently clearing it; the answer says so
+(:func:`kept_expiry_warning`).
 
 Every refusal is an :class:`InvalidInputError` naming its field, so the REST API answers
 422 pointing at it.
@@ -32,7 +34,7 @@ from roomsync.platform.services.changes import UNCHANGED, Maybe, given
 from roomsync.platform.services.lookup import DEFAULT_PAGE_SIZE, Page, paginate
 from roomsync.platform.services.organizations import get_organization
 from roomsync.platform.services.validation import check_time_zone, optional_email, require_aware
-from roomsync.sync.connection import credential_of, seal_certificate
+from roomsync.sync.connection import credential_of, forget_tokens, seal_certificate
 from roomsync.sync.context import SyncContext
 from roomsync.sync.field_mapping import FieldMapping, default_field_mappings
 from roomsync.sync.integration_access import load_integration, resume_integration
@@ -118,11 +120,30 @@ def update_integration(
     session: Session, ctx: SyncContext, *, integration_id: uuid.UUID, changes: IntegrationChanges
 ) -> Integration:
     integration = load_integration(session, integration_id)
-    if _apply(session, ctx, integration, changes):
+    credentials_changed = _apply(session, ctx, integration, changes)
+    if credentials_changed:
         integration.credentials_version += 1
         resume_integration(session, integration)
+    if credentials_changed or not integration.enabled:
+        forget_tokens(ctx, integration)
     session.flush()
     return integration
+
+
+def kept_expiry_warning(changes: IntegrationChanges, integration: Integration) -> str | None:
+    """What to tell a caller who saved a new secret without its expiry date."""
+    if changes.client_secret in (UNCHANGED, None):
+        return None
+    if changes.client_secret_expires_at is not UNCHANGED:
+        return None
+    if integration.client_secret_expires_at is None:
+        return None
+    return (
+        "client_secret_expires_at still says "
+        f"{integration.client_secret_expires_at.date().isoformat()}, the date saved with the "
+        "previous secret: send the new secret's expiry date (Azure portal → App registrations "
+        "→ Certificates & secrets shows it) as client_secret_expires_at."
+    )
 
 
 def get_integration(session: Session, *, integration_id: uuid.UUID) -> Integration:
@@ -210,7 +231,8 @@ def _apply_credentials(
 ) -> None:
     if changes.client_secret is not UNCHANGED:
         integration.client_secret_encrypted = _sealed_secret(ctx, changes.client_secret)
-        integration.client_secret_expires_at = None
+        if changes.client_secret is None:
+            integration.client_secret_expires_at = None
     if changes.client_secret_expires_at is not UNCHANGED:
         expires = changes.client_secret_expires_at
         integration.client_secret_expires_at = (

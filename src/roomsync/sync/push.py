@@ -32,7 +32,7 @@ from roomsync.m365.exceptions import BadRequest, GraphError, InvalidResponse, Un
 from roomsync.m365.graph import GraphClient
 from roomsync.m365.retry import RetryPolicy
 from roomsync.platform.models import Integration
-from roomsync.sync.connection import credential_of
+from roomsync.sync.connection import tokens_for
 from roomsync.sync.context import SyncContext
 from roomsync.sync.exceptions import PushRefusedError
 from roomsync.sync.integration_access import is_credential_failure, stopping_on_credential_failure
@@ -169,10 +169,13 @@ def _send(ctx: SyncContext, job: PushJob) -> PushResult:
 
 
 def _graph(ctx: SyncContext, integration: Integration) -> GraphClient:
-    tokens = ctx.tokens.get(
-        credential_of(ctx, integration), version=integration.credentials_version
+    return GraphClient(
+        ctx.http,
+        tokens_for(ctx, integration),
+        ctx.cloud.graph_url,
+        retry=PUSH_RETRY,
+        sleep=ctx.sleep,
     )
-    return GraphClient(ctx.http, tokens, ctx.cloud.graph_url, retry=PUSH_RETRY, sleep=ctx.sleep)
 
 
 def _record(

@@ -158,9 +158,16 @@ class IntegrationOut(BaseModel):
     stopped_reason: str | None
     created_at: datetime
     updated_at: datetime
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Things to know about the change just saved, such as a new client "
+        "secret saved without its expiry date.",
+    )
 
 
-def integration_out(ctx: SyncContext, integration: Integration) -> IntegrationOut:
+def integration_out(
+    ctx: SyncContext, integration: Integration, *, warnings: list[str] | None = None
+) -> IntegrationOut:
     certificate = certificate_summary(ctx, integration)
     return IntegrationOut(
         id=integration.id,
@@ -188,6 +195,7 @@ def integration_out(ctx: SyncContext, integration: Integration) -> IntegrationOu
         stopped_reason=integration.stopped_reason,
         created_at=integration.created_at,
         updated_at=integration.updated_at,
+        warnings=warnings or [],
     )
 
 

@@ -120,10 +120,12 @@ def update_integration(
     ctx: SyncContextDep,
 ) -> IntegrationOut:
     principal.check_admin(load_integration(session, integration_id).organization_id)
+    changes = body.integration_changes()
     integration = service.update_integration(
-        session, ctx, integration_id=integration_id, changes=body.integration_changes()
+        session, ctx, integration_id=integration_id, changes=changes
     )
-    return integration_out(ctx, integration)
+    warning = service.kept_expiry_warning(changes, integration)
+    return integration_out(ctx, integration, warnings=[] if warning is None else [warning])
 
 
 @router.post(
