@@ -24,6 +24,7 @@ from roomsync.platform.services.bookings import (
     update_booking,
 )
 from roomsync.platform.services.changes import UNCHANGED
+from roomsync.platform.services.resources import room_emails_known
 from roomsync.platform.services.users import upsert_user_by_email
 from roomsync.sync.links import LinkIndex, agree_on, linked_facts, note_room_copy
 from roomsync.sync.mapping import room_copy_from_event
@@ -41,7 +42,7 @@ from roomsync.sync.planner import (
     VerifyRemoval,
     plan,
 )
-from roomsync.sync.prefetch import OrganizerDirectory, Prefetched
+from roomsync.sync.prefetch import OrganizerDirectory, Prefetched, rooms_named
 from roomsync.sync.rounds import RoomRound
 from roomsync.sync.runs import RunReport
 
@@ -49,6 +50,7 @@ logger = logging.getLogger(__name__)
 SOURCE = ChangeSource.MICROSOFT365
 CANCELLED_IN_OUTLOOK = "Cancelled in Outlook."
 ROOM_DECLINED = "The room mailbox declined the meeting (a conflict or the room's booking policy)."
+ROOM_TAKEN_OFF = "The room was taken off the meeting in Outlook."
 
 
 class PageApplier:
@@ -152,6 +154,8 @@ class PageApplier:
         if booking is None:
             return None
         link = self.session.scalar(select(EventLink).where(EventLink.booking_id == booking.id))
+        if link is not None and link.room_email != self.round.room_email:
+            self._moved_in(link, booking)
         if link is None:
             link = EventLink(
                 booking_id=booking.id,
@@ -165,6 +169,17 @@ class PageApplier:
         self.index.remember(link)
         self.report.count("adopted")
         return link
+
+    def _moved_in(self, link: EventLink, booking: Booking) -> None:
+        """The organizer changed the meeting's room in Outlook: the booking follows it."""
+        old = booking.version
+        update_booking(
+            self.session, booking_id=booking.id, resource_id=self.round.resource_id, source=SOURCE
+        )
+        _advance(link, old, booking.version)
+        link.room_email = self.round.room_email
+        link.room_event_id = link.change_key = link.last_modified_at = None
+        self.report.count("moved_in_outlook")
 
     def _unchanged(self, link: EventLink, copy: RoomCopy, *, confirm: bool) -> None:
         note_room_copy(link, copy, seen_at=self.now)
@@ -183,6 +198,7 @@ class PageApplier:
             cancel_booking(
                 self.session, booking_id=booking.id, reason=CANCELLED_IN_OUTLOOK, source=SOURCE
             )
+            self._supersede_pushes(booking, also_failed=True)
         else:
             self._update_from(booking, copy, with_details=decision.with_details)
         note_room_copy(link, copy, seen_at=self.now)
@@ -216,9 +232,21 @@ class PageApplier:
             self._close(link, BookingStatus.CANCELLED, CANCELLED_IN_OUTLOOK)
         elif _room_answer(evidence.event, self.round.room_email) is ResponseType.DECLINED:
             self._close(link, BookingStatus.DECLINED, ROOM_DECLINED)
+        elif not self._books_a_room_of_ours(evidence.event):
+            self._close(link, BookingStatus.CANCELLED, ROOM_TAKEN_OFF)
         else:
-            link.room_event_id = None  # the room copy is gone; the meeting is not
+            # The room copy is gone, the meeting is not: it still names this room (an
+            # answer on its way), or it moved to another synced room, whose round adopts it.
+            link.room_event_id = None
             self.report.count("removal_unconfirmed")
+
+    def _books_a_room_of_ours(self, organizer_copy: Event) -> bool:
+        named = rooms_named(organizer_copy)
+        if self.round.room_email.lower() in named:
+            return True
+        return bool(named) and room_emails_known(
+            self.session, organization_id=self.round.organization_id, emails=named
+        )
 
     def _close(self, link: EventLink, status: BookingStatus, reason: str) -> None:
         if status is BookingStatus.CANCELLED:
@@ -226,6 +254,7 @@ class PageApplier:
             old = booking.version
             cancel_booking(self.session, booking_id=booking.id, reason=reason, source=SOURCE)
             _advance(link, old, booking.version)
+            self._supersede_pushes(booking, also_failed=True)
         else:
             self._set_status(link, status, reason)
 
@@ -249,10 +278,13 @@ class PageApplier:
         )
         self.report.count(f"conflicts_won_by_{winner}")
 
-    def _supersede_pushes(self, booking: Booking) -> None:
+    def _supersede_pushes(self, booking: Booking, *, also_failed: bool = False) -> None:
+        """Pushes Outlook's change made moot; ``also_failed``: the meeting is cancelled in
+        Outlook, so a push that failed meanwhile (it found no meeting) is moot as well."""
+        states = [OutboxState.PENDING, *([OutboxState.FAILED] if also_failed else [])]
         self.session.execute(
             update(OutboxEntry)
-            .where(OutboxEntry.booking_id == booking.id, OutboxEntry.state == OutboxState.PENDING)
+            .where(OutboxEntry.booking_id == booking.id, OutboxEntry.state.in_(states))
             .values(
                 state=OutboxState.DONE,
                 done_at=self.now,

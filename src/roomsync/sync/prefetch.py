@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,8 +27,8 @@ from roomsync.m365.calendar import booking_id_of, find_events_by_ical_uid, get_e
 from roomsync.m365.directory import find_user_by_email
 from roomsync.m365.exceptions import GraphError, NotFound
 from roomsync.m365.graph import GraphClient
-from roomsync.m365.models import Event
-from roomsync.platform.enums import OutboxAction, OutboxState
+from roomsync.m365.models import AttendeeType, Event
+from roomsync.platform.enums import BookingStatus, Origin, OutboxAction, OutboxState
 from roomsync.platform.models import Booking, EventLink, OutboxEntry, User
 from roomsync.sync.links import LinkIndex, linked_facts, load_room_indexes
 from roomsync.sync.planner import (
@@ -98,12 +98,25 @@ class OrganizerDirectory:
 
 
 @dataclass(frozen=True)
+class RemovalLookup:
+    """Where to look for a meeting the room's delta reported removed."""
+
+    check: RemovalCheck
+    mailbox: str
+    event_id: str | None
+    ical_uid: str | None = None
+
+
+@dataclass(frozen=True)
 class Lookups:
     """What to ask Graph about one page, read from the database."""
 
-    removals: dict[str, tuple[RemovalCheck, str, str | None]] = field(default_factory=dict)
+    removals: dict[str, RemovalLookup] = field(default_factory=dict)
     unmatched: tuple[Event, ...] = ()
     creates_in_flight: bool = False
+    moved_in: dict[str, str] = field(default_factory=dict)
+    """Unmatched room copies whose meeting roomsync pushed for another room: room event
+    id → that other room (the organizer may have changed the meeting's room in Outlook)."""
     organizers: dict[str, str] = field(default_factory=dict)
     """Unknown organizers: email → the name the meeting gives."""
 
@@ -140,8 +153,22 @@ def plan_page_lookups(
         session, {round_.resource_id for (round_, _), new in with_new if new}
     )
     unknown = _unknown_organizers(session, busy[0][0], [e for new in unmatched for e in new])
+    pushed_elsewhere = _pushed_for_other_rooms(
+        session,
+        busy[0][0].integration_id,
+        [(r, new) for (r, _), new in zip(pages, unmatched, strict=True)],
+    )
     return [
-        _page_lookups(indexes, round_, items, unmatched=new, creating=creating, unknown=unknown)
+        replace(
+            _page_lookups(
+                indexes, round_, items, unmatched=new, creating=creating, unknown=unknown
+            ),
+            moved_in={
+                e.id: pushed_elsewhere[(round_.room_email, e.i_cal_u_id or "")]
+                for e in new
+                if (round_.room_email, e.i_cal_u_id or "") in pushed_elsewhere
+            },
+        )
         if items
         else Lookups()
         for (round_, items), new in zip(pages, unmatched, strict=True)
@@ -173,10 +200,12 @@ def perform_lookups(
 ) -> Prefetched:
     """Ask Graph (outside any transaction) what :func:`plan_lookups` found it must."""
     result = Prefetched()
-    for room_event_id, (check, mailbox, event_id) in lookups.removals.items():
-        result.removals[room_event_id] = RemovalEvidence(check, _fetch(graph, mailbox, event_id))
+    for room_event_id, lookup in lookups.removals.items():
+        result.removals[room_event_id] = RemovalEvidence(lookup.check, _fetch(graph, lookup))
     if lookups.creates_in_flight:
         result.ours = _ours(graph, lookups.unmatched)
+    moved = [e for e in lookups.unmatched if e.id in lookups.moved_in]
+    result.ours.update(_ours(graph, tuple(moved), left=lookups.moved_in))
     for email, name in lookups.organizers.items():
         directory.lookup(email, name)
     return result
@@ -188,8 +217,8 @@ def _uids(events: Iterable[Event]) -> list[str]:
 
 def _removals_to_verify(
     index: LinkIndex, round_: RoomRound, removed_ids: list[str]
-) -> dict[str, tuple[RemovalCheck, str, str | None]]:
-    checks: dict[str, tuple[RemovalCheck, str, str | None]] = {}
+) -> dict[str, RemovalLookup]:
+    checks: dict[str, RemovalLookup] = {}
     for room_event_id in removed_ids:
         link = index.match(room_event_id)
         if link is None:
@@ -204,13 +233,28 @@ def _removals_to_verify(
     return checks
 
 
-def _where_to_look(check: RemovalCheck, link: EventLink) -> tuple[RemovalCheck, str, str | None]:
+def _where_to_look(check: RemovalCheck, link: EventLink) -> RemovalLookup:
     if check is RemovalCheck.ROOM_COPY:
-        return check, link.room_email, link.room_event_id
-    return check, link.organizer_email or link.room_email, link.organizer_event_id
+        return RemovalLookup(check, link.room_email, link.room_event_id, link.ical_uid)
+    return RemovalLookup(check, link.organizer_email or link.room_email, link.organizer_event_id)
 
 
-def _fetch(graph: GraphClient, mailbox: str, event_id: str | None) -> Event | None:
+def _fetch(graph: GraphClient, lookup: RemovalLookup) -> Event | None:
+    """The meeting's copy, or None when it is gone.
+
+    A room that declines an update of a meeting it had accepted drops its copy; when it
+    accepts a later update it writes a new copy, under a new id with the same iCalUId. So
+    a room copy missing under its old id is looked for by iCalUId before it is believed
+    gone: the meeting may still hold the room.
+    """
+    found = _get(graph, lookup.mailbox, lookup.event_id)
+    if found is not None or lookup.check is not RemovalCheck.ROOM_COPY or not lookup.ical_uid:
+        return found
+    copies = find_events_by_ical_uid(graph, lookup.mailbox, lookup.ical_uid)
+    return next((copy for copy in copies if not copy.is_cancelled), None)
+
+
+def _get(graph: GraphClient, mailbox: str, event_id: str | None) -> Event | None:
     if event_id is None:
         return None
     try:
@@ -236,8 +280,14 @@ def _rooms_with_creates_in_flight(session: Session, resource_ids: set[uuid.UUID]
     return set(session.scalars(pending_create))
 
 
-def _ours(graph: GraphClient, unmatched: tuple[Event, ...]) -> dict[str, uuid.UUID]:
-    """Room copies whose organizer copy carries our booking id (identity rule 1, step 3)."""
+def _ours(
+    graph: GraphClient, unmatched: tuple[Event, ...], *, left: dict[str, str] | None = None
+) -> dict[str, uuid.UUID]:
+    """Room copies whose organizer copy carries our booking id (identity rule 1, step 3).
+
+    ``left``: room event id → the room the booking was pushed for; such a copy is ours only
+    when the organizer's copy no longer names that room (the meeting changed rooms, rather
+    than gained one)."""
     ours: dict[str, uuid.UUID] = {}
     for event in unmatched:
         organizer = event.organizer.email_address if event.organizer else None
@@ -249,9 +299,55 @@ def _ours(graph: GraphClient, unmatched: tuple[Event, ...]) -> dict[str, uuid.UU
             logger.info("Could not read the organizer copy of %s: %s", event.id, exc.message)
             continue
         for copy in copies:
+            old_room = (left or {}).get(event.id)
+            if old_room is not None and old_room in rooms_named(copy):
+                continue
             if (booking_id := booking_id_of(copy)) is not None:
                 ours[event.id] = uuid.UUID(booking_id)
     return ours
+
+
+def rooms_named(event: Event) -> set[str]:
+    """The mailboxes a meeting books as resources (attendees of type resource and the
+    locations' addresses), in lower case."""
+    named = {
+        a.email_address.address.lower()
+        for a in event.attendees
+        if a.email_address and a.email_address.address and a.type is AttendeeType.RESOURCE
+    }
+    if event.location and event.location.location_email_address:
+        named.add(event.location.location_email_address.lower())
+    return named
+
+
+def _pushed_for_other_rooms(
+    session: Session,
+    integration_id: uuid.UUID,
+    pages: Sequence[tuple[RoomRound, Sequence[Event]]],
+) -> dict[tuple[str, str], str]:
+    """(room, iCalUId) of unmatched room copies → the other room a platform booking with
+    that iCalUId was pushed for."""
+    wanted = {(r.room_email, e.i_cal_u_id) for r, new in pages for e in new if e.i_cal_u_id}
+    if not wanted:
+        return {}
+    uids = sorted({uid for _, uid in wanted})
+    rows = session.execute(
+        select(EventLink.ical_uid, EventLink.room_email)
+        .join(Booking, Booking.id == EventLink.booking_id)
+        .where(
+            EventLink.integration_id == integration_id,
+            EventLink.ical_uid.in_(uids),
+            EventLink.organizer_event_id.is_not(None),
+            Booking.origin == Origin.PLATFORM,
+            Booking.status != BookingStatus.CANCELLED,
+        )
+    ).all()
+    return {
+        (room, uid): old_room
+        for room, uid in wanted
+        for found_uid, old_room in rows
+        if found_uid == uid and old_room != room
+    }
 
 
 def _organizer_names(events: Iterable[Event]) -> dict[str, str]:

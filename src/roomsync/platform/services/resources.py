@@ -178,6 +178,16 @@ def upsert_resource_by_email(
     return ResourceUpsert(resource=updated, created=False)
 
 
+def room_emails_known(session: Session, *, organization_id: uuid.UUID, emails: set[str]) -> bool:
+    """Whether one of these mailboxes is an active room of the organization."""
+    query = select(Resource.id).where(
+        Resource.organization_id == organization_id,
+        Resource.email.in_(sorted(email.lower() for email in emails)),
+        Resource.active.is_(True),
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
 def retire_resource(session: Session, *, resource_id: uuid.UUID) -> Resource:
     """Take a room out of service; its row and bookings stay."""
     return update_resource(session, resource_id=resource_id, active=False)
