@@ -85,6 +85,14 @@ class AwaitedAnswer:
 
 
 @dataclass(frozen=True)
+class ReadAnswer:
+    """What the room said, and the id of its accepted copy when it holds one."""
+
+    answer: RoomAnswer
+    room_event_id: str | None = None
+
+
+@dataclass(frozen=True)
 class AnswerOutcome:
     answer: RoomAnswer
     check_again_in: float | None = None
@@ -113,19 +121,19 @@ def check_answers_of(
     answers = map_per_mailbox(
         readable, lambda item: item.room_email, lambda item: _answer_or_wait(ctx, graphs, item)
     )
-    answered: list[tuple[AwaitedAnswer, RoomAnswer]] = []
-    for item, answer in zip(readable, answers, strict=True):
-        if answer is RoomAnswer.WAITING:
+    answered: list[tuple[AwaitedAnswer, ReadAnswer]] = []
+    for item, read in zip(readable, answers, strict=True):
+        if read.answer is RoomAnswer.WAITING:
             waited = ctx.clock() - item.pushed_at
-            outcomes[item.booking_id] = AnswerOutcome(answer, _check_again_in(item, waited))
+            outcomes[item.booking_id] = AnswerOutcome(read.answer, _check_again_in(item, waited))
         else:
-            answered.append((item, answer))
+            answered.append((item, read))
     if answered:
         with ctx.database.session() as session:
-            for item, answer in answered:
-                applied = _apply(session, item, answer)
+            for item, read in answered:
+                applied = _apply(session, item, read)
                 outcomes[item.booking_id] = AnswerOutcome(
-                    answer if applied else RoomAnswer.NOT_AWAITED
+                    read.answer if applied else RoomAnswer.NOT_AWAITED
                 )
     return outcomes
 
@@ -151,22 +159,22 @@ def check_room_answers(
 
 def _answer_or_wait(
     ctx: SyncContext, graphs: dict[uuid.UUID, GraphClient], item: AwaitedAnswer
-) -> RoomAnswer:
+) -> ReadAnswer:
     try:
         return _read_answer(graphs[item.integration_id], item, ctx.clock() - item.pushed_at)
     except GraphError as exc:
         logger.warning("The room's answer to booking %s: %s", item.booking_id, exc.message)
-        return RoomAnswer.WAITING
+        return ReadAnswer(RoomAnswer.WAITING)
 
 
 def _check(ctx: SyncContext, graph: GraphClient, awaited: AwaitedAnswer) -> AnswerOutcome:
     waited = ctx.clock() - awaited.pushed_at
-    answer = _read_answer(graph, awaited, waited)
-    if answer is RoomAnswer.WAITING:
-        return AnswerOutcome(answer, check_again_in=_check_again_in(awaited, waited))
+    read = _read_answer(graph, awaited, waited)
+    if read.answer is RoomAnswer.WAITING:
+        return AnswerOutcome(read.answer, check_again_in=_check_again_in(awaited, waited))
     with ctx.database.session() as session:
-        applied = _apply(session, awaited, answer)
-    return AnswerOutcome(answer if applied else RoomAnswer.NOT_AWAITED)
+        applied = _apply(session, awaited, read)
+    return AnswerOutcome(read.answer if applied else RoomAnswer.NOT_AWAITED)
 
 
 def _check_again_in(awaited: AwaitedAnswer, waited: timedelta) -> float:
@@ -176,28 +184,33 @@ def _check_again_in(awaited: AwaitedAnswer, waited: timedelta) -> float:
     return min(max(waited.total_seconds(), 1.0), MAX_CHECK_INTERVAL, remaining + 1.0)
 
 
-def _read_answer(graph: GraphClient, awaited: AwaitedAnswer, waited: timedelta) -> RoomAnswer:
+def _read_answer(graph: GraphClient, awaited: AwaitedAnswer, waited: timedelta) -> ReadAnswer:
     copies = find_events_by_ical_uid(graph, awaited.room_email, awaited.ical_uid)
     wanted = (awaited.start, awaited.end)
-    held = any(not copy.is_cancelled and event_times(copy) == wanted for copy in copies)
-    if held:
-        return RoomAnswer.ACCEPTED
+    held = next((c for c in copies if not c.is_cancelled and event_times(c) == wanted), None)
+    if held is not None:
+        return ReadAnswer(RoomAnswer.ACCEPTED, held.id)
     try:
         copy = get_event(graph, awaited.organizer_email, awaited.organizer_event_id)
     except NotFound:
-        return RoomAnswer.MEETING_GONE
+        return ReadAnswer(RoomAnswer.MEETING_GONE)
     attendee = copy.attendee(awaited.room_email)
     response = attendee.status.response if attendee and attendee.status else None
-    return judge_answer(
-        held_by_room=False, response=response, waited=waited, timeout=awaited.timeout
+    return ReadAnswer(
+        judge_answer(held_by_room=False, response=response, waited=waited, timeout=awaited.timeout)
     )
 
 
-def _apply(session: Session, awaited: AwaitedAnswer, answer: RoomAnswer) -> bool:
+def _apply(session: Session, awaited: AwaitedAnswer, read: ReadAnswer) -> bool:
+    answer = read.answer
     booking = session.get(Booking, awaited.booking_id)
     if booking is None or booking.version != awaited.version:
         return False  # changed since it was read: the next push asks the room again
     link = session.scalar(select(EventLink).where(EventLink.booking_id == booking.id))
+    if link is not None and read.room_event_id and link.room_email == awaited.room_email:
+        # The room's copy, known before the delta brings it: a removal of it (the meeting
+        # cancelled in Outlook before the next pull) then matches this booking.
+        link.room_event_id = link.room_event_id or read.room_event_id
     old = booking.version
     if answer is RoomAnswer.MEETING_GONE:
         cancel_booking(session, booking_id=booking.id, reason=CANCELLED_IN_OUTLOOK, source=SOURCE)
