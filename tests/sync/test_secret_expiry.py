@@ -88,7 +88,7 @@ def test_a_secret_without_a_saved_expiry_is_not_measured_but_flagged(
     assert any("expiry date is unknown" in notice for notice in notices)
 
 
-def test_a_new_secret_forgets_the_old_expiry_date(
+def test_a_new_secret_keeps_the_saved_expiry_date_until_its_own_is_given(
     ctx: SyncContext, sim: Simulator, organization_id: uuid.UUID
 ) -> None:
     integration_id = connect(ctx, sim, organization_id, client_secret_expires_at=NOW)
@@ -99,7 +99,7 @@ def test_a_new_secret_forgets_the_old_expiry_date(
             integration_id=integration_id,
             changes=IntegrationChanges(client_secret="rotated"),
         )
-        assert updated.client_secret_expires_at is None
+        assert updated.client_secret_expires_at == NOW
         updated = update_integration(
             session,
             ctx,
