@@ -25,10 +25,12 @@ from roomsync.platform.services.tokens import find_api_token
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller. ``organization_id`` is None only for the super-admin."""
+    """The caller. ``organization_id`` is None only for the super-admin; ``email`` is the
+    person the caller acts for, None while no token is bound to a person."""
 
     role: Role
     organization_id: uuid.UUID | None = None
+    email: str | None = None
 
     @property
     def is_super_admin(self) -> bool:

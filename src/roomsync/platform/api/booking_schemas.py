@@ -1,7 +1,8 @@
 """The booking JSON, and what an occupant token may see of it.
 
 Times go in with an offset (naive times are refused, naming the field) and come out in
-UTC with ``Z``. Occupants see a private booking's title as "Private booking".
+UTC with ``Z``. A private booking's title is shown only to its organizer and to admins
+(see ``booking_privacy``); others read "Private booking".
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from datetime import datetime
 from pydantic import AwareDatetime, BaseModel, Field
 
 from roomsync.platform.api.auth import Principal
+from roomsync.platform.api.booking_privacy import shown_title
 from roomsync.platform.api.schemas import InputModel, PatchModel
 from roomsync.platform.enums import BookingStatus, Origin, SyncState
 from roomsync.platform.models import Booking
 from roomsync.platform.services.booking_sync import BookingSyncView
 
-PRIVATE_TITLE = "Private booking"
 _TIME = "ISO 8601 with an offset, such as 2030-01-07T09:00:00+01:00 or 2030-01-07T08:00:00Z."
 
 
@@ -69,12 +70,11 @@ class BookingOut(BaseModel):
 
 def booking_out(booking: Booking, sync: BookingSyncView, principal: Principal) -> BookingOut:
     """The booking as ``principal`` may see it."""
-    title = PRIVATE_TITLE if booking.private and not principal.is_admin else booking.title
     return BookingOut(
         id=booking.id,
         resource_id=booking.resource_id,
         organizer_email=booking.organizer_email,
-        title=title,
+        title=shown_title(principal, booking),
         start=booking.start_at,
         end=booking.end_at,
         all_day=booking.all_day,

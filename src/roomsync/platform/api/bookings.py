@@ -1,8 +1,10 @@
 """``/bookings``: occupants and admins book, move and cancel rooms.
 
-``POST`` answers 409 naming the booking that holds the room; ``PATCH`` and ``DELETE``
-honour ``If-Match: "<version>"`` (412 when stale, accepted when absent); single-booking
-responses carry ``ETag: "<version>"``.
+``POST`` answers 409 naming the booking that holds the room (its id and times, never its
+title); ``PATCH`` and ``DELETE`` honour ``If-Match: "<version>"`` (412 when stale,
+accepted when absent); single-booking responses carry ``ETag: "<version>"``. Only the
+organizer or an admin may change ``private`` (403 naming the field, before anything is
+changed); a private booking's title reaches no one else (``booking_privacy``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pydantic import AwareDatetime
 from sqlalchemy.orm import Session
 
 from roomsync.platform.api.auth import Principal
+from roomsync.platform.api.booking_privacy import permitted_changes
 from roomsync.platform.api.booking_schemas import BookingIn, BookingOut, BookingPatch, booking_out
 from roomsync.platform.api.deps import (
     DEFAULT_LIMIT,
@@ -121,7 +124,10 @@ def update_booking(
     settings: SettingsDep,
     if_match: IfMatchHeader = None,
 ) -> BookingOut:
-    _visible_booking(session, booking_id, principal)
+    """Only the organizer or an admin may change `private` (403 naming the field, nothing
+    changed); occupant tokens act for no person yet, so for them it is admin work."""
+    booking = _visible_booking(session, booking_id, principal)
+    changes = permitted_changes(principal, booking, body.changes())
     if body.resource_id is not None:
         principal.check_access(get_resource(session, resource_id=body.resource_id).organization_id)
     booking = service.update_booking(
@@ -129,7 +135,7 @@ def update_booking(
         booking_id=booking_id,
         expected_version=parse_if_match(if_match),
         max_duration=_max_duration(settings),
-        **body.changes(),
+        **changes,
     )
     return _single(session, booking, principal, response)
 

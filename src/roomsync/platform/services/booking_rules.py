@@ -140,7 +140,11 @@ def ensure_room_free(
     end: datetime,
     ignore_booking_id: uuid.UUID | None = None,
 ) -> None:
-    """Raise :class:`BookingConflictError` naming the booking that already holds the room."""
+    """Raise :class:`BookingConflictError` naming the booking that already holds the room.
+
+    It is named by id and times only, never by title: the caller may not be allowed to read
+    the title of a private booking that is in the way.
+    """
     statement = select(Booking).where(
         Booking.resource_id == resource_id,
         Booking.status.in_(OCCUPYING_STATUSES),
