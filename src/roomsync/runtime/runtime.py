@@ -83,6 +83,15 @@ class Runtime:
         else:
             raise ValueError(f"A {kind} run cannot be queued.")
 
+    def after_room_import(self, integration_id: uuid.UUID) -> None:
+        """A room import ran outside the queue (the API's "run now"): subscribe its rooms."""
+        self.schedule.subscribe_if_listening(integration_id)
+
+    def start_listening(self, integration_id: uuid.UUID) -> None:
+        """An integration was created in, or switched to, listener mode: import its rooms
+        now, which subscribes them, instead of at the scheduler's next tick."""
+        self.schedule.sync_rooms(str(integration_id), SyncRunTrigger.SCHEDULE.value)
+
     def start_workers(self, *, workers: int = 2, periodic: bool = True) -> EmbeddedConsumer:
         """Run this runtime's tasks on worker threads of this process (stop them with
         ``.stop(graceful=True)``)."""

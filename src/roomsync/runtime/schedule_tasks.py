@@ -24,6 +24,7 @@ from roomsync.runtime.pull_tasks import PullTasks
 from roomsync.runtime.queue import QueueTask, every_minute, task
 from roomsync.runtime.schedule import IntegrationSchedule, Job, due_jobs
 from roomsync.sync.context import SyncContext
+from roomsync.sync.listener import is_listening
 from roomsync.sync.options import IntegrationOptions
 from roomsync.sync.room_reconcile import reconcile_rooms
 from roomsync.sync.rooms import sync_rooms
@@ -42,6 +43,7 @@ class ScheduleTasks:
         def rooms(integration_id: str, trigger: str = _SCHEDULE.value) -> None:
             run = SyncRunTrigger(trigger)
             _logged(lambda: sync_rooms(ctx, uuid.UUID(integration_id), trigger=run))
+            self.subscribe_if_listening(uuid.UUID(integration_id))
 
         @task(huey, "roomsync.reconcile_rooms")
         def reconcile(integration_id: str, force: str = "False") -> None:
@@ -69,6 +71,13 @@ class ScheduleTasks:
         self.check_credentials: QueueTask = credentials
         self.sync_rooms: QueueTask = rooms
         self.reconcile_rooms: QueueTask = reconcile
+        self.listener = listener
+
+    def subscribe_if_listening(self, integration_id: uuid.UUID) -> None:
+        """After a room import: subscribe the rooms it made known now, not at the next
+        minute's tick (the sweep pulls each newly subscribed room to catch up)."""
+        if is_listening(self.ctx, integration_id):
+            self.listener.renew_subscriptions(str(integration_id))
 
     def dispatch(self) -> list[tuple[uuid.UUID, Job]]:
         """Queue every job due now; returns what was queued."""

@@ -130,6 +130,15 @@ def update_integration(
     return integration
 
 
+def is_listening(integration: Integration) -> bool:
+    """Listener mode on an enabled integration that is not stopped."""
+    return (
+        integration.mode is IntegrationMode.LISTENER
+        and integration.enabled
+        and not integration.stopped_reason
+    )
+
+
 def kept_expiry_warning(changes: IntegrationChanges, integration: Integration) -> str | None:
     """What to tell a caller who saved a new secret without its expiry date."""
     if changes.client_secret in (UNCHANGED, None):

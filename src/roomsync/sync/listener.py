@@ -4,8 +4,11 @@
   subscriptions, then per room create (new room, listener mode switched on), renew (well
   before expiry), recreate (Graph no longer has it, ``ROOMSYNC_PUBLIC_URL`` changed, or
   its clientState cannot be decrypted) or delete (room retired, mode switched to
-  polling, integration disabled). Rooms whose subscription was recreated are pulled, as
-  their notifications may have been lost.
+  polling, integration disabled). Rooms whose subscription was created or recreated are
+  pulled at once: a subscription hears only later changes, so whatever changed since the
+  room's last pull (or while it had none) would otherwise wait for the safety-net round.
+  The runtime runs a sweep right after each room import of a listening integration, so
+  a newly known room is subscribed within seconds.
 - :func:`handle_lifecycle` answers Graph's lifecycle notifications
   (change-notifications-lifecycle-events.md): ``reauthorizationRequired`` → renew (a
   PATCH of the expiry also reauthorizes), ``subscriptionRemoved`` → recreate, then pull,
@@ -99,6 +102,13 @@ def renew_subscriptions(
         return _Sweep(ctx, integration_id, policy, held).run(request_pull)
 
 
+def is_listening(ctx: SyncContext, integration_id: uuid.UUID) -> bool:
+    """Whether the integration's rooms want subscriptions (listener mode, running)."""
+    with ctx.database.session() as session:
+        integration = session.get(Integration, integration_id)
+        return integration is not None and _wanted(integration)
+
+
 def handle_lifecycle(
     ctx: SyncContext,
     notice: LifecycleNotice,
@@ -117,7 +127,7 @@ def handle_lifecycle(
     with lease(ctx.database, name, ttl=LEASE_TTL, clock=ctx.clock):
         outcome = _answer_lifecycle(ctx, notice, policy)
     if outcome is not None and (
-        outcome.lost_notifications or notice.event is LifecycleEvent.SUBSCRIPTION_REMOVED
+        outcome.needs_catch_up or notice.event is LifecycleEvent.SUBSCRIPTION_REMOVED
     ):
         request_pull(notice.integration_id, notice.resource_id)
     return outcome.action if outcome is not None else None
@@ -178,7 +188,7 @@ class _Sweep:
         for outcome in self._perform_all(keeper, plans):
             keeper.record(outcome)
             self._count(outcome)
-            if request_pull is not None and outcome.lost_notifications:
+            if request_pull is not None and outcome.needs_catch_up:
                 request_pull(self.integration.id, outcome.room.resource_id)
             self._keep_lease()
         return self.report

@@ -148,9 +148,14 @@ class RoomOutcome:
     error: str | None = None
 
     @property
-    def lost_notifications(self) -> bool:
-        """The room went without a working subscription: pull it to catch up."""
-        return self.error is None and self.action is SubscriptionAction.RECREATE
+    def needs_catch_up(self) -> bool:
+        """A subscription hears only what changes after it exists: a new one (or one
+        recreated after the room went without) is followed by a pull of the room, so a
+        change made since the last pull is not left for the safety-net round."""
+        return self.error is None and self.action in _STARTS_LISTENING
+
+
+_STARTS_LISTENING = frozenset({SubscriptionAction.CREATE, SubscriptionAction.RECREATE})
 
 
 def new_client_state() -> str:

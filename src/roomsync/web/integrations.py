@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 
 from roomsync.platform.api import API_PREFIX
 from roomsync.platform.api.auth import Principal
@@ -25,10 +25,12 @@ from roomsync.platform.api.deps import (
 )
 from roomsync.platform.api.schemas import PageOut, error_responses, page_out
 from roomsync.platform.enums import SyncRunKind, SyncRunTrigger
+from roomsync.platform.models import Integration
 from roomsync.sync import integrations as service
 from roomsync.sync.context import SyncContext
 from roomsync.sync.doctor import DoctorReport, check_integration
 from roomsync.sync.integration_access import load_integration
+from roomsync.sync.listener import is_listening
 from roomsync.sync.pull import pull_bookings
 from roomsync.sync.room_reconcile import reconcile_rooms
 from roomsync.sync.rooms import sync_rooms
@@ -72,13 +74,20 @@ ForceQuery = Annotated[
 
 @router.post("", status_code=201, summary="Connect the organization to Microsoft 365 (admin)")
 def create_integration(
-    body: IntegrationIn, session: SessionDep, principal: PrincipalDep, ctx: SyncContextDep
+    body: IntegrationIn,
+    *,
+    session: SessionDep,
+    principal: PrincipalDep,
+    ctx: SyncContextDep,
+    request: Request,
+    after: BackgroundTasks,
 ) -> IntegrationOut:
     organization_id = principal.target_organization(body.organization_id)
     principal.check_admin(organization_id)
     integration = service.create_integration(
         session, ctx, organization_id=organization_id, **body.create_arguments()
     )
+    _start_listening_after_commit(request, after, integration, was_listening=False)
     return integration_out(ctx, integration)
 
 
@@ -115,15 +124,21 @@ def get_integration(
 def update_integration(
     integration_id: uuid.UUID,
     body: IntegrationPatch,
+    *,
     session: SessionDep,
     principal: PrincipalDep,
     ctx: SyncContextDep,
+    request: Request,
+    after: BackgroundTasks,
 ) -> IntegrationOut:
-    principal.check_admin(load_integration(session, integration_id).organization_id)
+    before = load_integration(session, integration_id)
+    principal.check_admin(before.organization_id)
+    was_listening = service.is_listening(before)
     changes = body.integration_changes()
     integration = service.update_integration(
         session, ctx, integration_id=integration_id, changes=changes
     )
+    _start_listening_after_commit(request, after, integration, was_listening=was_listening)
     warning = service.kept_expiry_warning(changes, integration)
     return integration_out(ctx, integration, warnings=[] if warning is None else [warning])
 
@@ -164,7 +179,19 @@ def sync_rooms_now(
         return run_report_out(
             reconcile_rooms(ctx, integration_id, trigger=manual, force=force), kind
         )
-    return run_report_out(sync_rooms(ctx, integration_id, trigger=manual), kind)
+    report = sync_rooms(ctx, integration_id, trigger=manual)
+    if is_listening(ctx, integration_id):
+        runtime_of(request.app).after_room_import(integration_id)
+    return run_report_out(report, kind)
+
+
+def _start_listening_after_commit(
+    request: Request, after: BackgroundTasks, integration: Integration, *, was_listening: bool
+) -> None:
+    """Entering listener mode imports the rooms at once, which subscribes them; queued
+    once the response is ready, so after the request's transaction committed."""
+    if service.is_listening(integration) and not was_listening:
+        after.add_task(runtime_of(request.app).start_listening, integration.id)
 
 
 @router.post(
