@@ -19,6 +19,7 @@ test: $(TEST_STAMP) lint typecheck pytest
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
@@ -42,7 +43,7 @@ $(RUNTIME_STAMP): pyproject.toml | $(VENV)/bin/python
 	@touch $@
 
 $(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
-	@echo "make: installing roomsync with its test tools (pytest, hypothesis, mypy, ruff, msgraph-sdk) into $(VENV)"
+	@echo "make: installing roomsync with its test tools (pytest, hypothesis, mypy, ruff, import-linter, msgraph-sdk) into $(VENV)"
 	$(BIN)/python -m pip install --disable-pip-version-check -e '.[test]'
 	@touch $@ $(RUNTIME_STAMP)
 
