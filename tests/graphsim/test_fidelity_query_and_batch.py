@@ -52,7 +52,7 @@ def test_calendar_view_window_names_ignore_case(graph: Graph, sim: Simulator) ->
         "$select=subject",
         "$filter=subject eq 'x'",
         "$orderby=start/dateTime",
-        "$search=\"x\"",
+        '$search="x"',
         "$expand=attachments",
         "$top=5",
         "$SELECT=subject",
@@ -63,7 +63,7 @@ def test_delta_refuses_unsupported_options(graph: Graph, sim: Simulator, option:
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "ErrorInvalidUrlQuery"
-    name = option.split("=")[0].lower()
+    name = option.split("=", maxsplit=1)[0].lower()
     assert error["message"] == (
         "The following parameters are not supported with change tracking over the "
         f"'CalendarView' resource: '{name}'."
