@@ -62,7 +62,11 @@ class Subscription:
     def paused(self, now: datetime) -> bool:
         """Delivery pauses once a challenge went unanswered past the authorization's end
         (and past a grace of :data:`REAUTHORIZATION_GRACE`, the "while" notifications
-        "may continue … giving you extra time to respond")."""
+        "may continue … giving you extra time to respond"). A subscription without a
+        lifecycle URL cannot be challenged, so graphsim never pauses it (Microsoft does
+        not say what happens to one)."""
+        if self.lifecycle_url is None:
+            return False
         if self.challenged_since is None or self.authorized_until is None:
             return False
         return now >= max(self.authorized_until, self.challenged_since + REAUTHORIZATION_GRACE)

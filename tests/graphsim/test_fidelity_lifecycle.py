@@ -50,14 +50,14 @@ class Tenant:
         """A Graph client with a token fresh on graphsim's clock."""
         return Graph(self.http, token_for(self.sim, self.http))
 
-    def subscribe(self, days: float = 2.0) -> str:
+    def subscribe(self, days: float = 2.0, lifecycle: str | None = LIFECYCLE) -> str:
         expires = self.clock.now() + timedelta(days=days)
         response = self.graph().post(
             "/subscriptions",
             json={
                 "changeType": "created",
                 "notificationUrl": HOOK,
-                "lifecycleNotificationUrl": LIFECYCLE,
+                "lifecycleNotificationUrl": lifecycle,
                 "resource": f"/users/{rooms(self.sim)[0]}/events",
                 "expirationDateTime": expires.isoformat(),
                 "clientState": "s3cret-state",
@@ -166,6 +166,15 @@ def test_a_challenge_after_a_long_jump_still_leaves_time_to_answer(tenant: Tenan
     tenant.advance(minutes=15)
     tenant.book(hours_ahead=25)
     assert len(tenant.receiver.changes()) == 1
+
+
+def test_a_subscription_without_lifecycle_url_is_never_paused(tenant: Tenant) -> None:
+    tenant.subscribe(lifecycle=None)
+    for _ in range(8):
+        tenant.advance(minutes=15)
+    tenant.book(hours_ahead=24)
+    assert len(tenant.receiver.changes()) == 1
+    assert tenant.receiver.lifecycle() == []
 
 
 def test_revoked_permission_asks_for_reauthorization_at_once(tenant: Tenant) -> None:
