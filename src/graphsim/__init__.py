@@ -9,11 +9,11 @@ from graphsim.clock import ManualClock, SystemClock
 from graphsim.core import NotificationTimings, SimOptions
 from graphsim.credentials import AppCredentials, CertificateCredential
 from graphsim.errors import GraphsimError
+from graphsim.lifecycle import LifecycleEvent
 from graphsim.outlook import recurrence
 from graphsim.seeding import SeedSpec
 from graphsim.server import ServerHandle, serve
 from graphsim.simulator import Simulator
-from graphsim.subscriptions import LifecycleEvent
 from graphsim.throttling import ThrottleLimits
 
 __all__ = [

@@ -8,6 +8,7 @@ forward instead of sleeping.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -26,13 +27,22 @@ class SystemClock:
 
 
 class ManualClock:
-    """A clock that moves only when told to; safe to share between threads."""
+    """A clock that moves only when told to; safe to share between threads.
+
+    ``listeners`` are called (outside the clock's lock) after every move, so whatever
+    falls due at the new instant — lifecycle events, say — happens then by itself.
+    """
 
     def __init__(self, start: datetime | None = None) -> None:
         self._now = start or datetime.now(UTC)
         if self._now.tzinfo is None:
             raise ValueError("ManualClock needs a timezone-aware start instant.")
         self._lock = threading.Lock()
+        self.listeners: list[Callable[[], None]] = []
+
+    def _moved(self) -> None:
+        for listener in list(self.listeners):
+            listener()
 
     def now(self) -> datetime:
         with self._lock:
@@ -43,8 +53,11 @@ class ManualClock:
         step = delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
         with self._lock:
             self._now += step
-            return self._now
+            now = self._now
+        self._moved()
+        return now
 
     def set(self, instant: datetime) -> None:
         with self._lock:
             self._now = instant
+        self._moved()

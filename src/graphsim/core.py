@@ -17,6 +17,7 @@ from graphsim.faults import Faults
 from graphsim.graph import GraphPipeline
 from graphsim.identity import Identity
 from graphsim.ids import IdFactory
+from graphsim.lifecycle import LifecycleTicker
 from graphsim.loops import BackgroundLoop
 from graphsim.requestlog import RequestLog
 from graphsim.subscriptions import Subscriptions
@@ -26,13 +27,33 @@ from graphsim.throttling import Throttle, ThrottleLimits
 
 @dataclass(frozen=True)
 class NotificationTimings:
-    """Webhook delivery timings (change-notifications-delivery-webhooks.md), scalable."""
+    """Webhook delivery timings, scalable so tests run fast. The defaults are Microsoft's:
+
+    - ``validation_timeout``: the endpoint answers the handshake "within 10 seconds"
+      (concepts/includes/change-notifications-delivery-notificationurl-validation.md);
+    - ``ack_timeout``, ``retry_for``: a 2xx "within 3 seconds", resent "for up to 4 hours";
+      ``slow_response`` 2,900 ms, ``health_sample`` 100 notifications, ``slow_share`` 10 %,
+      ``drop_share`` 15 %, ``health_window`` and ``throttled_delay`` 10 minutes
+      (concepts/change-notifications-delivery-webhooks.md);
+    - ``retry_timeout``, ``first_retry_delay``: graphsim's choice (Microsoft documents no
+      per-retry timeout or backoff start);
+    - ``batch_window``: how long graphsim gathers notifications due for one URL into one
+      POST ("may send multiple notifications … in the same POST request", same page).
+    """
 
     validation_timeout: float = 10.0
     ack_timeout: float = 3.0
     retry_timeout: float = 10.0
     first_retry_delay: float = 60.0
     retry_for: float = 4 * 3600.0
+    slow_response: float = 2.9
+    health_sample: int = 100
+    slow_share: float = 0.10
+    drop_share: float = 0.15
+    health_window: float = 600.0
+    throttled_delay: float = 600.0
+    batch_window: float = 0.05
+    lifecycle_tick: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -73,6 +94,7 @@ class Core:
         self.room_delay = options.room_processing_delay
         self.inline_rooms = False
         self.pipeline: GraphPipeline = GraphPipeline(self, [])
+        self.lifecycle = LifecycleTicker(self, options.notifications.lifecycle_tick)
 
     def schedule_room(self, job: RoomJob) -> None:
         """Let the room mailbox answer after the configured delay, on the background loop
@@ -87,4 +109,5 @@ class Core:
             self.rooms.run(job)
 
     def close(self) -> None:
+        self.lifecycle.stop()
         self.background.close()

@@ -70,13 +70,15 @@ class Faults:
             self.drop_notifications = self.duplicate_notifications = 0
             self.notification_drop_rate = 0.0
 
-    def delay_for(self, path: str) -> float:
-        """Seconds to wait before answering a request for ``path``."""
+    def delay_for(self, path: str, *, aimed_only: bool = False) -> float:
+        """Seconds to wait before answering a request for ``path``; with ``aimed_only``
+        only latency whose ``path_contains`` names this path counts (not the global)."""
         with self._lock:
             total = sum(
                 r.milliseconds
                 for r in self.latency
-                if r.path_contains is None or r.path_contains.lower() in path.lower()
+                if (r.path_contains is None and not aimed_only)
+                or (r.path_contains is not None and r.path_contains.lower() in path.lower())
             )
         return total / 1000.0
 

@@ -18,6 +18,7 @@ from urllib.parse import unquote
 
 from graphsim.errors import GraphApiError, bad_request, graph_error_body
 from graphsim.identity import AppPrincipal
+from graphsim.query import QueryOptions
 from graphsim.requestlog import LoggedRequest
 from graphsim.tenant import User
 
@@ -39,6 +40,10 @@ class GraphRequest:
     body: bytes
     base_url: str
     in_batch: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.query, QueryOptions):
+            self.query = QueryOptions(self.query)
 
     def json(self) -> Any:
         if not self.body:
@@ -101,16 +106,26 @@ class Route:
     handler: Handler
     versions: frozenset[str] = frozenset({"v1.0", "beta"})
     outlook: bool = False
+    envelope: bool = False
 
 
 def route(
-    method: str, pattern: str, handler: Handler, *, beta_only: bool = False, outlook: bool = False
+    method: str,
+    pattern: str,
+    handler: Handler,
+    *,
+    beta_only: bool = False,
+    outlook: bool = False,
+    envelope: bool = False,
 ) -> Route:
     """A route; ``{name}`` in ``pattern`` captures one path segment. ``outlook`` routes
-    count against the per app + mailbox throttling limits."""
+    count against the per app + mailbox throttling limits; an ``envelope`` route (``$batch``)
+    only carries other requests, so latency that is not aimed at it by path is not
+    charged to it (its items are charged instead)."""
     regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern)
     versions = frozenset({"beta"}) if beta_only else frozenset({"v1.0", "beta"})
-    return Route(method, re.compile(f"^{regex}/?$", re.IGNORECASE), handler, versions, outlook)
+    pattern_re = re.compile(f"^{regex}/?$", re.IGNORECASE)
+    return Route(method, pattern_re, handler, versions, outlook, envelope)
 
 
 class GraphPipeline:
@@ -167,7 +182,7 @@ class GraphPipeline:
 
     async def _run(self, found: Route, ctx: Ctx) -> GraphResponse:
         # Injected latency stands for time spent in the service, so it counts as in flight.
-        delay = self.core.faults.delay_for(ctx.request.path)
+        delay = self.core.faults.delay_for(ctx.request.path, aimed_only=found.envelope)
         if delay:
             await asyncio.sleep(delay)
         return await found.handler(ctx)

@@ -1,11 +1,19 @@
-"""Delivering to webhook endpoints (change-notifications-delivery-webhooks.md).
+"""Delivering to webhook endpoints (concepts/change-notifications-delivery-webhooks.md).
 
-- Validation: ``POST {url}?validationToken=…`` with ``Content-Type: text/plain``; the
-  endpoint must answer 200 with the token as plain text within 10 s.
+- Validation (concepts/includes/change-notifications-delivery-notificationurl-validation.md):
+  ``POST {url}?validationToken=…`` with ``Content-Type: text/plain``; the endpoint must
+  answer 200 with the token as plain text "within 10 seconds". Only that limit applies:
+  the httpx client has no timeout of its own (its default of 5 s would cut in first).
 - Notifications: a 2xx within 3 s is delivered; otherwise retried with exponential
-  backoff (10 s timeout per retry) for up to 4 hours, then dropped. All timings scale
-  through :class:`graphsim.core.NotificationTimings` so tests run fast.
-- Everything runs on the background loop, counted as pending work until it ends.
+  backoff (10 s per retry) for up to 4 hours, then dropped. Notifications due for one URL
+  within ``batch_window`` travel in one POST ("Microsoft Graph may send multiple
+  notifications that correspond to different subscriptions in the same POST request").
+- Slow and dropping endpoints: see :mod:`graphsim.endpoints`. A slow endpoint's
+  notifications wait ``throttled_delay`` (10 minutes) before every attempt; a dropping
+  endpoint's are dropped. Listeners hear of every dropped delivery (Graph then sends
+  ``missed``, concepts/change-notifications-lifecycle-events.md).
+- All timings scale through :class:`graphsim.core.NotificationTimings`; everything runs on
+  the background loop, counted as pending work until it ends.
 """
 
 from __future__ import annotations
@@ -15,10 +23,14 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import httpx
+
+from graphsim.clock import Clock, SystemClock
+from graphsim.endpoints import EndpointHealth, EndpointState
 
 if TYPE_CHECKING:
     from graphsim.core import NotificationTimings
@@ -33,6 +45,11 @@ class Delivery:
     payload: dict[str, Any]
     attempts: list[str] = field(default_factory=list)
     delivered: bool = False
+    dropped: bool = False
+
+    @property
+    def size(self) -> int:
+        return len(self.payload.get("value") or [])
 
 
 class Notifier:
@@ -44,17 +61,25 @@ class Notifier:
         timings: NotificationTimings,
         transport: httpx.AsyncBaseTransport | None = None,
         verify: bool | str = True,
+        clock: Clock | None = None,
     ) -> None:
         self.background, self.timings = background, timings
         self._transport, self._verify = transport, verify
         self._client: httpx.AsyncClient | None = None
         self._lock = threading.Lock()
+        self._queued: dict[str, list[dict[str, Any]]] = {}
         self.deliveries: list[Delivery] = []
+        self.health = EndpointHealth(timings, clock or SystemClock())
+        self.dropped_listeners: list[Callable[[Delivery], None]] = []
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
+            # No httpx timeout: Graph's limits are on the whole answer, enforced below.
             self._client = httpx.AsyncClient(
-                transport=self._transport, verify=self._verify, follow_redirects=False
+                transport=self._transport,
+                verify=self._verify,
+                follow_redirects=False,
+                timeout=httpx.Timeout(None),
             )
         return self._client
 
@@ -85,6 +110,21 @@ class Notifier:
             and response.text == token
         )
 
+    def enqueue(self, url: str, notification: dict[str, Any]) -> None:
+        """Send ``notification`` to ``url`` with whatever else falls due for it meanwhile."""
+        with self._lock:
+            queue = self._queued.setdefault(url, [])
+            queue.append(notification)
+            first = len(queue) == 1
+        if first:
+            self.background.call_later(self.timings.batch_window, lambda: self._flush(url))
+
+    def _flush(self, url: str) -> None:
+        with self._lock:
+            items = self._queued.pop(url, [])
+        if items:
+            self.send(url, {"value": items})
+
     def send(self, url: str, payload: dict[str, Any]) -> Delivery:
         """Queue a POST of ``payload`` to ``url`` with Graph's retry behaviour."""
         delivery = Delivery(url, payload)
@@ -97,19 +137,31 @@ class Notifier:
         started, delay = time.monotonic(), self.timings.first_retry_delay
         timeout = self.timings.ack_timeout
         while True:
+            state = self.health.state(delivery.url)
+            if state is EndpointState.DROP:
+                return self._drop(delivery)
+            if state is EndpointState.SLOW:
+                delivery.attempts.append("throttled")
+                await asyncio.sleep(self.timings.throttled_delay)
             if await self._attempt(delivery, timeout):
                 delivery.delivered = True
-                return
-            if time.monotonic() - started + delay > self.timings.retry_for:
-                delivery.attempts.append("dropped")
-                return
-            await asyncio.sleep(delay)
+                return None
+            wait = 0.0 if self.health.state(delivery.url) is EndpointState.SLOW else delay
+            if time.monotonic() - started + wait > self.timings.retry_for:
+                return self._drop(delivery)
+            await asyncio.sleep(wait)
             delay, timeout = delay * 2, self.timings.retry_timeout
+
+    def _drop(self, delivery: Delivery) -> None:
+        delivery.attempts.append("dropped")
+        delivery.dropped = True
+        for listener in list(self.dropped_listeners):
+            listener(delivery)
 
     async def _attempt(self, delivery: Delivery, timeout: float) -> bool:
         body = json.dumps(delivery.payload).encode()
+        began = time.monotonic()
         try:
-            # Graph's limit is on the whole answer, so it is enforced here, not by httpx.
             response = await asyncio.wait_for(
                 self._http().post(
                     delivery.url,
@@ -118,12 +170,15 @@ class Notifier:
                 ),
                 timeout,
             )
-        except (httpx.TimeoutException, TimeoutError):
+        except TimeoutError:
+            self.health.record(delivery.url, delivery.size, None)
             delivery.attempts.append("timeout")
             return False
         except httpx.HTTPError as exc:
+            self.health.record(delivery.url, delivery.size, time.monotonic() - began)
             delivery.attempts.append(f"error: {type(exc).__name__}")
             return False
+        self.health.record(delivery.url, delivery.size, time.monotonic() - began)
         delivery.attempts.append(str(response.status_code))
         return 200 <= response.status_code < 300
 

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from graphsim import seeding
+from graphsim import lifecycle, seeding
 from graphsim.app import build_app
 from graphsim.calendar.model import EventItem
 from graphsim.calendar.recurrence import instances
@@ -27,13 +27,13 @@ from graphsim.core import Core, SimOptions
 from graphsim.credentials import AppCredentials, CertificateCredential
 from graphsim.errors import GraphsimError, NotFoundError
 from graphsim.faults import FailureRule
+from graphsim.lifecycle import LifecycleEvent
 from graphsim.loops import LoopThread
 from graphsim.notifier import Delivery, Notifier
 from graphsim.outlook import Outlook
 from graphsim.pki import self_signed_rsa
 from graphsim.records import from_jsonable, to_jsonable
 from graphsim.requestlog import RequestLog
-from graphsim.subscriptions import LifecycleEvent
 from graphsim.tenant import (
     AppRegistration,
     AutomateProcessing,
@@ -65,8 +65,14 @@ class Simulator:
             core.tenant.tenant_id = core.ids.guid()
             core.tenant.domain = "contoso.onmicrosoft.com"
         self.core = core
-        self.core.subscriptions.notifier = Notifier(
-            core.background, self.options.notifications, notification_transport, notification_verify
+        self.core.subscriptions.use_notifier(
+            Notifier(
+                core.background,
+                self.options.notifications,
+                notification_transport,
+                notification_verify,
+                core.clock,
+            )
         )
         self.outlook = Outlook(core)
         self.app: Starlette = _build_app(self)
@@ -289,8 +295,7 @@ class Simulator:
                 f"graphsim still had {self.core.background.pending} background "
                 f"jobs after {timeout} s."
             )
-        with self.core.lock:
-            self.core.subscriptions.sweep()
+        lifecycle.sweep(self.core)
         if self.core.background.errors:
             raise GraphsimError("graphsim background work failed.") from (
                 self.core.background.errors.pop()

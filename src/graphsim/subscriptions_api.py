@@ -7,7 +7,9 @@
   ``lifecycleNotificationUrl``; a failed handshake is 400 and nothing is created. The
   same app + resource + changeType + notificationUrl again is 409. Success is 201.
 - GET lists the calling app's subscriptions; PATCH renews (200) and may change
-  ``notificationUrl`` (validated again); DELETE is 204; ``/reauthorize`` is 204.
+  ``notificationUrl`` (validated again); DELETE is 204; ``/reauthorize`` is 204. Both
+  PATCH and ``/reauthorize`` answer a ``reauthorizationRequired`` challenge and resume
+  paused delivery (concepts/change-notifications-lifecycle-events.md).
 """
 
 from __future__ import annotations
@@ -216,7 +218,9 @@ async def update(ctx: Ctx) -> GraphResponse:
         sub = _own(ctx)
         if "expirationDateTime" in body:
             sub.expiration = _expiration(body["expirationDateTime"], ctx.core.clock.now())
-            sub.needs_reauthorization = False
+            # "renewing your subscription also reauthorizes your endpoint"
+            # (concepts/change-notifications-lifecycle-events.md)
+            ctx.core.subscriptions.reauthorize(sub)
         if new_url:
             sub.notification_url = new_url
         return _response(ctx, sub, 200)
@@ -232,7 +236,7 @@ async def delete(ctx: Ctx) -> GraphResponse:
 async def reauthorize(ctx: Ctx) -> GraphResponse:
     require_mail(ctx.principal, CALENDARS_READ)
     with ctx.core.lock:
-        _own(ctx).needs_reauthorization = False
+        ctx.core.subscriptions.reauthorize(_own(ctx))
     return GraphResponse(204)
 
 

@@ -51,11 +51,13 @@ class Receiver:
     slow_next: int = 0
     slow_seconds: float = 1.0
     echo_validation: bool = True
+    validation_delay: float = 0.0
 
     def app(self) -> Starlette:
         async def hook(request: Request) -> Response:
             token = request.query_params.get("validationToken")
             if token is not None:
+                await asyncio.sleep(self.validation_delay)
                 self.validations.append(token)
                 if not self.echo_validation:
                     return PlainTextResponse("nope", 200)
@@ -73,6 +75,14 @@ class Receiver:
 
     def notifications(self) -> list[dict[str, Any]]:
         return [n for body in self.received for n in body["value"]]
+
+    def lifecycle(self, event: str | None = None) -> list[dict[str, Any]]:
+        """The lifecycle notifications received (of one ``event`` when given)."""
+        found = [n for n in self.notifications() if "lifecycleEvent" in n]
+        return [n for n in found if event is None or n["lifecycleEvent"] == event]
+
+    def changes(self) -> list[dict[str, Any]]:
+        return [n for n in self.notifications() if "lifecycleEvent" not in n]
 
 
 class Graph:

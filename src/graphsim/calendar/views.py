@@ -4,7 +4,13 @@
   instances, occurrences and exceptions; ``$top`` (default 10), ``$skip``, ``$select``,
   ``Prefer: odata.maxpagesize``; ``@odata.nextLink`` while more remain.
 - ``calendarView/delta`` (event-delta.md): see :mod:`graphsim.calendar.delta`; the OData
-  function-call form ``delta()``, which the official SDKs send, works too.
+  function-call form ``delta()``, which the official SDKs send, works too. "You cannot
+  use ``$select``" and "other OData query parameters that the delta function for
+  calendarView doesn't support: ``$expand``, ``$filter``, ``$orderby``, and ``$search``"
+  (event-delta.md), nor ``$top`` (the page size is ``Prefer: odata.maxpagesize``): each
+  is refused with 400 ``ErrorInvalidUrlQuery`` and the wording Graph uses, "The following
+  parameters are not supported with change tracking over the 'CalendarView' resource:
+  …" (the code and wording are observed from Graph, not written in the docs).
 - ``Prefer: outlook.timezone`` (UTC by default), ``outlook.body-content-type`` and
   ``IdType="ImmutableId"`` are honoured and confirmed in ``Preference-Applied``.
 """
@@ -101,8 +107,23 @@ async def calendar_view(ctx: Ctx) -> GraphResponse:
     return GraphResponse(200, body, prefs.headers())
 
 
+_DELTA_UNSUPPORTED = ("$orderby", "$filter", "$select", "$expand", "$search", "$top")
+
+
+def _refuse_unsupported_options(ctx: Ctx) -> None:
+    given = [name for name in _DELTA_UNSUPPORTED if name in ctx.request.query]
+    if given:
+        raise GraphApiError(
+            400,
+            "ErrorInvalidUrlQuery",
+            "The following parameters are not supported with change tracking over the "
+            f"'CalendarView' resource: '{', '.join(given)}'.",
+        )
+
+
 async def calendar_view_delta(ctx: Ctx) -> GraphResponse:
     require_mail(ctx.principal, CALENDARS_READ)
+    _refuse_unsupported_options(ctx)
     prefs = Preferences(ctx)
     base = f"{ctx.request.root}/users/{quote(ctx.params['user'])}/calendarView/delta"
     with ctx.core.lock:
