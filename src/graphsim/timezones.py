@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from typing import Any
@@ -22,7 +21,6 @@ from tzlocal.windows_tz import tz_win, win_tz
 from graphsim.errors import GraphApiError, bad_request
 
 _UTC_NAMES = frozenset({"utc", "etc/utc", "gmt", "etc/gmt", "tzone://microsoft/utc", "z"})
-_FRACTION = re.compile(r"(\.\d{1,6})\d*")
 
 
 @lru_cache(maxsize=512)
@@ -50,10 +48,10 @@ def windows_name(name: str) -> str:
 
 
 def parse_local(value: str) -> datetime:
-    """A naive ``YYYY-MM-DDTHH:MM:SS[.fffffff]`` value, fractions beyond 6 digits dropped."""
-    text = _FRACTION.sub(lambda m: m.group(1), value.strip())
+    """A ``YYYY-MM-DDTHH:MM:SS[.fffffff]`` value; Python's ISO reader drops the fraction
+    beyond 6 digits (Graph writes 7) and reads a ``Z``."""
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.strip())
     except ValueError as exc:
         raise bad_request(f"The value '{value}' is not a valid date and time.") from exc
     return parsed

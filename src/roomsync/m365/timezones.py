@@ -58,7 +58,7 @@ def resolve_zone(name: str) -> ZoneInfo:
 def to_utc(value: DateTimeTimeZone) -> datetime:
     """The UTC instant a Graph ``dateTimeTimeZone`` denotes."""
     try:
-        wall = datetime.fromisoformat(_at_most_microseconds(value.date_time))
+        wall = datetime.fromisoformat(value.date_time.strip())
     except ValueError as exc:
         raise InvalidResponse(
             f"Graph sent the time {value.date_time!r}, which is not an ISO 8601 date-time."
@@ -83,16 +83,3 @@ def to_graph(instant: datetime, zone: str | ZoneInfo) -> DateTimeTimeZone:
 def _graph_wall_time(local: datetime) -> str:
     """Graph's own form: seconds with 7 fractional digits, no offset."""
     return f"{local:%Y-%m-%dT%H:%M:%S}.{local.microsecond:06d}0"
-
-
-def _at_most_microseconds(text: str) -> str:
-    """Python reads 6 fractional digits; Graph writes 7 (the 7th is 100 ns, dropped)."""
-    stamp = text.strip()
-    dot = stamp.find(".")
-    if dot < 0:
-        return stamp
-    end = dot + 1
-    while end < len(stamp) and stamp[end].isdigit():
-        end += 1
-    digits = stamp[dot + 1 : end]
-    return stamp[: dot + 1] + digits[:6].ljust(6, "0") + stamp[end:] if digits else stamp
