@@ -173,3 +173,8 @@ def test_an_outlook_cancellation_wins_even_over_a_later_platform_change() -> Non
     decision = plan(room_copy(cancelled=True), booking, WINDOW)
     assert isinstance(decision, ApplyFromOutlook)
     assert decision.overrides
+
+
+def test_every_ignore_reason_is_a_member_of_its_own() -> None:
+    # Two members with one value would make the second an alias, silently.
+    assert len(IgnoreReason.__members__) == len(IgnoreReason)

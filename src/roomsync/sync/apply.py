@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import assert_never
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -121,14 +122,16 @@ class PageApplier:
                 logger.debug("Ignored an item of %s: %s", self.round.room_email, reason)
             case CreateBooking(copy):
                 self._create(copy)
-            case RecordUnchanged(_, copy, confirm) if link:
-                self._unchanged(link, copy, confirm=confirm)
-            case ApplyFromOutlook() if link:
-                self._apply_outlook(link, decision)
-            case KeepPlatformVersion(_, copy) if link:
-                self._keep_platform(link, copy)
-            case VerifyRemoval(_, check) if link:
-                self._verified_removal(link, check)
+            case RecordUnchanged(_, copy, confirm):
+                self._unchanged(_linked(link, decision), copy, confirm=confirm)
+            case ApplyFromOutlook():
+                self._apply_outlook(_linked(link, decision), decision)
+            case KeepPlatformVersion(_, copy):
+                self._keep_platform(_linked(link, decision), copy)
+            case VerifyRemoval(_, check):
+                self._verified_removal(_linked(link, decision), check)
+            case _:
+                assert_never(decision)
 
     def _create(self, copy: RoomCopy) -> None:
         email = self._organizer_email(copy)
@@ -291,6 +294,14 @@ class PageApplier:
                 last_error="Superseded by a later change made in Outlook.",
             )
         )
+
+
+def _linked(link: EventLink | None, decision: Decision) -> EventLink:
+    """The link a decision about a linked booking acts on; the planner only makes such a
+    decision when it was given the booking, so a missing link is a bug, never input."""
+    if link is None:
+        raise RuntimeError(f"{type(decision).__name__} was planned for an unlinked item.")
+    return link
 
 
 def _advance(link: EventLink, old_version: int, new_version: int) -> None:

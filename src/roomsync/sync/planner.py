@@ -83,7 +83,7 @@ class LinkedBooking:
 class IgnoreReason(StrEnum):
     UNKNOWN_REMOVAL = "removal of a meeting roomsync never linked"
     ALREADY_CANCELLED = "the booking is already cancelled"
-    MOVED_OUT_OF_WINDOW = "the meeting lies outside the sync window"
+    MOVED_OUT_OF_WINDOW = "the booking lies outside the sync window: the meeting left it"
     CANCELLED_UNLINKED = "a cancelled meeting roomsync never linked"
     OUTSIDE_WINDOW = "the meeting lies outside the sync window"
     SHOWN_AS_FREE = "the meeting is shown as free and does not occupy the room"
@@ -206,7 +206,8 @@ def _plan_linked(copy: RoomCopy, booking: LinkedBooking) -> Decision:
     if (
         booking.has_unpushed_changes
         and not copy.cancelled
-        and _later_side(copy, booking) is Side.PLATFORM
+        and later_side(outlook_modified=copy.last_modified, platform_updated=booking.updated_at)
+        is Side.PLATFORM
     ):
         return KeepPlatformVersion(booking.booking_id, copy)
     return ApplyFromOutlook(
@@ -234,8 +235,9 @@ def _outlook_changed(copy: RoomCopy, booking: LinkedBooking) -> bool:
     return booking.outlook_born and copy.details_hash != booking.pulled_details_hash
 
 
-def _later_side(copy: RoomCopy, booking: LinkedBooking) -> Side:
-    """Rule 5: the later modification wins; ties, or no timestamp, go to Outlook."""
-    if copy.last_modified is None or copy.last_modified >= booking.updated_at:
+def later_side(*, outlook_modified: datetime | None, platform_updated: datetime) -> Side:
+    """When both sides changed a booking, the later change wins; a tie, or an Outlook copy
+    without a timestamp, goes to Outlook. The pull and the push both decide by this."""
+    if outlook_modified is None or outlook_modified >= platform_updated:
         return Side.OUTLOOK
     return Side.PLATFORM

@@ -4,9 +4,9 @@ A push never silently overwrites a later Outlook edit (docs/sync.md "Pushes"). T
 organizer's copy is read first; its ``changeKey`` changes on every change to the item
 (event.md), including the room's answer being written onto its attendee entry, so a new
 changeKey alone proves nothing: only times that differ from the agreed state are an
-Outlook edit. When both sides changed, DESIGN §3 rule 5 decides: the later of the copy's
-``lastModifiedDateTime`` and the booking's ``updated_at`` wins, ties (and a copy without a
-timestamp) go to Outlook — the same rule, with the same tie-break, as the pull planner's.
+Outlook edit. When both sides changed, the planner's :func:`later_side` decides: the later
+of the copy's ``lastModifiedDateTime`` and the booking's ``updated_at`` wins, ties (and a
+copy without a timestamp) go to Outlook — one function for the pull and the push.
 
 Pure: no I/O, property-tested.
 """
@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+from roomsync.sync.planner import Side, later_side
 
 
 class PatchVerdict(StrEnum):
@@ -58,6 +60,5 @@ def decide_before_patch(copy: OrganizerCopy, platform: PlatformSide) -> PatchVer
         return PatchVerdict.NO_OUTLOOK_CHANGE
     if not platform.changed_since_agreed:
         return PatchVerdict.OUTLOOK_WINS
-    if copy.last_modified is None or copy.last_modified >= platform.updated_at:
-        return PatchVerdict.OUTLOOK_WINS
-    return PatchVerdict.PLATFORM_WINS
+    winner = later_side(outlook_modified=copy.last_modified, platform_updated=platform.updated_at)
+    return PatchVerdict.OUTLOOK_WINS if winner is Side.OUTLOOK else PatchVerdict.PLATFORM_WINS
