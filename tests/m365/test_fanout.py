@@ -15,6 +15,7 @@ import pytest
 from roomsync.m365.calendar import DeltaWindow, delta_request_url, parse_delta_page
 from roomsync.m365.exceptions import BadRequest
 from roomsync.m365.fanout import BatchItemResult, FanOut, MailboxRequest
+from roomsync.m365.mailbox_slots import MailboxSlots
 from tests.m365.m365_fakes import (
     GRAPH_URL,
     BatchEndpoint,
@@ -251,3 +252,17 @@ def test_a_stop_request_sends_no_new_batch_and_delivers_those_in_flight() -> Non
     assert len(endpoint.posts) == 1
     assert len(delivered) == 20
     assert report.stopped
+
+
+def test_a_run_ended_by_an_exception_gives_back_its_mailbox_slots() -> None:
+    slots = MailboxSlots()
+
+    def stop_after_first_batch() -> None:
+        raise RuntimeError("the caller's commit failed")
+
+    endpoint = ConcurrencyProbe(BatchEndpoint(lambda item: ok_item()), hold_seconds=0.05)
+    fan_out = FanOut(make_graph(endpoint), slots=slots, batch_size=4)
+    with pytest.raises(RuntimeError):
+        fan_out.run(_requests(mailboxes=3, each=8), lambda result: None, stop_after_first_batch)
+
+    assert [slots.in_flight(f"room{m}@contoso.com") for m in range(3)] == [0, 0, 0]

@@ -6,7 +6,8 @@ batch against its own mailbox (includes/throttling-outlook.md); going over is a 
 
 - packs requests tagged with their mailbox into batches of up to 20,
 - keeps several batches in flight on a thread pool, but never more than 4 requests of one
-  mailbox across all of them,
+  mailbox in flight in the process (the slots of :mod:`roomsync.m365.mailbox_slots`,
+  which every other caller of Graph shares),
 - halves the number of batches in flight when Graph throttles, and adds one back after a
   run of unthrottled batches,
 - hands every item's result to a callback *on the calling thread* as its batch completes
@@ -32,10 +33,10 @@ from typing import Any, Generic, TypeVar
 from roomsync.m365.batch import MAX_BATCH_SIZE, BatchRequest, send_batch
 from roomsync.m365.exceptions import GraphError
 from roomsync.m365.graph import ApiVersion, GraphClient
+from roomsync.m365.mailbox_slots import PROCESS_SLOTS, MailboxSlots
 
 _log = logging.getLogger(__name__)
 C = TypeVar("C")
-OUTLOOK_MAILBOX_CONCURRENCY = 4
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class FanOut:
         graph: GraphClient,
         *,
         max_batches_in_flight: int = 8,
-        max_per_mailbox: int = OUTLOOK_MAILBOX_CONCURRENCY,
+        slots: MailboxSlots = PROCESS_SLOTS,
         batch_size: int = MAX_BATCH_SIZE,
         grow_after: int = 4,
         api_version: ApiVersion = ApiVersion.V1,
@@ -103,7 +104,7 @@ class FanOut:
             raise ValueError("batch_size must be 1..20 and max_batches_in_flight at least 1")
         self.graph = graph
         self.max_batches_in_flight = max_batches_in_flight
-        self.max_per_mailbox = max_per_mailbox
+        self.slots = slots
         self.batch_size = batch_size
         self.grow_after = grow_after
         self.api_version = api_version
@@ -118,27 +119,37 @@ class FanOut:
         """Sends everything (and every follow-up), calling ``on_result`` once per item and
         ``on_batch_done`` after the last item of each batch. Once ``stop`` is set no new
         batch is sent; those in flight are delivered, then the run returns (``stopped``)."""
-        queues: _MailboxQueues[C] = _MailboxQueues(self.max_per_mailbox)
+        queues: _MailboxQueues[C] = _MailboxQueues(self.slots)
         for request in requests:
             queues.push(request)
         limit = _AdaptiveLimit(self.max_batches_in_flight, self.grow_after)
         report: FanOutReport[C] = FanOutReport(concurrency_limits=limit.history)
-        with ThreadPoolExecutor(self.max_batches_in_flight, "roomsync-batch") as pool:
-            in_flight: set[Future[_BatchDone[C]]] = set()
-            while True:
-                if stop is not None and stop.is_set():
-                    report.stopped = bool(queues.pending)
-                    queues.pending.clear()
-                while len(in_flight) < limit.current and (batch := queues.take(self.batch_size)):
-                    in_flight.add(pool.submit(self._send, batch))
-                    report.batches += 1
-                if not in_flight:
-                    return report
-                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in done:
-                    self._deliver(future.result(), queues, limit, on_result, report)
-                    if on_batch_done is not None:
-                        on_batch_done()
+        in_flight: dict[Future[_BatchDone[C]], list[MailboxRequest[C]]] = {}
+        try:
+            with ThreadPoolExecutor(self.max_batches_in_flight, "roomsync-batch") as pool:
+                while True:
+                    if stop is not None and stop.is_set():
+                        report.stopped = bool(queues.pending)
+                        queues.pending.clear()
+                    while len(in_flight) < limit.current and (
+                        batch := queues.take(self.batch_size)
+                    ):
+                        in_flight[pool.submit(self._send, batch)] = batch
+                        report.batches += 1
+                    if not in_flight:
+                        return report
+                    done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        result = future.result()  # raises only for a bug: slots freed below
+                        del in_flight[future]
+                        self._deliver(result, queues, limit, on_result, report)
+                        if on_batch_done is not None:
+                            on_batch_done()
+        finally:
+            # The slots are the process's: a run that ends by an exception gives back
+            # those its batches still hold, or the mailboxes would stay full for good.
+            for batch in in_flight.values():
+                queues.release(batch)
 
     def _send(self, batch: list[MailboxRequest[C]]) -> _BatchDone[C]:
         """On a pool thread: one batch, its items' retries included."""
@@ -194,12 +205,11 @@ class _BatchDone(Generic[C]):
 
 
 class _MailboxQueues(Generic[C]):
-    """Pending requests per mailbox, and how many of each mailbox are in flight."""
+    """Pending requests per mailbox; slots of the process's count for those in flight."""
 
-    def __init__(self, per_mailbox: int) -> None:
-        self.per_mailbox = per_mailbox
+    def __init__(self, slots: MailboxSlots) -> None:
+        self.slots = slots
         self.pending: dict[str, deque[MailboxRequest[C]]] = {}
-        self.in_flight: dict[str, int] = {}
 
     def push(self, request: MailboxRequest[C], *, first: bool = False) -> None:
         queue = self.pending.setdefault(request.mailbox.lower(), deque())
@@ -212,11 +222,8 @@ class _MailboxQueues(Generic[C]):
         """Up to ``size`` requests, none taking a mailbox past its concurrency limit."""
         batch: list[MailboxRequest[C]] = []
         for mailbox, queue in list(self.pending.items()):
-            room = self.per_mailbox - self.in_flight.get(mailbox, 0)
-            while queue and room > 0 and len(batch) < size:
-                batch.append(queue.popleft())
-                room -= 1
-            self.in_flight[mailbox] = self.per_mailbox - room
+            taken = self.slots.take_up_to(mailbox, min(len(queue), size - len(batch)))
+            batch.extend(queue.popleft() for _ in range(taken))
             if not queue:
                 del self.pending[mailbox]
             if len(batch) == size:
@@ -225,7 +232,7 @@ class _MailboxQueues(Generic[C]):
 
     def release(self, batch: list[MailboxRequest[C]]) -> None:
         for request in batch:
-            self.in_flight[request.mailbox.lower()] -= 1
+            self.slots.give_back(request.mailbox)
 
 
 class _AdaptiveLimit:
