@@ -1,9 +1,10 @@
 """The one place where errors become HTTP responses: ``{"error": {code, message, details}}``.
 
 Caller mistakes are 4xx with a message that says what to fix: roomsync's own errors carry
-their status; FastAPI's validation errors become 422 naming each bad field; unknown routes
-404 and wrong methods 405. A database that does not answer is 503. Anything else is our
-bug: 500 with a generic message (details stay in the log, never in the response).
+their status; FastAPI's validation errors become 422 naming each bad field; a body that is
+not UTF-8 is 400; unknown routes 404 and wrong methods 405, whose ``Allow`` lists every
+method of the path. A database that does not answer is 503. Anything else is our bug: 500
+with a generic message (details stay in the log, never in the response).
 """
 
 from __future__ import annotations
@@ -14,14 +15,32 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match, Route
 
 from roomsync.errors import RoomsyncError
+from roomsync.platform.api.schemas import error_responses
 
 logger = logging.getLogger(__name__)
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}
+_HTTP_CODES = {
+    400: "malformed_body",
+    401: "unauthenticated",
+    404: "not_found",
+    405: "method_not_allowed",
+}
+_MALFORMED_BODY = (
+    "The request body could not be read: send UTF-8 JSON with Content-Type: application/json."
+)
+
+
+def declare_body_errors(app: FastAPI) -> None:
+    """Document the 400 of an unreadable body on every operation that takes one."""
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.body_field is not None:
+            route.responses.setdefault(400, error_responses(400)[400])
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -64,14 +83,32 @@ def _field_error(error: Any) -> dict[str, str]:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
     if exc.status_code == 404:
         message = f"There is no {request.method} {request.url.path} in this API; see /docs."
     elif exc.status_code == 405:
-        message = f"{request.method} is not allowed on {request.url.path}."
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+        message = f"{request.method} is not allowed on {request.url.path}: use {headers['Allow']}."
+    elif exc.status_code == 400:
+        message = _MALFORMED_BODY
     else:
         message = str(exc.detail)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
-    return error_response(exc.status_code, code, message, headers=dict(exc.headers or {}))
+    return error_response(exc.status_code, code, message, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods of every route on the request's path: FastAPI makes one route per
+    method, and Starlette's 405 names only those of the first."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if (
+            isinstance(route, Route)
+            and route.methods
+            and route.matches(request.scope)[0] != Match.NONE
+        ):
+            methods |= route.methods
+    return sorted(methods)
 
 
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
