@@ -9,19 +9,18 @@ with a generic message (details stay in the log, never in the response).
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
-from starlette.routing import Match, Route
 
 from roomsync.errors import RoomsyncError
-from roomsync.platform.api.schemas import error_responses
 
 logger = logging.getLogger(__name__)
 
@@ -31,16 +30,29 @@ _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
 }
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
+_BODY_ERROR = {
+    "description": "The body could not be read: not UTF-8, or not JSON at all.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+}
 _MALFORMED_BODY = (
     "The request body could not be read: send UTF-8 JSON with Content-Type: application/json."
 )
 
 
 def declare_body_errors(app: FastAPI) -> None:
-    """Document the 400 of an unreadable body on every operation that takes one."""
-    for route in app.routes:
-        if isinstance(route, APIRoute) and route.body_field is not None:
-            route.responses.setdefault(400, error_responses(400)[400])
+    """Document the 400 of an unreadable body on every operation that takes a body."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()  # cached by FastAPI: the additions below are made once
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                if isinstance(operation, dict) and "requestBody" in operation:
+                    operation["responses"].setdefault("400", _BODY_ERROR)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -87,7 +99,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 404:
         message = f"There is no {request.method} {request.url.path} in this API; see /docs."
     elif exc.status_code == 405:
-        headers["Allow"] = ", ".join(_allowed_methods(request))
+        headers["Allow"] = ", ".join(_allowed_methods(request)) or headers.get("Allow", "")
         message = f"{request.method} is not allowed on {request.url.path}: use {headers['Allow']}."
     elif exc.status_code == 400:
         message = _MALFORMED_BODY
@@ -98,17 +110,19 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """The methods of every route on the request's path: FastAPI makes one route per
-    method, and Starlette's 405 names only those of the first."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if (
-            isinstance(route, Route)
-            and route.methods
-            and route.matches(request.scope)[0] != Match.NONE
-        ):
-            methods |= route.methods
-    return sorted(methods)
+    """The methods the OpenAPI description gives the request's path: FastAPI makes one
+    route per method, and Starlette's 405 names only those of the first it finds."""
+    for template, item in request.app.openapi().get("paths", {}).items():
+        if _path_pattern(template).fullmatch(request.url.path):
+            return sorted(method.upper() for method in item if method.upper() in _METHODS)
+    return []
+
+
+@functools.cache
+def _path_pattern(template: str) -> re.Pattern[str]:
+    """``/bookings/{booking_id}`` as a pattern matching ``/bookings/<one segment>``."""
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
 
 
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
