@@ -10,6 +10,7 @@ with a generic message (details stay in the log, never in the response).
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import re
 from typing import Any
@@ -69,7 +70,15 @@ def error_response(
     status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
 ) -> JSONResponse:
     body = {"error": {"code": code, "message": message, "details": details}}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return _EscapedJSONResponse(body, status_code=status, headers=headers)
+
+
+class _EscapedJSONResponse(JSONResponse):
+    """JSON with every non-ASCII character escaped: a refusal may quote what the caller
+    sent, and a lone surrogate in it cannot be encoded as UTF-8."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, separators=(",", ":")).encode("ascii")
 
 
 async def _roomsync_error(request: Request, exc: Exception) -> JSONResponse:

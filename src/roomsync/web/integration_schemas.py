@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field, SecretStr
 
-from roomsync.platform.api.fields import MAX_SECRET_LENGTH, EmailText, Instant, TimeZoneName
+from roomsync.platform.api.fields import EmailText, Instant, SecretText, TimeZoneName
 from roomsync.platform.api.schemas import InputModel, PatchModel
 from roomsync.platform.enums import IntegrationMode, RoomSource, SyncRunKind, SyncRunOutcome
 from roomsync.platform.models import Integration
@@ -56,7 +56,6 @@ def _date_as_instant(value: Any) -> Any:
 
 
 Expiry = Annotated[Instant, BeforeValidator(_date_as_instant)]
-Secret = Annotated[SecretStr, Field(min_length=1, max_length=MAX_SECRET_LENGTH)]
 
 
 class IntegrationIn(InputModel):
@@ -65,7 +64,7 @@ class IntegrationIn(InputModel):
     )
     tenant_id: uuid.UUID = Field(description="Directory (tenant) ID.")
     client_id: uuid.UUID = Field(description="Application (client) ID.")
-    client_secret: Secret | None = _SECRET
+    client_secret: SecretText | None = _SECRET
     client_secret_expires_at: Expiry | None = _EXPIRES
     certificate: CertificateInput | None = _CERTIFICATE
     service_account: EmailText | None = Field(default=None, description="Service account email.")
@@ -105,7 +104,7 @@ class IntegrationPatch(PatchModel):
 
     tenant_id: uuid.UUID | None = None
     client_id: uuid.UUID | None = None
-    client_secret: Secret | None = _SECRET
+    client_secret: SecretText | None = _SECRET
     client_secret_expires_at: Expiry | None = _EXPIRES
     certificate: CertificateInput | None = _CERTIFICATE
     service_account: EmailText | None = None

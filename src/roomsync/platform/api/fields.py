@@ -21,7 +21,14 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    StringConstraints,
+)
 
 from roomsync.platform.models.base import EMAIL_LENGTH, NAME_LENGTH
 from roomsync.platform.models.resources import FLOOR_LENGTH
@@ -51,6 +58,11 @@ def _plain_text(value: str) -> str:
 
 
 _PLAIN = AfterValidator(_plain_text)
+
+
+def _plain_secret(value: SecretStr) -> SecretStr:
+    _plain_text(value.get_secret_value())
+    return value
 
 
 def _iana_zone(value: str) -> str:
@@ -117,6 +129,11 @@ EmailText = Annotated[
 ]
 Address = Annotated[str, StringConstraints(max_length=MAX_ADDRESS_LENGTH), _PLAIN]
 Floor = Annotated[str, StringConstraints(max_length=FLOOR_LENGTH), _PLAIN]
+SecretText = Annotated[
+    SecretStr,
+    StringConstraints(min_length=1, max_length=MAX_SECRET_LENGTH),
+    AfterValidator(_plain_secret),
+]
 CursorText = Annotated[str, StringConstraints(max_length=MAX_CURSOR_LENGTH), _PLAIN]
 NameList = Annotated[list[Name], Field(max_length=MAX_LIST_ITEMS)]
 TimeZoneName = Annotated[
