@@ -218,3 +218,30 @@ def test_a_cursor_not_handed_out_is_a_422_naming_it(client: httpx.Client, acme: 
     for cursor in ["yesterday", uuid.uuid4().hex, "\u00fc"]:
         listed = client.get("bookings", params={"cursor": cursor}, headers=acme.admin)
         assert refused_fields(listed) == {"cursor"}
+
+
+@pytest.mark.parametrize("bad", ["\\ud800", "a\\u0000b"], ids=["surrogate", "nul"])
+def test_integration_texts_with_nul_or_a_lone_surrogate_are_a_422_naming_them(
+    client: httpx.Client, acme: Tenant, sim: Simulator, bad: str
+) -> None:
+    headers = {**acme.admin, "Content-Type": "application/json"}
+    base = json.dumps(connection(sim))[:-1]
+    secret = client.post(
+        "integrations", content=f'{base}, "client_secret": "{bad}"}}', headers=headers
+    )
+    assert refused_fields(secret) == {"client_secret"}
+    lists = (
+        f'{{"mode": "room_lists", "room_lists": [{{"email": "hq@contoso.test", "name": "{bad}"}}]}}'
+    )
+    selection = client.post(
+        "integrations", content=f'{base}, "room_selection": {lists}}}', headers=headers
+    )
+    assert refused_fields(selection) == {"room_selection.room_lists.0.name"}
+
+
+def test_an_expiry_date_outside_the_years_is_a_422_naming_it(
+    client: httpx.Client, acme: Tenant, sim: Simulator
+) -> None:
+    body = connection(sim, client_secret_expires_at="0001-01-01")
+    created = client.post("integrations", json=body, headers=acme.admin)
+    assert refused_fields(created) == {"client_secret_expires_at"}
