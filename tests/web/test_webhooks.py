@@ -4,6 +4,7 @@ ignored, and a burst of 1,000 all answered well inside Graph's 3 seconds."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -268,3 +269,19 @@ def test_an_app_built_without_a_runtime_builds_one_from_its_settings(
         assert [task.name for task in runtime.huey.pending()] == ["roomsync.pull_room"]
     finally:
         runtime.close()
+
+
+@pytest.mark.parametrize("url", [NOTIFICATIONS, LIFECYCLE])
+def test_a_client_state_with_a_lone_surrogate_is_a_forgery_answered_202(
+    app: Served, rooms: list[Room], url: str
+) -> None:
+    item = change(rooms[0], client_state="\ud800")
+    if url == LIFECYCLE:
+        item = {**item, "lifecycleEvent": "reauthorizationRequired"}
+    # JSON carries a lone surrogate as an escape; httpx's json= would refuse to encode it.
+    body = json.dumps({"value": [item]}).encode("ascii")
+
+    response = app.http.post(url, content=body, headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 202
+    assert pending_tasks(app) == []

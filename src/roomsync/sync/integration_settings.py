@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from roomsync.platform.api.fields import Name
 from roomsync.platform.exceptions import InvalidInputError
 from roomsync.platform.services.validation import normalize_email
 
@@ -42,7 +43,7 @@ class RoomListChoice(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     email: str = Field(description="The room list's email address (Exchange distribution group).")
-    name: str = Field(min_length=1, max_length=200, description="Name of its building.")
+    name: Name = Field(description="Name of its building.")
     building_id: uuid.UUID | None = Field(
         default=None, description="An existing building; by default one found or made by name."
     )

@@ -66,7 +66,10 @@ class KnownSubscription:
         """True if ``client_state`` is this subscription's, compared in constant time."""
         if client_state is None:
             return False
-        return hmac.compare_digest(self.client_state.encode(), client_state.encode())
+        # surrogatepass: a forged clientState may hold a lone surrogate (JSON's "\ud800"),
+        # which plain UTF-8 cannot encode; it then simply does not match.
+        given = client_state.encode("utf-8", "surrogatepass")
+        return hmac.compare_digest(self.client_state.encode(), given)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from roomsync.settings import Settings
 from roomsync.sync.context import SyncContext
 from roomsync.web import booking_sync, health, integrations, metrics, webhooks
 from roomsync.web.deps import install_state
-from roomsync.web.errors import install_error_handlers
+from roomsync.web.errors import declare_body_errors, install_error_handlers
 
 DESCRIPTION = (
     "Workspace bookings kept in sync with Microsoft 365 room mailboxes. Every `/api/v1` call "
@@ -37,4 +37,5 @@ def create_app(
         app.include_router(router)
     for router in (booking_sync.router, webhooks.router):
         app.include_router(router)
+    declare_body_errors(app)
     return app

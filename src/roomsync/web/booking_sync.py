@@ -22,7 +22,9 @@ from roomsync.platform.services.bookings import get_booking
 from roomsync.sync.push_outbox import request_push_retry
 
 router = APIRouter(
-    prefix=f"{API_PREFIX}/bookings", tags=["bookings"], responses=error_responses(403, 404, 409)
+    prefix=f"{API_PREFIX}/bookings",
+    tags=["bookings"],
+    responses=error_responses(401, 403, 404, 409, 422),
 )
 
 

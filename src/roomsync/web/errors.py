@@ -1,14 +1,18 @@
 """The one place where errors become HTTP responses: ``{"error": {code, message, details}}``.
 
 Caller mistakes are 4xx with a message that says what to fix: roomsync's own errors carry
-their status; FastAPI's validation errors become 422 naming each bad field; unknown routes
-404 and wrong methods 405. A database that does not answer is 503. Anything else is our
-bug: 500 with a generic message (details stay in the log, never in the response).
+their status; FastAPI's validation errors become 422 naming each bad field; a body that is
+not UTF-8 is 400; unknown routes 404 and wrong methods 405, whose ``Allow`` lists every
+method of the path. A database that does not answer is 503. Anything else is our bug: 500
+with a generic message (details stay in the log, never in the response).
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -21,7 +25,35 @@ from roomsync.errors import RoomsyncError
 
 logger = logging.getLogger(__name__)
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}
+_HTTP_CODES = {
+    400: "malformed_body",
+    401: "unauthenticated",
+    404: "not_found",
+    405: "method_not_allowed",
+}
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
+_BODY_ERROR = {
+    "description": "The body could not be read: not UTF-8, or not JSON at all.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+}
+_MALFORMED_BODY = (
+    "The request body could not be read: send UTF-8 JSON with Content-Type: application/json."
+)
+
+
+def declare_body_errors(app: FastAPI) -> None:
+    """Document the 400 of an unreadable body on every operation that takes a body."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()  # cached by FastAPI: the additions below are made once
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                if isinstance(operation, dict) and "requestBody" in operation:
+                    operation["responses"].setdefault("400", _BODY_ERROR)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -38,7 +70,15 @@ def error_response(
     status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
 ) -> JSONResponse:
     body = {"error": {"code": code, "message": message, "details": details}}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return _EscapedJSONResponse(body, status_code=status, headers=headers)
+
+
+class _EscapedJSONResponse(JSONResponse):
+    """JSON with every non-ASCII character escaped: a refusal may quote what the caller
+    sent, and a lone surrogate in it cannot be encoded as UTF-8."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, separators=(",", ":")).encode("ascii")
 
 
 async def _roomsync_error(request: Request, exc: Exception) -> JSONResponse:
@@ -64,14 +104,34 @@ def _field_error(error: Any) -> dict[str, str]:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
     if exc.status_code == 404:
         message = f"There is no {request.method} {request.url.path} in this API; see /docs."
     elif exc.status_code == 405:
-        message = f"{request.method} is not allowed on {request.url.path}."
+        headers["Allow"] = ", ".join(_allowed_methods(request)) or headers.get("Allow", "")
+        message = f"{request.method} is not allowed on {request.url.path}: use {headers['Allow']}."
+    elif exc.status_code == 400:
+        message = _MALFORMED_BODY
     else:
         message = str(exc.detail)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
-    return error_response(exc.status_code, code, message, headers=dict(exc.headers or {}))
+    return error_response(exc.status_code, code, message, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods the OpenAPI description gives the request's path: FastAPI makes one
+    route per method, and Starlette's 405 names only those of the first it finds."""
+    for template, item in request.app.openapi().get("paths", {}).items():
+        if _path_pattern(template).fullmatch(request.url.path):
+            return sorted(method.upper() for method in item if method.upper() in _METHODS)
+    return []
+
+
+@functools.cache
+def _path_pattern(template: str) -> re.Pattern[str]:
+    """``/bookings/{booking_id}`` as a pattern matching ``/bookings/<one segment>``."""
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
 
 
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:

@@ -11,8 +11,9 @@ import uuid
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, SecretStr
+from pydantic import BaseModel, BeforeValidator, Field, SecretStr
 
+from roomsync.platform.api.fields import EmailText, Instant, SecretText, TimeZoneName
 from roomsync.platform.api.schemas import InputModel, PatchModel
 from roomsync.platform.enums import IntegrationMode, RoomSource, SyncRunKind, SyncRunOutcome
 from roomsync.platform.models import Integration
@@ -54,7 +55,7 @@ def _date_as_instant(value: Any) -> Any:
     return value
 
 
-Expiry = Annotated[AwareDatetime, BeforeValidator(_date_as_instant)]
+Expiry = Annotated[Instant, BeforeValidator(_date_as_instant)]
 
 
 class IntegrationIn(InputModel):
@@ -63,11 +64,11 @@ class IntegrationIn(InputModel):
     )
     tenant_id: uuid.UUID = Field(description="Directory (tenant) ID.")
     client_id: uuid.UUID = Field(description="Application (client) ID.")
-    client_secret: SecretStr | None = _SECRET
+    client_secret: SecretText | None = _SECRET
     client_secret_expires_at: Expiry | None = _EXPIRES
     certificate: CertificateInput | None = _CERTIFICATE
-    service_account: str | None = Field(default=None, description="Service account email.")
-    time_zone: str = Field(description="IANA time zone of the Microsoft 365 account.")
+    service_account: EmailText | None = Field(default=None, description="Service account email.")
+    time_zone: TimeZoneName = Field(description="IANA time zone of the Microsoft 365 account.")
     room_source: RoomSource = RoomSource.PLACES
     room_selection: RoomSelection = Field(default_factory=RoomSelection)
     field_mappings: list[FieldMapping] | None = _MAPPINGS
@@ -103,11 +104,11 @@ class IntegrationPatch(PatchModel):
 
     tenant_id: uuid.UUID | None = None
     client_id: uuid.UUID | None = None
-    client_secret: SecretStr | None = _SECRET
+    client_secret: SecretText | None = _SECRET
     client_secret_expires_at: Expiry | None = _EXPIRES
     certificate: CertificateInput | None = _CERTIFICATE
-    service_account: str | None = None
-    time_zone: str | None = None
+    service_account: EmailText | None = None
+    time_zone: TimeZoneName | None = None
     room_source: RoomSource | None = None
     room_selection: RoomSelection | None = None
     field_mappings: list[FieldMapping] | None = None

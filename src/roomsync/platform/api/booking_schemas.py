@@ -10,33 +10,32 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from roomsync.platform.api.auth import Principal
 from roomsync.platform.api.booking_privacy import shown_title
+from roomsync.platform.api.fields import EmailText, Instant, Title
 from roomsync.platform.api.schemas import InputModel, PatchModel
 from roomsync.platform.enums import BookingStatus, Origin, SyncState
 from roomsync.platform.models import Booking
 from roomsync.platform.services.booking_sync import BookingSyncView
 
-_TIME = "ISO 8601 with an offset, such as 2030-01-07T09:00:00+01:00 or 2030-01-07T08:00:00Z."
-
 
 class BookingIn(InputModel):
     resource_id: uuid.UUID
-    organizer_email: str
-    title: str = Field(min_length=1, max_length=500)
-    start: AwareDatetime = Field(description=_TIME)
-    end: AwareDatetime = Field(description=_TIME)
+    organizer_email: EmailText
+    title: Title
+    start: Instant
+    end: Instant
     private: bool = False
     all_day: bool = False
 
 
 class BookingPatch(PatchModel):
     resource_id: uuid.UUID | None = None
-    title: str | None = Field(default=None, min_length=1, max_length=500)
-    start: AwareDatetime | None = Field(default=None, description=_TIME)
-    end: AwareDatetime | None = Field(default=None, description=_TIME)
+    title: Title | None = None
+    start: Instant | None = None
+    end: Instant | None = None
     private: bool | None = None
 
 

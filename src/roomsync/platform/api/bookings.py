@@ -14,7 +14,6 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
-from pydantic import AwareDatetime
 from sqlalchemy.orm import Session
 
 from roomsync.platform.api.auth import Principal
@@ -29,6 +28,7 @@ from roomsync.platform.api.deps import (
     SessionDep,
     SettingsDep,
 )
+from roomsync.platform.api.fields import Instant
 from roomsync.platform.api.schemas import PageOut, error_responses, etag, parse_if_match
 from roomsync.platform.enums import BookingStatus
 from roomsync.platform.models import Booking
@@ -44,7 +44,7 @@ IfMatchHeader = Annotated[
     Header(alias="If-Match", description='The ETag you read, such as "3"; 412 if stale.'),
 ]
 RangeQuery = Annotated[
-    AwareDatetime | None,
+    Instant | None,
     Query(description="With the other bound, bookings overlapping [start, end)."),
 ]
 
@@ -74,7 +74,7 @@ def create_booking(
     return _single(session, booking, principal, response)
 
 
-@router.get("", summary="List bookings (of a room and time range, if given)")
+@router.get("", summary="List bookings by start (of a room and time range, if given)")
 def list_bookings(
     *,
     session: SessionDep,

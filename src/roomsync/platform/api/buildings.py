@@ -16,32 +16,37 @@ from roomsync.platform.api.deps import (
     PrincipalDep,
     SessionDep,
 )
-from roomsync.platform.api.schemas import InputModel, PageOut, PatchModel, page_out
+from roomsync.platform.api.fields import Address, EmailText, Name, TimeZoneName
+from roomsync.platform.api.schemas import (
+    InputModel,
+    PageOut,
+    PatchModel,
+    error_responses,
+    page_out,
+)
 from roomsync.platform.models import Building
 from roomsync.platform.services import buildings as service
 
-router = APIRouter(prefix="/buildings", tags=["buildings"])
-
-_TIME_ZONE = Field(description="IANA time zone name, such as Europe/Amsterdam.")
+router = APIRouter(prefix="/buildings", tags=["buildings"], responses=error_responses(409))
 
 
 class BuildingIn(InputModel):
     organization_id: uuid.UUID | None = Field(
         default=None, description="Defaults to the token's organization."
     )
-    name: str = Field(min_length=1, max_length=200)
-    time_zone: str = _TIME_ZONE
-    address: str | None = None
-    m365_room_list_email: str | None = None
+    name: Name
+    time_zone: TimeZoneName
+    address: Address | None = None
+    m365_room_list_email: EmailText | None = None
 
 
 class BuildingPatch(PatchModel):
     NULLABLE = frozenset({"address", "m365_room_list_email"})
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    time_zone: str | None = Field(default=None, description="IANA time zone name.")
-    address: str | None = None
-    m365_room_list_email: str | None = None
+    name: Name | None = None
+    time_zone: TimeZoneName | None = None
+    address: Address | None = None
+    m365_room_list_email: EmailText | None = None
 
 
 class BuildingOut(BaseModel):

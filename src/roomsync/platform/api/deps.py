@@ -15,6 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from roomsync.platform.api.auth import Principal, authenticate
+from roomsync.platform.api.fields import CursorText
 from roomsync.platform.db import Database
 from roomsync.platform.services.lookup import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from roomsync.settings import Settings
@@ -62,7 +63,7 @@ LimitQuery = Annotated[
     int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page (at most 200).")
 ]
 CursorQuery = Annotated[
-    str | None, Query(description="`next_cursor` of the previous page; omit for the first.")
+    CursorText | None, Query(description="`next_cursor` of the previous page; omit for the first.")
 ]
 OrganizationQuery = Annotated[
     uuid.UUID | None,

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from roomsync.platform.api.deps import (
     DEFAULT_LIMIT,
@@ -15,6 +15,7 @@ from roomsync.platform.api.deps import (
     PrincipalDep,
     SessionDep,
 )
+from roomsync.platform.api.fields import Name
 from roomsync.platform.api.schemas import InputModel, PageOut, PatchModel, page_out
 from roomsync.platform.models import Organization
 from roomsync.platform.services import organizations as service
@@ -23,11 +24,11 @@ router = APIRouter(prefix="/organizations", tags=["organizations"])
 
 
 class OrganizationIn(InputModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
 
 
 class OrganizationPatch(PatchModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: Name | None = None
 
 
 class OrganizationOut(BaseModel):

@@ -19,6 +19,7 @@ from roomsync.platform.api.deps import (
     PrincipalDep,
     SessionDep,
 )
+from roomsync.platform.api.fields import EmailText, Floor, JsonObject, Name, NameList
 from roomsync.platform.api.schemas import InputModel, PageOut, PatchModel, page_out
 from roomsync.platform.enums import Origin
 from roomsync.platform.models import Resource
@@ -27,19 +28,17 @@ from roomsync.platform.services.buildings import get_building
 
 router = APIRouter(prefix="/resources", tags=["resources"])
 
-_HIDDEN_FIELDS = Field(
-    description="Names among capacity, floor, email and attributes keys hidden from occupants."
-)
+_HIDDEN = "Names among capacity, floor, email and attributes keys hidden from occupants."
 
 
 class ResourceIn(InputModel):
     building_id: uuid.UUID
-    name: str = Field(min_length=1, max_length=200)
-    email: str | None = Field(default=None, description="The Microsoft 365 room mailbox.")
+    name: Name
+    email: EmailText | None = Field(default=None, description="The Microsoft 365 room mailbox.")
     capacity: int | None = Field(default=None, ge=0, le=service.MAX_CAPACITY)
-    floor: str | None = Field(default=None, max_length=64)
-    attributes: dict[str, Any] = Field(default_factory=dict)
-    hidden_fields: list[str] = Field(default_factory=list, description=_HIDDEN_FIELDS.description)
+    floor: Floor | None = None
+    attributes: JsonObject = Field(default_factory=dict)
+    hidden_fields: NameList = Field(default_factory=list, description=_HIDDEN)
     active: bool = True
 
 
@@ -47,12 +46,12 @@ class ResourcePatch(PatchModel):
     NULLABLE = frozenset({"email", "capacity", "floor"})
 
     building_id: uuid.UUID | None = None
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    email: str | None = None
+    name: Name | None = None
+    email: EmailText | None = None
     capacity: int | None = Field(default=None, ge=0, le=service.MAX_CAPACITY)
-    floor: str | None = Field(default=None, max_length=64)
-    attributes: dict[str, Any] | None = None
-    hidden_fields: list[str] | None = Field(default=None, description=_HIDDEN_FIELDS.description)
+    floor: Floor | None = None
+    attributes: JsonObject | None = None
+    hidden_fields: NameList | None = Field(default=None, description=_HIDDEN)
     active: bool | None = None
 
 

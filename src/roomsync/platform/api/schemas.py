@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -36,6 +37,7 @@ class ErrorOut(BaseModel):
 
 
 _ERROR_DESCRIPTIONS = {
+    400: "The body could not be read: not UTF-8, or not JSON at all.",
     401: "Missing or unknown bearer token.",
     403: "Another organization's object, or admin-only work with an occupant token.",
     404: "No object with that id.",
@@ -57,11 +59,27 @@ class InputModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _drop_refused_nulls(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """Describe a PATCH field that refuses ``null`` without the ``null`` branch pydantic
+    gives every optional field, so the OpenAPI description says what the API takes."""
+    nullable: frozenset[str] = getattr(model, "NULLABLE", frozenset())
+    for name, prop in schema.get("properties", {}).items():
+        branches = prop.get("anyOf", [])
+        kept = [branch for branch in branches if branch.get("type") != "null"]
+        if name in nullable or len(kept) != 1 or len(kept) == len(branches):
+            continue
+        del prop["anyOf"]
+        prop.pop("default", None)
+        prop.update(kept[0])
+
+
 class PatchModel(InputModel):
     """A PATCH body: fields left out stay as they are; ``null`` clears only ``NULLABLE`` ones.
 
     Field validators run on given values only, so the refusal names the offending field.
     """
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_drop_refused_nulls)
 
     NULLABLE: ClassVar[frozenset[str]] = frozenset()
 
@@ -81,12 +99,17 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
+# A version is a row counter: 18 digits is more than any booking will ever be changed,
+# and ``int()`` of thousands of digits is refused by Python itself.
+_VERSION = re.compile(r"[0-9]{1,18}")
+
+
 def parse_if_match(value: str | None) -> int | None:
     """The version an ``If-Match`` header expects (``"3"``, ``W/"3"`` or ``3``; ``*``: any)."""
     if value is None or value.strip() == "*":
         return None
     text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not _VERSION.fullmatch(text):
         raise InvalidInputError(
             'If-Match must be the ETag of the booking, such as "3".', field="If-Match"
         )

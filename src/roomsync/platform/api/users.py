@@ -16,25 +16,32 @@ from roomsync.platform.api.deps import (
     PrincipalDep,
     SessionDep,
 )
-from roomsync.platform.api.schemas import InputModel, PageOut, PatchModel, page_out
+from roomsync.platform.api.fields import EmailText, Name
+from roomsync.platform.api.schemas import (
+    InputModel,
+    PageOut,
+    PatchModel,
+    error_responses,
+    page_out,
+)
 from roomsync.platform.models import User
 from roomsync.platform.services import users as service
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], responses=error_responses(409))
 
 
 class UserIn(InputModel):
     organization_id: uuid.UUID | None = Field(
         default=None, description="Defaults to the token's organization."
     )
-    email: str
-    name: str = Field(min_length=1, max_length=200)
+    email: EmailText
+    name: Name
     external: bool = False
 
 
 class UserPatch(PatchModel):
-    email: str | None = None
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: EmailText | None = None
+    name: Name | None = None
     external: bool | None = None
 
 

@@ -28,7 +28,7 @@ from roomsync.platform.exceptions import (
 )
 from roomsync.platform.models import Booking, Resource, User
 from roomsync.platform.services.outbox import is_pushable
-from roomsync.platform.services.validation import require_aware
+from roomsync.platform.services.validation import require_aware, require_instant
 
 DEFAULT_MAX_DURATION = timedelta(hours=24)
 OCCUPYING_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
@@ -52,8 +52,13 @@ def checked_interval(
     """``start`` and ``end`` if they make a valid booking interval.
 
     What a room mailbox already accepted is taken as it is (Outlook allows zero-length and
-    multi-day events); platform changes need ``start < end`` within ``max_duration``.
+    multi-day events); platform changes need ``start < end`` within ``max_duration``, both
+    within the years 1900..2999, so that every booking can reach a room mailbox.
     """
+    if source is not ChangeSource.MICROSOFT365:
+        # Before any conversion to UTC, which overflows near year 1 and 9999.
+        require_instant(start, field="start")
+        require_instant(end, field="end")
     start = require_aware(start, field="start").astimezone(UTC)
     end = require_aware(end, field="end").astimezone(UTC)
     if source is ChangeSource.MICROSOFT365:

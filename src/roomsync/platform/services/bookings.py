@@ -22,6 +22,7 @@ from roomsync.platform.db import isoformat_utc, utcnow
 from roomsync.platform.enums import BookingStatus, ChangeSource, HistoryKind, Origin, OutboxAction
 from roomsync.platform.exceptions import ConflictError, NotFoundError, VersionMismatchError
 from roomsync.platform.models import Booking, BookingHistory, Resource
+from roomsync.platform.services.booking_pages import paginate_by_start
 from roomsync.platform.services.booking_rules import (
     DEFAULT_MAX_DURATION,
     check_changeable_in_outlook,
@@ -33,7 +34,7 @@ from roomsync.platform.services.booking_rules import (
     lock_resources,
 )
 from roomsync.platform.services.changes import UNCHANGED, Maybe, given
-from roomsync.platform.services.lookup import DEFAULT_PAGE_SIZE, Page, get_or_raise, paginate
+from roomsync.platform.services.lookup import DEFAULT_PAGE_SIZE, Page, get_or_raise
 from roomsync.platform.services.outbox import enqueue_push, is_pushable
 from roomsync.platform.services.validation import normalize_email
 
@@ -209,7 +210,10 @@ def list_bookings(
     limit: int = DEFAULT_PAGE_SIZE,
     cursor: str | None = None,
 ) -> Page[Booking]:
-    """Bookings in creation order; with ``start``/``end``, those overlapping [start, end)."""
+    """Bookings by start (then id); with ``start``/``end``, those overlapping [start, end).
+
+    The cursor is the (start, id) of the last booking handed out, so a page never repeats
+    or skips a booking however the rows before it change."""
     where: list[ColumnElement[bool]] = []
     if organization_id is not None:
         where.append(Booking.organization_id == organization_id)
@@ -221,7 +225,7 @@ def list_bookings(
         where.append(Booking.start_at < end)
     if status is not None:
         where.append(Booking.status == status)
-    return paginate(session, Booking, where=where, limit=limit, cursor=cursor)
+    return paginate_by_start(session, where=where, limit=limit, cursor=cursor)
 
 
 def append_history(
