@@ -70,6 +70,7 @@ def test_a_run_is_recorded_with_counts_and_warnings(database: Database, factory:
         kind=SyncRunKind.ROOMS,
         trigger=SyncRunTrigger.MANUAL,
         clock=FakeClock(),
+        liveness=TTL,
     ) as report:
         report.count("created", 3)
         report.warn("2 rooms have no capacity")
@@ -92,6 +93,7 @@ def test_a_failing_run_is_recorded_as_failed_with_its_message(
             kind=SyncRunKind.BOOKINGS,
             trigger=SyncRunTrigger.SCHEDULE,
             clock=FakeClock(),
+            liveness=TTL,
         ) as report,
     ):
         raise SyncError("Graph refused the delta request.")

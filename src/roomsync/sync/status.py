@@ -6,7 +6,8 @@ section (per-room pull health, subscriptions, outbox depth) without reshaping th
   its ``stopped_reason``), its credential and the days until the secret or certificate
   expires, and the notices an operator should act on;
 - ``runs``: the latest runs of each kind (rooms, reconcile, bookings, push, check) with
-  their counts, warnings and errors;
+  their counts, warnings and errors, and when each was last seen alive; reading the
+  status first marks ``interrupted`` the runs whose process died (``runs``);
 - ``counts``: what the integration mirrors on the platform (rooms, buildings).
 """
 
@@ -34,7 +35,9 @@ from roomsync.platform.models import Building, Integration, OutboxEntry, Resourc
 from roomsync.sync.context import SyncContext
 from roomsync.sync.integration_access import load_integration
 from roomsync.sync.integrations import certificate_summary
+from roomsync.sync.leases import lease_ttl
 from roomsync.sync.room_health import RoomHealth, room_health
+from roomsync.sync.runs import mark_interrupted_runs
 from roomsync.sync.secret_expiry import days_until, secret_expiry
 from roomsync.sync.subscriptions import SubscriptionState
 
@@ -85,6 +88,8 @@ class RunSummary(_Section):
     outcome: SyncRunOutcome
     started_at: datetime
     finished_at: datetime | None
+    last_seen_at: datetime | None
+    """When its process was last seen running it (a heartbeat; for a finished run, its end)."""
     counts: dict[str, Any]
     warnings: list[str]
     errors: list[str]
@@ -127,6 +132,9 @@ def integration_status(
     ctx: SyncContext, integration_id: uuid.UUID, *, recent: int = RECENT_RUNS
 ) -> IntegrationStatus:
     now = ctx.clock()
+    mark_interrupted_runs(
+        ctx.database, now=now, liveness=lease_ttl(ctx.settings), integration_id=integration_id
+    )
     with ctx.database.session() as session:
         integration = load_integration(session, integration_id)
         rooms = room_health(session, integration.id, now=now)
@@ -209,6 +217,7 @@ def _summary(run: SyncRun) -> RunSummary:
         outcome=run.outcome,
         started_at=run.started_at,
         finished_at=run.finished_at,
+        last_seen_at=run.last_seen_at,
         counts=dict(run.counts or {}),
         warnings=[str(w) for w in run.warnings or []],
         errors=[str(e) for e in run.errors or []],
