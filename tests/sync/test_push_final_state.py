@@ -6,6 +6,7 @@ occupancy; an admin's retry after the fix makes it wait for its room again."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 
@@ -15,11 +16,12 @@ from graphsim.seeding import add_user
 from roomsync.platform.db import Database
 from roomsync.platform.enums import BookingStatus, OutboxState, SyncState
 from roomsync.platform.exceptions import BookingConflictError
+from roomsync.sync.context import SyncContext
 from roomsync.sync.exceptions import NothingToRetryError
 from roomsync.sync.push import PushState, push_booking
 from roomsync.sync.push_failure import end_overdue_pushes
 from roomsync.sync.push_outbox import request_push_retry
-from roomsync.sync.room_answers import RoomAnswer, check_room_answer
+from roomsync.sync.room_answers import RoomAnswer, check_room_answer, check_room_answers
 from roomsync.sync.status import integration_status
 from tests.sync.harness import StepClock, Tenant, tomorrow_at
 from tests.sync.push_support import (
@@ -62,6 +64,11 @@ def mailboxless_organizer(tenant: Tenant) -> str:
         )
     set_integration(tenant, service_account=tenant.sim.service_account)
     return organizer.mail
+
+
+def unhurried(tenant: Tenant) -> SyncContext:
+    """The tenant's context with Graph's retry waits not slept."""
+    return dataclasses.replace(tenant.ctx, sleep=lambda _seconds: None)
 
 
 def retry(tenant: Tenant, booking_id: uuid.UUID) -> None:
@@ -139,7 +146,7 @@ def test_a_push_still_failing_at_the_room_answer_timeout_declines_the_booking(
     booking_id = book(tenant, tenant.room_emails[0], tomorrow_at(9), tomorrow_at(10))
     tenant.sim.fail_next(1000, 503, path_contains="/events")
     freeze(clock)
-    assert push(tenant, booking_id).state is PushState.RETRYING
+    assert push(tenant, booking_id, unhurried(tenant)).state is PushState.RETRYING
 
     later(clock, seconds=TIMEOUT_SECONDS - 5)
     assert end_overdue_pushes(tenant.ctx) == []
@@ -198,3 +205,22 @@ def test_retrying_a_synced_booking_is_refused_and_changes_nothing(tenant: Tenant
 
     assert sync_view(tenant, booking_id).state is SyncState.SYNCED
     assert len(outbox_rows(tenant, booking_id)) == rows
+
+
+def test_a_room_answer_that_cannot_be_read_by_the_timeout_declines_the_booking(
+    tenant: Tenant, clock: StepClock
+) -> None:
+    booking_id = book(tenant, tenant.room_emails[0], tomorrow_at(9), tomorrow_at(10))
+    tenant.sim.room_processing_delay = 2.0
+    freeze(clock)
+    assert push_booking(tenant.ctx, booking_id).state is PushState.PUSHED
+    tenant.sim.fail_next(1000, 503)  # Graph fails every read of the room's answer
+
+    assert check_room_answers(unhurried(tenant)) == {booking_id: RoomAnswer.WAITING}
+    later(clock, seconds=TIMEOUT_SECONDS + 1)
+    assert check_room_answers(unhurried(tenant)) == {booking_id: RoomAnswer.TIMED_OUT}
+
+    booking = tenant.booking(booking_id)
+    assert booking.status is BookingStatus.DECLINED
+    assert booking.status_reason is not None
+    assert "did not answer" in booking.status_reason

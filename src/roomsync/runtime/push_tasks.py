@@ -75,8 +75,8 @@ class PushTasks:
 
         def sweep_now() -> None:
             sweep_outbox(ctx)
-            check_room_answers(ctx)
             end_overdue_pushes(ctx)
+            check_room_answers(ctx)
 
         self.huey = huey
         self.push = push
