@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from roomsync.platform.enums import (
@@ -90,15 +90,13 @@ def end_overdue_pushes(ctx: SyncContext, *, limit: int = OVERDUE_LIMIT) -> list[
     declined = []
     for item in overdue:
         with ctx.database.session() as session:
-            if decline_unsent(session, item.booking_id, version=item.version, why=item.why):
-                _park(session, item.booking_id, item.why)
+            if _park(session, item, ctx.clock()):
                 declined.append(item.booking_id)
     return declined
 
 
 def _overdue(session: Session, now: datetime, limit: int) -> list[_Overdue]:
-    """Waiting bookings whose oldest pending row is older than their timeout and that no
-    push is sending right now."""
+    """Waiting bookings whose oldest pending row is older than their timeout."""
     found = session.execute(
         select(OutboxEntry, Booking.version, Integration)
         .join(Booking, Booking.id == OutboxEntry.booking_id)
@@ -121,14 +119,16 @@ def _overdue(session: Session, now: datetime, limit: int) -> list[_Overdue]:
     overdue = []
     for booking_id, pending in rows.items():
         version, integration = owners[booking_id]
-        timeout = timedelta(
-            seconds=IntegrationOptions.from_stored(integration.options).room_answer_timeout_seconds
-        )
-        held = any(row.claimed_until is not None and row.claimed_until > now for row in pending)
-        if not held and pending[0].created_at <= now - timeout:
+        timeout = _timeout(integration)
+        if pending[0].created_at <= now - timeout:
             why = _overdue_why(booking_id, pending, timeout, integration.stopped_reason)
             overdue.append(_Overdue(booking_id, version, why))
     return overdue[:limit]
+
+
+def _timeout(integration: Integration) -> timedelta:
+    options = IntegrationOptions.from_stored(integration.options)
+    return timedelta(seconds=options.room_answer_timeout_seconds)
 
 
 def _overdue_why(
@@ -143,12 +143,22 @@ def _overdue_why(
     )
 
 
-def _park(session: Session, booking_id: uuid.UUID, why: str) -> None:
-    session.execute(
-        update(OutboxEntry)
-        .where(OutboxEntry.booking_id == booking_id, OutboxEntry.state == OutboxState.PENDING)
-        .values(state=OutboxState.FAILED, claimed_until=None, last_error=f"Given up: {why}")
-    )
+def _park(session: Session, item: _Overdue, now: datetime) -> bool:
+    """Park the booking's pending rows as failed and decline it, unless a push is sending
+    it right now (its claim decides) or it no longer waits for its room."""
+    pending = session.scalars(
+        select(OutboxEntry)
+        .where(OutboxEntry.booking_id == item.booking_id, OutboxEntry.state == OutboxState.PENDING)
+        .with_for_update()
+    ).all()
+    if any(row.claimed_until is not None and row.claimed_until > now for row in pending):
+        return False
+    if not decline_unsent(session, item.booking_id, version=item.version, why=item.why):
+        return False
+    for row in pending:
+        row.state, row.claimed_until = OutboxState.FAILED, None
+        row.last_error = f"The push was given up on: {item.why}"
+    return True
 
 
 # --- an admin's retry -----------------------------------------------------------------------
