@@ -35,8 +35,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./roomsync.db"
     queue_url: str = "sqlite:///./roomsync-queue.db"
     queue_name: str = Field(default="roomsync", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
-    # How long a pull round's lease outlives a process killed while holding it; a live
-    # round renews it as its pages commit.
+    # How long any workflow's lease, and its run's ``running``, outlive a process killed
+    # while holding them; a live run renews both from a heartbeat every third of it.
     lease_seconds: float = Field(default=120.0, ge=5)
     public_url: str = "http://127.0.0.1:8000"
     secret_key: SecretStr | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -95,3 +96,13 @@ def test_the_first_reconciliation_waits_for_the_first_midnight_after_the_import(
     assert Job.RECONCILE_ROOMS not in due_jobs(schedule(ran), imported + timedelta(hours=2))
     assert Job.RECONCILE_ROOMS in due_jobs(schedule(ran), imported + timedelta(hours=9))
     assert Job.RECONCILE_ROOMS not in due_jobs(schedule({}), imported)
+
+
+def test_a_job_whose_latest_run_was_interrupted_is_due_at_once() -> None:
+    last = {job: NOW - timedelta(minutes=3) for job in Job}
+    interrupted = dataclasses.replace(
+        schedule(last), interrupted=frozenset({Job.SYNC_ROOMS, Job.RECONCILE_ROOMS})
+    )
+
+    assert due_jobs(schedule(last), NOW) == [Job.PULL_BOOKINGS]
+    assert due_jobs(interrupted, NOW) == [Job.SYNC_ROOMS, Job.RECONCILE_ROOMS, Job.PULL_BOOKINGS]

@@ -1,4 +1,5 @@
-"""The scheduler queues due work per integration, once per interval, never for a stopped one."""
+"""The scheduler queues due work per integration, once per interval, never for a stopped one,
+and at once again the work of a run whose process died."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from roomsync.platform.db import Database
-from roomsync.platform.models import Integration
+from roomsync.platform.enums import SyncRunKind, SyncRunOutcome, SyncRunTrigger
+from roomsync.platform.models import Integration, SyncRun
 from roomsync.runtime.runtime import Runtime
 from roomsync.runtime.schedule import Job
 from tests.sync.harness import StepClock, Tenant, connected_tenant
@@ -65,3 +67,27 @@ def test_a_stopped_integration_gets_nothing_queued(tenant: Tenant, runtime: Runt
         session.get_one(Integration, tenant.integration_id).stopped_reason = "expired secret"
 
     assert runtime.schedule.dispatch() == []
+
+
+def test_an_import_whose_process_died_is_marked_interrupted_and_queued_again_at_once(
+    tenant: Tenant, runtime: Runtime, clock: StepClock
+) -> None:
+    runtime.schedule.dispatch()
+    assert clock.now is not None
+    with tenant.database.session() as session:
+        run = SyncRun(
+            integration_id=tenant.integration_id,
+            kind=SyncRunKind.ROOMS,
+            trigger=SyncRunTrigger.SCHEDULE,
+            started_at=clock.now,
+            last_seen_at=clock.now,
+        )
+        session.add(run)
+    lease = timedelta(seconds=tenant.ctx.settings.lease_seconds)
+
+    clock.now += lease / 2
+    assert Job.SYNC_ROOMS not in jobs(runtime.schedule.dispatch())  # still alive, maybe
+    clock.now += lease
+    assert Job.SYNC_ROOMS in jobs(runtime.schedule.dispatch())  # not 30 minutes later
+    with tenant.database.session() as session:
+        assert session.get_one(SyncRun, run.id).outcome is SyncRunOutcome.INTERRUPTED

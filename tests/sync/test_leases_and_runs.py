@@ -1,19 +1,22 @@
-"""Leases keep a workflow to one holder across processes; runs are recorded as they go."""
+"""Leases keep a workflow to one holder across processes and are renewed while it lives;
+runs are recorded as they go, and a run whose process died is marked interrupted."""
 
 from __future__ import annotations
 
 import threading
+import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from roomsync.platform.db import Database
+from roomsync.platform.db import Database, utcnow
 from roomsync.platform.enums import SyncRunKind, SyncRunOutcome, SyncRunTrigger
 from roomsync.platform.models import SyncRun
 from roomsync.sync.exceptions import LeaseHeldError, SyncError
-from roomsync.sync.leases import lease, try_acquire
-from roomsync.sync.runs import recorded_run
+from roomsync.sync.leases import kept_lease, lease, try_acquire
+from roomsync.sync.runs import interrupted_kinds, mark_interrupted_runs, recorded_run
 
 TTL = timedelta(minutes=5)
 
@@ -70,6 +73,7 @@ def test_a_run_is_recorded_with_counts_and_warnings(database: Database, factory:
         kind=SyncRunKind.ROOMS,
         trigger=SyncRunTrigger.MANUAL,
         clock=FakeClock(),
+        liveness=TTL,
     ) as report:
         report.count("created", 3)
         report.warn("2 rooms have no capacity")
@@ -92,6 +96,7 @@ def test_a_failing_run_is_recorded_as_failed_with_its_message(
             kind=SyncRunKind.BOOKINGS,
             trigger=SyncRunTrigger.SCHEDULE,
             clock=FakeClock(),
+            liveness=TTL,
         ) as report,
     ):
         raise SyncError("Graph refused the delta request.")
@@ -99,3 +104,97 @@ def test_a_failing_run_is_recorded_as_failed_with_its_message(
         run = session.get_one(SyncRun, report.run_id)
         assert run.outcome is SyncRunOutcome.FAILED
         assert run.errors == ["Graph refused the delta request."]
+
+
+def test_a_kept_lease_is_renewed_by_its_heartbeat_past_its_ttl(database: Database) -> None:
+    short = timedelta(seconds=0.3)
+    with kept_lease(database, "rooms:acme", ttl=short, clock=utcnow):
+        time.sleep(1.0)  # more than three TTLs: only the heartbeat keeps it
+        assert not try_acquire(database, "rooms:acme", owner="other", ttl=short, clock=utcnow)
+    assert try_acquire(database, "rooms:acme", owner="other", ttl=short, clock=utcnow)
+
+
+def test_a_live_run_is_stamped_by_its_heartbeat(database: Database, factory: Any) -> None:
+    integration_id = factory.integration(factory.organization())
+    with recorded_run(
+        database,
+        integration_id=integration_id,
+        kind=SyncRunKind.ROOMS,
+        trigger=SyncRunTrigger.MANUAL,
+        clock=utcnow,
+        liveness=timedelta(seconds=0.3),
+    ) as report:
+        time.sleep(0.5)
+        run = stored_run(database, report.run_id)
+        assert run.last_seen_at is not None
+        assert run.last_seen_at > run.started_at
+
+
+def stored_run(database: Database, run_id: uuid.UUID) -> SyncRun:
+    with database.session() as session:
+        return session.get_one(SyncRun, run_id)
+
+
+def add_run(database: Database, integration_id: uuid.UUID, **fields: Any) -> uuid.UUID:
+    with database.session() as session:
+        run = SyncRun(
+            integration_id=integration_id,
+            kind=SyncRunKind.BOOKINGS,
+            trigger=SyncRunTrigger.SCHEDULE,
+            **fields,
+        )
+        session.add(run)
+    return run.id
+
+
+def test_a_run_silent_for_a_lease_period_is_marked_interrupted_and_others_are_left_alone(
+    database: Database, factory: Any
+) -> None:
+    clock = FakeClock()
+    integration_id = factory.integration(factory.organization())
+    silent = add_run(
+        database,
+        integration_id,
+        started_at=clock.now - TTL,
+        last_seen_at=clock.now - TTL - timedelta(seconds=1),
+    )
+    alive = add_run(
+        database, integration_id, started_at=clock.now - TTL, last_seen_at=clock.now - TTL / 2
+    )
+    finished = add_run(
+        database,
+        integration_id,
+        started_at=clock.now - 3 * TTL,
+        last_seen_at=clock.now - 2 * TTL,
+        finished_at=clock.now - 2 * TTL,
+        outcome=SyncRunOutcome.SUCCEEDED,
+    )
+
+    marked = mark_interrupted_runs(database, now=clock.now, liveness=TTL)
+
+    assert [run.run_id for run in marked] == [silent]
+    assert stored_run(database, silent).outcome is SyncRunOutcome.INTERRUPTED
+    assert "last seen alive at 2026-11-23T11:54:59Z" in stored_run(database, silent).errors[0]
+    assert stored_run(database, alive).outcome is SyncRunOutcome.RUNNING
+    assert stored_run(database, finished).outcome is SyncRunOutcome.SUCCEEDED
+    assert mark_interrupted_runs(database, now=clock.now, liveness=TTL) == []
+
+
+def test_the_next_run_marks_a_dead_run_of_its_integration_interrupted(
+    database: Database, factory: Any
+) -> None:
+    clock = FakeClock()
+    integration_id = factory.integration(factory.organization())
+    dead = add_run(database, integration_id, started_at=clock.now - 2 * TTL)  # no heartbeat yet
+
+    with recorded_run(
+        database,
+        integration_id=integration_id,
+        kind=SyncRunKind.BOOKINGS,
+        trigger=SyncRunTrigger.MANUAL,
+        clock=clock,
+        liveness=TTL,
+    ):
+        assert stored_run(database, dead).outcome is SyncRunOutcome.INTERRUPTED
+    with database.session() as session:
+        assert interrupted_kinds(session, integration_id, SyncRunKind) == set()

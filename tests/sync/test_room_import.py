@@ -18,10 +18,9 @@ from roomsync.sync.exceptions import IntegrationUnavailableError, LeaseHeldError
 from roomsync.sync.field_mapping import FieldMapping
 from roomsync.sync.integration_settings import RoomListChoice, RoomSelection, RoomSelectionMode
 from roomsync.sync.integrations import IntegrationChanges, update_integration
-from roomsync.sync.leases import lease
+from roomsync.sync.leases import lease, lease_ttl
 from roomsync.sync.room_import import UNLISTED_BUILDING
 from roomsync.sync.rooms import (
-    ROOMS_LEASE_TTL,
     ImportPhase,
     ImportProgress,
     rooms_lease_name,
@@ -365,7 +364,12 @@ def test_an_import_already_running_elsewhere_is_skipped(
 ) -> None:
     integration_id = connect(ctx, sim, organization_id)
     with (
-        lease(ctx.database, rooms_lease_name(integration_id), ttl=ROOMS_LEASE_TTL, clock=ctx.clock),
+        lease(
+            ctx.database,
+            rooms_lease_name(integration_id),
+            ttl=lease_ttl(ctx.settings),
+            clock=ctx.clock,
+        ),
         pytest.raises(LeaseHeldError),
     ):
         sync_rooms(ctx, integration_id, trigger=SyncRunTrigger.SCHEDULE)

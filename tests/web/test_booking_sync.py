@@ -142,9 +142,11 @@ def test_a_slot_already_taken_in_outlook_makes_the_booking_declined_with_its_rea
 def test_a_failed_push_shows_on_the_booking_and_an_admin_can_retry_it(stack: Stack) -> None:
     booking = stack.book(tomorrow_at(9), tomorrow_at(10), organizer="visitor@example.com")
     assert wait_for(lambda: stack.get(booking)["sync"]["state"] == "failed")
-    error = stack.get(booking)["sync"]["error"]
-    assert "visitor@example.com" in error
-    assert "service_account" in error
+    failed = stack.get(booking)
+    assert "visitor@example.com" in failed["sync"]["error"]
+    assert "service_account" in failed["sync"]["error"]
+    assert failed["status"] == "declined"  # it no longer holds a slot the room never saw
+    assert "no longer holds the room" in failed["status_reason"]
 
     refused = stack.api.post(f"bookings/{booking['id']}/sync/retry", headers=stack.occupant)
     service = add_mailbox(stack.tenant.sim, "bookings@contoso.onmicrosoft.com", "Bookings")
@@ -153,7 +155,7 @@ def test_a_failed_push_shows_on_the_booking_and_an_admin_can_retry_it(stack: Sta
 
     assert refused.status_code == 403
     assert retried.status_code == 202, retried.text
-    assert retried.json()["sync"]["state"] == "pending"
+    assert (retried.json()["status"], retried.json()["sync"]["state"]) == ("pending", "pending")
     assert wait_for(lambda: stack.settled(booking, "confirmed"))
     assert stack.room_spans() == [(tomorrow_at(9), tomorrow_at(10))]
 
@@ -206,3 +208,16 @@ def test_an_outlook_meeting_of_an_organizer_without_a_mailbox_is_refused_with_40
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "managed_in_outlook"
     assert "in Outlook" in response.json()["error"]["message"]
+
+
+def test_retrying_a_synced_booking_answers_409_and_leaves_its_sync_alone(stack: Stack) -> None:
+    booking = stack.book(tomorrow_at(9), tomorrow_at(10))
+    assert wait_for(lambda: stack.settled(booking, "confirmed"))
+    before = stack.get(booking)
+
+    refused = stack.api.post(f"bookings/{booking['id']}/sync/retry")
+
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "nothing_to_retry"
+    assert "already in sync" in refused.json()["error"]["message"]
+    assert stack.get(booking) == before

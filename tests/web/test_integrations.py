@@ -277,7 +277,12 @@ def test_booking_pull_answers_its_run_report_and_status_shows_rooms_and_outbox(
     assert again.json()["counts"].get("CreateBooking", 0) == 0
     assert occupant.status_code == 403
     status = api.get(f"integrations/{integration_id}/status", headers=tenant.admin).json()
-    assert status["outbox"] == {"pending": 0, "failed": 0, "oldest_pending_seconds": None}
+    assert status["outbox"] == {
+        "pending": 0,
+        "failed": 0,
+        "oldest_pending_seconds": None,
+        "failed_pushes": [],
+    }
     assert len(status["rooms"]) == 6
     assert all(room["last_outcome"] == "succeeded" for room in status["rooms"])
     assert status["subscriptions"]["missing"] == 0  # polling mode wants none

@@ -91,3 +91,5 @@ class SyncRunOutcome(StrEnum):
     SUCCEEDED = "succeeded"
     WARNING = "warning"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    """The process running it died (``kill -9``, a power cut) before it could finish."""

@@ -10,8 +10,10 @@ attempt time; a push that leaves bookings waiting for their rooms queues one rea
 their answers, asked again at growing intervals until the rooms answer or the
 integration's timeout declines them.
 Every ``SWEEP_SECONDS`` the outbox sweep and a check of every waiting booking catch
-whatever a lost message left behind: Huey's periodic tasks tick once a minute, so the
-minute's sweep queues the others of that minute with a delay.
+whatever a lost message left behind, and a booking whose push has not got through within
+its integration's ``room_answer_timeout_seconds`` is declined (``sync.push_failure``).
+Huey's periodic tasks tick once a minute, so the minute's sweep queues the others of that
+minute with a delay.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from huey import Huey, crontab
 from roomsync.runtime.queue import QueueTask, task
 from roomsync.sync.context import SyncContext
 from roomsync.sync.push import push_due, sweep_outbox
+from roomsync.sync.push_failure import end_overdue_pushes
 from roomsync.sync.room_answers import check_answers_of, check_room_answers
 
 logger = logging.getLogger(__name__)
@@ -72,6 +75,7 @@ class PushTasks:
 
         def sweep_now() -> None:
             sweep_outbox(ctx)
+            end_overdue_pushes(ctx)
             check_room_answers(ctx)
 
         self.huey = huey

@@ -8,6 +8,9 @@
   zone (DST-correct: local dates are compared, not 24-hour spans);
 - subscriptions renewed (listener mode) and credentials checked, on their own rhythm.
 
+A job whose latest run was interrupted (its process died) is due at once: the dead run
+did not do the work, so the next one is not kept waiting a whole interval for it.
+
 A pure function of the clock and the last runs, so the scheduler is testable; the
 runtime's periodic task turns the answer into queued tasks. Leases make a job queued twice
 harmless, so being generous here costs a skipped run, never a double one.
@@ -21,7 +24,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from roomsync.platform.enums import IntegrationMode
+from roomsync.platform.enums import IntegrationMode, SyncRunKind
 from roomsync.sync.options import IntegrationOptions
 
 SUBSCRIPTION_RENEWAL_INTERVAL = timedelta(hours=1)
@@ -39,6 +42,14 @@ class Job(StrEnum):
     CHECK_CREDENTIALS = "check_credentials"
 
 
+JOB_OF_RUN = {
+    SyncRunKind.ROOMS: Job.SYNC_ROOMS,
+    SyncRunKind.RECONCILE: Job.RECONCILE_ROOMS,
+    SyncRunKind.BOOKINGS: Job.PULL_BOOKINGS,
+}
+"""The job that does again the work of an interrupted run of each kind."""
+
+
 @dataclass(frozen=True)
 class IntegrationSchedule:
     """What the scheduler knows of one enabled integration."""
@@ -48,6 +59,8 @@ class IntegrationSchedule:
     time_zone: str
     options: IntegrationOptions
     last_started: dict[Job, datetime]
+    interrupted: frozenset[Job] = frozenset()
+    """Jobs whose latest run was interrupted and not yet taken over."""
 
 
 def due_jobs(schedule: IntegrationSchedule, now: datetime) -> list[Job]:
@@ -56,6 +69,8 @@ def due_jobs(schedule: IntegrationSchedule, now: datetime) -> list[Job]:
 
 def _is_due(job: Job, schedule: IntegrationSchedule, now: datetime) -> bool:
     last = schedule.last_started.get(job)
+    if job in schedule.interrupted:
+        return True
     if job is Job.RECONCILE_ROOMS:
         # Before the first reconciliation, the first room import is the day to move on from.
         since = last or schedule.last_started.get(Job.SYNC_ROOMS)

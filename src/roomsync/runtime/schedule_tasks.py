@@ -4,6 +4,8 @@
 midnight reconciliation, subscription renewal, the daily credential check); when each job
 was last dispatched is kept in the queue's own key-value store, so every scheduler process
 sees the same memory. A job dispatched twice is harmless: each workflow holds a lease.
+Each tick first marks ``interrupted`` the runs whose process died, and queues their work
+again at once.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ from roomsync.platform.models import Integration
 from roomsync.runtime.listener_tasks import ListenerTasks
 from roomsync.runtime.pull_tasks import PullTasks
 from roomsync.runtime.queue import QueueTask, every_minute, task
-from roomsync.runtime.schedule import IntegrationSchedule, Job, due_jobs
+from roomsync.runtime.schedule import JOB_OF_RUN, IntegrationSchedule, Job, due_jobs
 from roomsync.sync.context import SyncContext
+from roomsync.sync.leases import lease_ttl
 from roomsync.sync.listener import is_listening
 from roomsync.sync.options import IntegrationOptions
 from roomsync.sync.room_reconcile import reconcile_rooms
 from roomsync.sync.rooms import sync_rooms
+from roomsync.sync.runs import interrupted_kinds, mark_interrupted_runs
 from roomsync.sync.secret_expiry import check_secret_expiries
 
 logger = logging.getLogger(__name__)
@@ -82,6 +86,7 @@ class ScheduleTasks:
     def dispatch(self) -> list[tuple[uuid.UUID, Job]]:
         """Queue every job due now; returns what was queued."""
         now = self.ctx.clock()
+        mark_interrupted_runs(self.ctx.database, now=now, liveness=lease_ttl(self.ctx.settings))
         queued = []
         for schedule in self._schedules():
             for job in due_jobs(schedule, now):
@@ -104,6 +109,9 @@ class ScheduleTasks:
                     time_zone=i.time_zone,
                     options=IntegrationOptions.from_stored(i.options),
                     last_started=self._last_dispatched(i.id),
+                    interrupted=frozenset(
+                        JOB_OF_RUN[kind] for kind in interrupted_kinds(session, i.id, JOB_OF_RUN)
+                    ),
                 )
                 for i in integrations
             ]

@@ -43,6 +43,7 @@ from roomsync.sync.integration_access import (
     resume_integration,
     stop_integration,
 )
+from roomsync.sync.leases import lease_ttl
 from roomsync.sync.permissions import Permission, Probe, guide_permissions
 from roomsync.sync.runs import RunReport, recorded_run
 from roomsync.sync.status import CredentialHealth, health_of
@@ -117,7 +118,7 @@ def check_integration(
         room = _sample_room(session, integration)
     with recorded_run(
         ctx.database, integration_id=integration_id, kind=SyncRunKind.CHECK, trigger=trigger,
-        clock=ctx.clock,
+        clock=ctx.clock, liveness=lease_ttl(ctx.settings),
     ) as run:  # fmt: skip
         provider, token = _token(ctx, integration, run)
         verdicts = _verdicts(ctx, integration, provider, token, room)

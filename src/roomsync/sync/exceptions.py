@@ -5,7 +5,8 @@ RoomsyncError
     ├── UnusableEventError          (a room-calendar item lacks what a booking needs)
     ├── IntegrationUnavailableError (no such integration, disabled, or stopped)
     ├── LeaseHeldError              (another process runs this workflow right now)
-    └── PushRefusedError            (a push that cannot succeed until someone acts)
+    ├── PushRefusedError            (a push that cannot succeed until someone acts)
+    └── NothingToRetryError         (a push retry asked for a booking already in sync)
 """
 
 from __future__ import annotations
@@ -40,4 +41,12 @@ class PushRefusedError(SyncError):
     it is parked as failed at once, with this message on the booking."""
 
     code = "push_refused"
+    http_status = 409
+
+
+class NothingToRetryError(SyncError):
+    """A retry of a booking whose Microsoft 365 copy is already in sync: retrying it would
+    only disturb a healthy sync state."""
+
+    code = "nothing_to_retry"
     http_status = 409

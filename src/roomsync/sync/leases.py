@@ -3,7 +3,9 @@
 A periodic task scheduled twice, two workers picking the same job, or an operator's "sync
 now" during a scheduled round must not run the same workflow twice. Leases live in the
 ``leases`` table so they work the same on SQLite and PostgreSQL across hosts, and they
-expire, so a holder killed with ``kill -9`` blocks others for one TTL at most.
+expire, so a holder killed with ``kill -9`` blocks others for one TTL at most. Every
+workflow's TTL is ``ROOMSYNC_LEASE_SECONDS`` (:func:`lease_ttl`), and :func:`kept_lease`
+renews it from a heartbeat while its holder lives, however long the workflow runs.
 """
 
 from __future__ import annotations
@@ -21,8 +23,15 @@ from sqlalchemy.exc import IntegrityError
 
 from roomsync.platform.db import Database
 from roomsync.platform.models import Lease
+from roomsync.settings import Settings
 from roomsync.sync.context import Clock
 from roomsync.sync.exceptions import LeaseHeldError
+from roomsync.sync.heartbeat import Heartbeat
+
+
+def lease_ttl(settings: Settings) -> timedelta:
+    """How long a lease outlives a holder that stopped renewing it (``ROOMSYNC_LEASE_SECONDS``)."""
+    return timedelta(seconds=settings.lease_seconds)
 
 
 def new_owner() -> str:
@@ -83,3 +92,15 @@ def lease(database: Database, name: str, *, ttl: timedelta, clock: Clock) -> Ite
         yield HeldLease(database, name, owner, ttl, clock)
     finally:
         release(database, name, owner=owner)
+
+
+@contextlib.contextmanager
+def kept_lease(
+    database: Database, name: str, *, ttl: timedelta, clock: Clock
+) -> Iterator[HeldLease]:
+    """:func:`lease`, renewed every third of ``ttl`` by a heartbeat until the block ends."""
+    with (
+        lease(database, name, ttl=ttl, clock=clock) as held,
+        Heartbeat(held.renew, period=ttl, name=name),
+    ):
+        yield held

@@ -27,7 +27,6 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
@@ -41,7 +40,7 @@ from roomsync.platform.models import Integration, Resource, RoomSyncState
 from roomsync.sync.connection import graph_for
 from roomsync.sync.context import SyncContext
 from roomsync.sync.exceptions import IntegrationUnavailableError
-from roomsync.sync.leases import HeldLease, lease
+from roomsync.sync.leases import HeldLease, kept_lease, lease_ttl
 from roomsync.sync.page_flush import ensure_room_states
 from roomsync.sync.subscriptions import (
     DEFAULT_POLICY,
@@ -56,7 +55,6 @@ from roomsync.sync.subscriptions import (
 )
 
 logger = logging.getLogger(__name__)
-LEASE_TTL = timedelta(minutes=10)
 # Graph calls in flight per sweep: each create waits for Graph's validation handshake.
 _CONCURRENT_CALLS = 4
 
@@ -98,7 +96,7 @@ def renew_subscriptions(
 ) -> SweepReport:
     """Bring every room's subscription in line with the integration's mode (module doc)."""
     name = subscriptions_lease(integration_id)
-    with lease(ctx.database, name, ttl=LEASE_TTL, clock=ctx.clock) as held:
+    with kept_lease(ctx.database, name, ttl=lease_ttl(ctx.settings), clock=ctx.clock) as held:
         return _Sweep(ctx, integration_id, policy, held).run(request_pull)
 
 
@@ -124,7 +122,7 @@ def handle_lifecycle(
         logger.info("Ignoring an unknown lifecycle event for %s", notice.subscription_id)
         return None
     name = subscriptions_lease(notice.integration_id)
-    with lease(ctx.database, name, ttl=LEASE_TTL, clock=ctx.clock):
+    with kept_lease(ctx.database, name, ttl=lease_ttl(ctx.settings), clock=ctx.clock):
         outcome = _answer_lifecycle(ctx, notice, policy)
     if outcome is not None and (
         outcome.needs_catch_up or notice.event is LifecycleEvent.SUBSCRIPTION_REMOVED
@@ -243,7 +241,7 @@ class _Sweep:
                 yield future.result()
 
     def _keep_lease(self) -> None:
-        if self.ctx.clock() - self.renewed_at > LEASE_TTL / 3:
+        if self.ctx.clock() - self.renewed_at > self.held.ttl / 3:
             self.held.renew()
             self.renewed_at = self.ctx.clock()
 

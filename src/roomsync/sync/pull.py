@@ -14,7 +14,6 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -31,7 +30,7 @@ from roomsync.sync.booking_reconcile import reconcile_full_rounds, reconcile_roo
 from roomsync.sync.connection import graph_for
 from roomsync.sync.context import SyncContext
 from roomsync.sync.integration_access import runnable_integration, stopping_on_credential_failure
-from roomsync.sync.leases import HeldLease, lease
+from roomsync.sync.leases import HeldLease, kept_lease, lease_ttl
 from roomsync.sync.options import IntegrationOptions
 from roomsync.sync.page_flush import PageBuffer, PendingPage, ensure_room_states
 from roomsync.sync.prefetch import OrganizerDirectory
@@ -53,16 +52,17 @@ def pull_bookings(
     progress: Progress | None = None,
 ) -> RunReport:
     """Pull every imported room of the integration (or only ``resource_ids``) once."""
-    name = _lease_name(integration_id, resource_ids)
+    name, ttl = _lease_name(integration_id, resource_ids), lease_ttl(ctx.settings)
     with (
         log_context(integration=integration_id),
-        lease(ctx.database, name, ttl=_lease_ttl(ctx), clock=ctx.clock) as held,
+        kept_lease(ctx.database, name, ttl=ttl, clock=ctx.clock) as held,
         recorded_run(
             ctx.database,
             integration_id=integration_id,
             kind=SyncRunKind.BOOKINGS,
             trigger=trigger,
             clock=ctx.clock,
+            liveness=ttl,
         ) as report,
     ):
         with stopping_on_credential_failure(ctx.database, integration_id):
@@ -77,10 +77,6 @@ def _lease_name(integration_id: uuid.UUID, resource_ids: Sequence[uuid.UUID] | N
     if resource_ids and len(resource_ids) > 1:
         scope = f"rooms-{hashlib.sha256(scope.encode()).hexdigest()[:40]}"
     return f"bookings:{integration_id}:{scope}"
-
-
-def _lease_ttl(ctx: SyncContext) -> timedelta:
-    return timedelta(seconds=ctx.settings.lease_seconds)
 
 
 class _Round:

@@ -12,7 +12,8 @@ database transactions per push. A failure is retried with backoff, honouring Gra
 ``Retry-After``, up to the integration's ``push_max_attempts``; then the rows are parked
 as failed with Graph's error (request-id included), which the booking's ``sync.error``
 shows until an admin retries. Failures that no retry can fix (no mailbox to book in) are
-parked at once.
+parked at once. A booking still waiting for its room whose push is parked is declined in
+the same transaction: it no longer holds a slot the room never heard of (``push_failure``).
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ from roomsync.sync.exceptions import PushRefusedError
 from roomsync.sync.integration_access import is_credential_failure, stopping_on_credential_failure
 from roomsync.sync.mailbox_pool import map_per_mailbox
 from roomsync.sync.push_claim import CLAIM_FOR, claim_pushes
+from roomsync.sync.push_failure import decline_unsent
 from roomsync.sync.push_graph import PushResult, PushSender, awaits_room
-from roomsync.sync.push_outbox import PushJob, due_bookings, fail_rows, release_rows
+from roomsync.sync.push_outbox import PushJob, due_bookings, fail_rows, gives_up, release_rows
 from roomsync.sync.push_record import record_result
 
 logger = logging.getLogger(__name__)
@@ -225,11 +227,16 @@ def _record_one(session: Session, job: PushJob, result: Sent, now: datetime) -> 
 
 def _failed(session: Session, job: PushJob, error: RoomsyncError, now: datetime) -> PushOutcome:
     retry_after = error.retry_after if isinstance(error, GraphError) else None
+    permanent = isinstance(error, _PERMANENT)
+    integration = job.integration
+    if gives_up(job, permanent=permanent) and integration is not None and integration.enabled:
+        booking = job.booking
+        decline_unsent(session, booking.booking_id, version=booking.version, why=error.message)
     next_at = fail_rows(
         session,
         job,
         message=error.message,
-        permanent=isinstance(error, _PERMANENT),
+        permanent=permanent,
         retry_after=retry_after,
         now=now,
     )

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from roomsync.platform.enums import BookingStatus, Origin, OutboxAction, OutboxState
+from roomsync.platform.enums import BookingStatus, Origin, OutboxAction, OutboxState, SyncState
 from roomsync.platform.models import (
     Booking,
     EventLink,
@@ -25,9 +25,11 @@ from roomsync.platform.models import (
     OutboxEntry,
     Resource,
 )
+from roomsync.platform.services.booking_sync import booking_sync_views
 from roomsync.platform.services.outbox import enqueue_push, is_pushable
-from roomsync.sync.exceptions import IntegrationUnavailableError
+from roomsync.sync.exceptions import IntegrationUnavailableError, NothingToRetryError
 from roomsync.sync.options import IntegrationOptions
+from roomsync.sync.push_failure import declined_for_failed_push, reopen_for_retry
 from roomsync.sync.push_plan import BookingSnapshot, LinkSnapshot
 
 BACKOFF_BASE = timedelta(seconds=5)
@@ -88,7 +90,7 @@ def fail_rows(
 ) -> datetime | None:
     """Record a failed attempt; the next attempt's time, or None when parked as failed."""
     attempts = job.attempts + 1
-    give_up = permanent or attempts >= job.options.push_max_attempts
+    give_up = gives_up(job, permanent=permanent)
     next_at = now + retry_delay(attempts, retry_after)
     values = {"attempts": attempts, "last_error": message, "claimed_until": None}
     if give_up:
@@ -101,6 +103,11 @@ def fail_rows(
         .values(**values)
     )
     return None if give_up else next_at
+
+
+def gives_up(job: PushJob, *, permanent: bool) -> bool:
+    """A failed attempt at ``job`` is the last: retrying cannot help, or it was the last try."""
+    return permanent or job.attempts + 1 >= job.options.push_max_attempts
 
 
 def retry_delay(attempt: int, retry_after: float | None) -> timedelta:
@@ -147,13 +154,22 @@ def due_bookings(
 
 def request_push_retry(session: Session, *, booking_id: uuid.UUID, now: datetime) -> None:
     """Push the booking again now: waiting rows become due and a new row is written, whose
-    commit queues the push (a failed row stays failed, as the record of that failure)."""
+    commit queues the push (a failed row stays failed, as the record of that failure). A
+    booking declined because its push failed waits for its room again (``push_failure``);
+    a booking already in sync is refused (409), its sync left alone."""
     booking = session.get_one(Booking, booking_id)
     if not is_pushable(session, session.get_one(Resource, booking.resource_id)):
         raise IntegrationUnavailableError(
             f"Booking {booking_id} is not synced with Microsoft 365 (its room has no mailbox or "
             "the organization has no enabled integration): there is nothing to retry."
         )
+    if booking_sync_views(session, [booking])[booking.id].state is SyncState.SYNCED:
+        raise NothingToRetryError(
+            f"Booking {booking_id} is already in sync with Microsoft 365 (sync.state is "
+            "synced): there is no failed push to retry."
+        )
+    if declined_for_failed_push(session, booking):
+        reopen_for_retry(session, booking)
     session.execute(
         update(OutboxEntry)
         .where(OutboxEntry.booking_id == booking_id, OutboxEntry.state == OutboxState.PENDING)

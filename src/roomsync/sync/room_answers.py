@@ -9,7 +9,8 @@ which shows on the organizer's copy as the room attendee's ``declined`` response
   (the pull confirms it the same way when the copy arrives by delta or notification);
 - the organizer's copy says the room declined → ``declined``, with the reason;
 - no answer after the integration's ``room_answer_timeout_seconds`` → ``declined``, saying
-  so (a room that accepts later confirms it again: the booking rules allow it);
+  so (a room that accepts later confirms it again: the booking rules allow it); an answer
+  that cannot be read by then (Graph failing, the credential refused) is no answer either;
 - the organizer's copy is gone → the meeting was cancelled in Outlook.
 
 The room's calendar is only read, never written: the room mailbox decides.
@@ -150,31 +151,25 @@ def check_room_answers(
     graphs = {key: graph_for(ctx, i) for key, i in integrations.items() if i is not None}
     answers: dict[uuid.UUID, RoomAnswer] = {}
     for item in awaited:
-        try:
-            answers[item.booking_id] = _check(ctx, graphs[item.integration_id], item).answer
-        except GraphError as exc:
-            logger.warning("The room's answer to booking %s: %s", item.booking_id, exc.message)
+        read = _answer_or_wait(ctx, graphs, item)
+        answer = read.answer
+        if answer is not RoomAnswer.WAITING:
+            with ctx.database.session() as session:
+                answer = answer if _apply(session, item, read) else RoomAnswer.NOT_AWAITED
+        answers[item.booking_id] = answer
     return answers
 
 
 def _answer_or_wait(
     ctx: SyncContext, graphs: dict[uuid.UUID, GraphClient], item: AwaitedAnswer
 ) -> ReadAnswer:
+    """The room's answer; when it cannot be read, wait — or, past the timeout, no answer."""
+    waited = ctx.clock() - item.pushed_at
     try:
-        return _read_answer(graphs[item.integration_id], item, ctx.clock() - item.pushed_at)
+        return _read_answer(graphs[item.integration_id], item, waited)
     except GraphError as exc:
         logger.warning("The room's answer to booking %s: %s", item.booking_id, exc.message)
-        return ReadAnswer(RoomAnswer.WAITING)
-
-
-def _check(ctx: SyncContext, graph: GraphClient, awaited: AwaitedAnswer) -> AnswerOutcome:
-    waited = ctx.clock() - awaited.pushed_at
-    read = _read_answer(graph, awaited, waited)
-    if read.answer is RoomAnswer.WAITING:
-        return AnswerOutcome(read.answer, check_again_in=_check_again_in(awaited, waited))
-    with ctx.database.session() as session:
-        applied = _apply(session, awaited, read)
-    return AnswerOutcome(read.answer if applied else RoomAnswer.NOT_AWAITED)
+        return ReadAnswer(RoomAnswer.TIMED_OUT if waited >= item.timeout else RoomAnswer.WAITING)
 
 
 def _check_again_in(awaited: AwaitedAnswer, waited: timedelta) -> float:

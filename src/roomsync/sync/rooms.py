@@ -18,7 +18,6 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from enum import StrEnum
 
 from roomsync.m365.graph import GraphClient
@@ -34,7 +33,7 @@ from roomsync.sync.field_mapping import (
 )
 from roomsync.sync.integration_access import runnable_integration, stopping_on_credential_failure
 from roomsync.sync.integration_settings import RoomSelection
-from roomsync.sync.leases import lease
+from roomsync.sync.leases import kept_lease, lease_ttl
 from roomsync.sync.options import IntegrationOptions
 from roomsync.sync.room_details import DirectoryAttributes, read_directory_attributes
 from roomsync.sync.room_import import PlannedRoom, RoomChange, save_rooms
@@ -43,7 +42,6 @@ from roomsync.sync.runs import RunReport, recorded_run
 
 logger = logging.getLogger(__name__)
 
-ROOMS_LEASE_TTL = timedelta(minutes=15)
 REPORTED_COUNTS = (*RoomChange, "reactivated", "skipped")
 
 
@@ -91,10 +89,16 @@ def rooms_run(
     """Gate, lease, recorded run and credential guard around one room workflow run."""
     with ctx.database.session() as session:
         integration = runnable_integration(session, integration_id)
+    ttl = lease_ttl(ctx.settings)
     with (
-        lease(ctx.database, rooms_lease_name(integration_id), ttl=ROOMS_LEASE_TTL, clock=ctx.clock),
+        kept_lease(ctx.database, rooms_lease_name(integration_id), ttl=ttl, clock=ctx.clock),
         recorded_run(
-            ctx.database, integration_id=integration_id, kind=kind, trigger=trigger, clock=ctx.clock
+            ctx.database,
+            integration_id=integration_id,
+            kind=kind,
+            trigger=trigger,
+            clock=ctx.clock,
+            liveness=ttl,
         ) as report,
         stopping_on_credential_failure(ctx.database, integration_id),
     ):

@@ -6,7 +6,8 @@ section (per-room pull health, subscriptions, outbox depth) without reshaping th
   its ``stopped_reason``), its credential and the days until the secret or certificate
   expires, and the notices an operator should act on;
 - ``runs``: the latest runs of each kind (rooms, reconcile, bookings, push, check) with
-  their counts, warnings and errors;
+  their counts, warnings and errors, and when each was last seen alive; reading the
+  status first marks ``interrupted`` the runs whose process died (``runs``);
 - ``counts``: what the integration mirrors on the platform (rooms, buildings).
 """
 
@@ -18,11 +19,12 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from roomsync.platform.db import as_utc
 from roomsync.platform.enums import (
+    BookingStatus,
     IntegrationMode,
     Origin,
     OutboxState,
@@ -30,15 +32,25 @@ from roomsync.platform.enums import (
     SyncRunOutcome,
     SyncRunTrigger,
 )
-from roomsync.platform.models import Building, Integration, OutboxEntry, Resource, SyncRun
+from roomsync.platform.models import (
+    Booking,
+    Building,
+    Integration,
+    OutboxEntry,
+    Resource,
+    SyncRun,
+)
 from roomsync.sync.context import SyncContext
 from roomsync.sync.integration_access import load_integration
 from roomsync.sync.integrations import certificate_summary
+from roomsync.sync.leases import lease_ttl
 from roomsync.sync.room_health import RoomHealth, room_health
+from roomsync.sync.runs import mark_interrupted_runs
 from roomsync.sync.secret_expiry import days_until, secret_expiry
 from roomsync.sync.subscriptions import SubscriptionState
 
 RECENT_RUNS = 5
+FAILED_SHOWN = 20
 
 
 class IntegrationState(StrEnum):
@@ -85,6 +97,8 @@ class RunSummary(_Section):
     outcome: SyncRunOutcome
     started_at: datetime
     finished_at: datetime | None
+    last_seen_at: datetime | None
+    """When its process was last seen running it (a heartbeat; for a finished run, its end)."""
     counts: dict[str, Any]
     warnings: list[str]
     errors: list[str]
@@ -96,12 +110,24 @@ class Counts(_Section):
     buildings_for_room_lists: int
 
 
+class FailedPush(_Section):
+    """A booking whose latest push was given up on: why, and what became of the booking."""
+
+    booking_id: uuid.UUID
+    booking_status: BookingStatus
+    error: str | None
+    failed_at: datetime
+
+
 class OutboxDepth(_Section):
     """Pushes owed to Outlook: waiting, given up on (retry them), and the oldest wait."""
 
     pending: int
     failed: int
     oldest_pending_seconds: float | None
+    failed_pushes: list[FailedPush]
+    """The latest bookings whose push failed for good (``FAILED_SHOWN`` at most), newest
+    first; retry each with ``POST /api/v1/bookings/{id}/sync/retry`` once the cause is fixed."""
 
 
 class SubscriptionsSummary(_Section):
@@ -127,6 +153,9 @@ def integration_status(
     ctx: SyncContext, integration_id: uuid.UUID, *, recent: int = RECENT_RUNS
 ) -> IntegrationStatus:
     now = ctx.clock()
+    mark_interrupted_runs(
+        ctx.database, now=now, liveness=lease_ttl(ctx.settings), integration_id=integration_id
+    )
     with ctx.database.session() as session:
         integration = load_integration(session, integration_id)
         rooms = room_health(session, integration.id, now=now)
@@ -209,6 +238,7 @@ def _summary(run: SyncRun) -> RunSummary:
         outcome=run.outcome,
         started_at=run.started_at,
         finished_at=run.finished_at,
+        last_seen_at=run.last_seen_at,
         counts=dict(run.counts or {}),
         warnings=[str(w) for w in run.warnings or []],
         errors=[str(e) for e in run.errors or []],
@@ -259,7 +289,36 @@ def _outbox(session: Session, organization_id: uuid.UUID, now: datetime) -> Outb
         pending=counts.get(OutboxState.PENDING, 0),
         failed=counts.get(OutboxState.FAILED, 0),
         oldest_pending_seconds=(now - as_utc(oldest)).total_seconds() if oldest else None,
+        failed_pushes=_failed_pushes(session, organization_id),
     )
+
+
+def _failed_pushes(session: Session, organization_id: uuid.UUID) -> list[FailedPush]:
+    """Failed rows that are their booking's latest (a later push that worked clears it)."""
+    later = aliased(OutboxEntry)
+    superseded = exists().where(
+        later.booking_id == OutboxEntry.booking_id, later.id > OutboxEntry.id
+    )
+    rows = session.execute(
+        select(OutboxEntry, Booking.status)
+        .join(Booking, Booking.id == OutboxEntry.booking_id)
+        .where(
+            OutboxEntry.organization_id == organization_id,
+            OutboxEntry.state == OutboxState.FAILED,
+            ~superseded,
+        )
+        .order_by(OutboxEntry.updated_at.desc(), OutboxEntry.id.desc())
+        .limit(FAILED_SHOWN)
+    ).all()
+    return [
+        FailedPush(
+            booking_id=row.booking_id,
+            booking_status=status,
+            error=row.last_error,
+            failed_at=row.updated_at,
+        )
+        for row, status in rows
+    ]
 
 
 def _subscriptions(rooms: list[RoomHealth], mode: IntegrationMode) -> SubscriptionsSummary:

@@ -3,7 +3,10 @@
 A push that failed ``push_max_attempts`` times (or could not be sent at all) leaves the
 booking's ``sync.state`` at ``failed`` with Graph's error in ``sync.error``. Once the cause
 is fixed (a permission granted, a service account set), this call queues the push again;
-it answers 202 with the booking, whose ``sync.state`` is then ``pending``.
+it answers 202 with the booking, whose ``sync.state`` is then ``pending``. A booking that
+was declined because its push failed is ``pending`` again too, waiting for its room — or
+409 ``booking_conflict`` when another booking took its slot meanwhile. A booking already
+in sync answers 409 ``nothing_to_retry`` and its sync is left as it was.
 """
 
 from __future__ import annotations

@@ -126,6 +126,8 @@ class SyncRun(Entity, Base):
     trigger: Mapped[SyncRunTrigger] = mapped_column(EnumText(SyncRunTrigger))
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime | None]
+    """When the process running it last said it was alive (its heartbeat)."""
     outcome: Mapped[SyncRunOutcome] = mapped_column(
         EnumText(SyncRunOutcome), default=SyncRunOutcome.RUNNING
     )
