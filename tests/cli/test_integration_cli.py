@@ -173,7 +173,7 @@ def test_sync_bookings_pulls_outlook_meetings_with_a_progress_bar(
 
     assert pulled.returncode == 0, pulled.stderr
     assert "Pulling bookings" in pulled.stderr
-    assert "CreateBooking" in pulled.stdout
+    assert "create_booking" in pulled.stdout
     with database.session() as session:
         titles = session.scalars(select(Booking.title).where(Booking.start_at == start)).all()
     assert titles
