@@ -71,7 +71,7 @@ def measure(rooms: int, latency_ms: float, sample: int) -> dict[str, Any]:
         "round_s": round(round_seconds, 2),
         "graph_delta_requests": requests,
         "throttled_429": throttled,
-        "bookings_created": report.counts.get("CreateBooking", 0),
+        "bookings_created": report.counts.get("create_booking", 0),
         "sequential_s": round(sequential, 1),
         "sequential_sampled_rooms": min(sample, rooms),
         "ratio_vs_sequential": round(sequential / round_seconds, 1),

@@ -100,14 +100,51 @@ def test_token_create_prints_a_working_token_once_and_stores_its_hash(
             ["--organization", str(uuid.uuid4()), "--role", "admin", "--name", "x"],
             "There is no organization",
         ),
+        (
+            ["--organization", str(uuid.uuid4()), "--role", "boss", "--name", "x"],
+            "--role 'boss' is not a role: use admin or occupant.",
+        ),
     ],
 )
 def test_token_create_explains_bad_input_in_one_line(
-    tmp_path: Path, args: list[str], fragment: str
+    database_url: str, tmp_path: Path, args: list[str], fragment: str
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'roomsync.db'}"
-    result = roomsync("token", "create", *args, cwd=tmp_path, env={"ROOMSYNC_DATABASE_URL": url})
+    env = {"ROOMSYNC_DATABASE_URL": database_url}
+    result = roomsync("token", "create", *args, cwd=tmp_path, env=env)
     assert_one_line_error(result, fragment)
+    assert "Value error" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["integration", "list"],
+        ["integration", "status", str(uuid.UUID(int=1))],
+        ["token", "create", "--organization", str(uuid.UUID(int=1)), "--role", "admin",
+         "--name", "x"],
+        ["secrets", "rotate"],
+    ],
+)  # fmt: skip
+def test_commands_refuse_to_create_a_database_in_the_current_folder(
+    tmp_path: Path, command: list[str]
+) -> None:
+    result = roomsync(*command, cwd=tmp_path, env={"ROOMSYNC_SECRET_KEY": "k" * 40})
+
+    assert_one_line_error(
+        result, f"There is no roomsync database at {tmp_path.resolve() / 'roomsync.db'}",
+        "--data-dir", "roomsync db upgrade",
+    )  # fmt: skip
+    assert not (tmp_path / "roomsync.db").exists()
+
+
+def test_commands_refuse_a_database_without_roomsync_tables(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'typo.db'}"
+    empty = Database(url)
+    empty.check()  # an empty file, as a mistyped path run once through another tool leaves
+    empty.dispose()
+    env = {"ROOMSYNC_DATABASE_URL": url, "ROOMSYNC_SECRET_KEY": "k" * 40}
+    result = roomsync("integration", "list", cwd=tmp_path, env=env)
+    assert_one_line_error(result, "holds no roomsync tables", "roomsync db upgrade")
 
 
 @pytest.mark.parametrize(
@@ -133,6 +170,20 @@ def test_the_server_refuses_to_start_without_a_secret_key(tmp_path: Path, comman
     assert_one_line_error(result, "ROOMSYNC_SECRET_KEY is not set")
 
 
+def test_a_placeholder_secret_key_is_called_a_placeholder(tmp_path: Path) -> None:
+    result = roomsync("run", cwd=tmp_path, env={"ROOMSYNC_SECRET_KEY": "changeme"})
+    assert_one_line_error(result, "ROOMSYNC_SECRET_KEY is set to a placeholder")
+    assert "not set" not in result.stderr
+
+
+def test_an_unknown_log_level_lists_the_valid_ones_in_one_line(tmp_path: Path) -> None:
+    env = {"ROOMSYNC_LOG_LEVEL": "verbose", "ROOMSYNC_SECRET_KEY": "k" * 40}
+    result = roomsync("run", cwd=tmp_path, env=env)
+    assert_one_line_error(
+        result, "ROOMSYNC_LOG_LEVEL", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"
+    )
+
+
 def test_invalid_settings_are_explained_in_one_line(tmp_path: Path) -> None:
     result = roomsync("db", "upgrade", cwd=tmp_path, env={"ROOMSYNC_MAX_BOOKING_HOURS": "lots"})
     assert_one_line_error(result, "ROOMSYNC_MAX_BOOKING_HOURS")
@@ -140,7 +191,18 @@ def test_invalid_settings_are_explained_in_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["run"], ["api"], ["worker"], ["demo"], ["db"], ["db", "upgrade"], ["token", "create"]],
+    [
+        [],
+        ["run"],
+        ["api"],
+        ["worker"],
+        ["demo"],
+        ["db"],
+        ["db", "upgrade"],
+        ["token", "create"],
+        ["secrets"],
+        ["secrets", "rotate"],
+    ],
 )
 def test_every_command_has_help(tmp_path: Path, command: list[str]) -> None:
     result = roomsync(*command, "--help", cwd=tmp_path)
@@ -164,6 +226,16 @@ def test_demo_once_runs_the_round_trip_and_exits_zero(tmp_path: Path) -> None:
     assert " no " not in result.stdout
     assert "Pulling bookings" in result.stderr
     assert (data_dir / "roomsync.db").exists()
+    # Other commands find the demo's database, and its key, with --data-dir.
+    listed = roomsync("integration", "list", "--data-dir", str(data_dir), cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    integration_id = listed.stdout.split()[0]
+    status = roomsync("integration", "status", integration_id, "--data-dir", "demo", cwd=tmp_path)
+    assert status.returncode == 0, status.stderr
+    assert f"Integration {integration_id}" in status.stdout
+    rotated = roomsync("secrets", "rotate", "--data-dir", str(data_dir), cwd=tmp_path)
+    assert rotated.returncode == 0, rotated.stderr
+    assert "client secrets: 0 rotated, 1 already current" in rotated.stdout
 
 
 def test_demo_refuses_a_port_in_use_in_one_line(tmp_path: Path) -> None:

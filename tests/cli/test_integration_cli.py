@@ -5,49 +5,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from graphsim import ServerHandle, serve
+from graphsim import ServerHandle
 from roomsync.platform.db import Database
 from roomsync.platform.models import Booking, Resource
-from roomsync.sync.context import SyncContext
 from tests.cli.test_cli import assert_one_line_error, roomsync
-from tests.sync.rooms_testkit import SECRET_KEY, connect, remove_room, settings, tenant
+from tests.sync.rooms_testkit import remove_room
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def graph_server() -> Iterator[ServerHandle]:
-    with tenant() as sim, serve(sim) as handle:
-        yield handle
-
-
-@pytest.fixture
-def environment(database_url: str, graph_server: ServerHandle) -> dict[str, str]:
-    assert graph_server.ca_path is not None
-    return {
-        "ROOMSYNC_DATABASE_URL": database_url,
-        "ROOMSYNC_SECRET_KEY": SECRET_KEY,
-        "ROOMSYNC_LOGIN_URL": graph_server.base_url,
-        "ROOMSYNC_GRAPH_URL": graph_server.base_url,
-        "ROOMSYNC_CA_BUNDLE": graph_server.ca_path,
-    }
-
-
-@pytest.fixture
-def integration_id(database: Database, factory: Any, graph_server: ServerHandle) -> str:
-    ctx = SyncContext.build(settings(), database)
-    try:
-        return str(connect(ctx, graph_server.simulator, factory.organization("Contoso")))
-    finally:
-        ctx.close()
 
 
 def test_check_prints_a_verdict_per_permission_and_exits_zero_when_ready(
@@ -136,6 +106,12 @@ def test_sync_rooms_imports_with_a_progress_bar_then_reconciles_with_force(
         (["check", "not-an-id"], ["is not an integration id"]),
         (["sync", str(uuid.UUID(int=7)), "--rooms"], ["There is no integration"]),
         (["sync", str(uuid.UUID(int=7))], ["--rooms"]),
+        (["sync", str(uuid.UUID(int=7)), "--rooms", "--force"], ["--force", "--reconcile"]),
+        (["sync", str(uuid.UUID(int=7)), "--bookings", "--reconcile"], ["add --rooms"]),
+        (
+            ["sync", str(uuid.UUID(int=7)), "--rooms", "--data-dir", "d", "--database-url", "x"],
+            ["not both"],
+        ),
     ],
 )
 def test_mistakes_are_explained_in_one_line(
@@ -173,9 +149,39 @@ def test_sync_bookings_pulls_outlook_meetings_with_a_progress_bar(
 
     assert pulled.returncode == 0, pulled.stderr
     assert "Pulling bookings" in pulled.stderr
-    assert "CreateBooking" in pulled.stdout
+    assert "create_booking" in pulled.stdout
     with database.session() as session:
         titles = session.scalars(select(Booking.title).where(Booking.start_at == start)).all()
     assert titles
     assert neither.returncode != 0
     assert_one_line_error(neither, "--rooms or --bookings")
+
+
+def test_sync_with_rooms_and_bookings_imports_the_rooms_then_pulls_their_bookings(
+    tmp_path: Path,
+    environment: dict[str, str],
+    integration_id: str,
+    graph_server: ServerHandle,
+    database: Database,
+) -> None:
+    sim = graph_server.simulator
+    room = "room0002@contoso.onmicrosoft.com"
+    organizer = next(u.mail for u in sim.tenant.users.values() if u.mail.startswith("user"))
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=2)
+    sim.outlook.create_meeting(organizer, room, "Board meeting", start, start + timedelta(hours=1))
+    sim.settle()
+
+    both = ["integration", "sync", integration_id, "--rooms", "--bookings"]
+    machine = roomsync(*both, "--json", cwd=tmp_path, env=environment)
+    person = roomsync(*both, cwd=tmp_path, env=environment)
+
+    assert machine.returncode == 0, machine.stderr
+    runs = json.loads(machine.stdout)
+    assert [run["workflow"] for run in runs] == ["rooms", "bookings"]
+    assert runs[0]["counts"]["created"] == 6
+    assert runs[1]["counts"]["create_booking"] == 1
+    assert person.returncode == 0, person.stderr
+    assert person.stdout.index("(rooms)") < person.stdout.index("(bookings)")
+    with database.session() as session:
+        titles = session.scalars(select(Booking.title).where(Booking.start_at == start)).all()
+    assert titles

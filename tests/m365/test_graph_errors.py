@@ -58,6 +58,7 @@ def _map(
         (503, "serviceNotAvailable", "The service is temporarily unavailable.",
          ServiceUnavailable),
         (504, "UnknownError", "", ServiceUnavailable),
+        (501, "NotImplemented", "This operation is not supported.", BadRequest),
         (409, "Conflict", "Subscription Id <> already exists for the requested combination",
          Conflict),
         (412, "resourceModified", "The resource has changed since the caller last read it.",
@@ -138,3 +139,11 @@ def test_a_body_that_is_not_odata_still_maps_by_status() -> None:
 
     assert isinstance(error, ServiceUnavailable)
     assert error.graph_code is None
+
+
+def test_not_implemented_is_permanent_and_says_it_will_not_be_retried() -> None:
+    error = _map(501, "NotImplemented", "This operation is not supported.", method="POST")
+
+    assert not isinstance(error, ServiceUnavailable)
+    assert "will not retry" in error.message
+    assert "retries later" not in error.message

@@ -19,7 +19,6 @@ from roomsync.m365.models import (
     ResponseType,
     Room,
     RoomList,
-    parse_wire,
 )
 from roomsync.m365.notification_models import (
     ChangeType,
@@ -27,6 +26,7 @@ from roomsync.m365.notification_models import (
     NotificationBatch,
     Subscription,
 )
+from roomsync.m365.wire import parse_wire
 from tests.m365.m365_fakes import GRAPH_URL
 
 ROOM_EVENT: dict[str, Any] = {

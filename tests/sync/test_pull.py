@@ -37,7 +37,7 @@ def test_a_meeting_booked_in_outlook_becomes_a_confirmed_booking(tenant: Tenant)
     assert booking.status is BookingStatus.CONFIRMED
     assert booking.origin is Origin.MICROSOFT365
     assert booking.organizer_email == organizer.lower()
-    assert report.counts["CreateBooking"] == 1
+    assert report.counts["create_booking"] == 1
 
 
 def test_a_second_pull_with_no_change_in_outlook_changes_nothing(tenant: Tenant) -> None:
@@ -52,7 +52,7 @@ def test_a_second_pull_with_no_change_in_outlook_changes_nothing(tenant: Tenant)
 
     [after] = tenant.bookings(room)
     assert after.version == before.version
-    assert report.counts["CreateBooking"] == 0
+    assert report.counts["create_booking"] == 0
 
 
 def test_moving_and_shortening_in_outlook_update_the_booking(tenant: Tenant) -> None:

@@ -149,7 +149,7 @@ def test_a_meeting_moved_beyond_the_window_is_moved_not_cancelled(tenant: Tenant
     [booking] = tenant.bookings(room)
     assert booking.start_at == far
     assert booking.status is BookingStatus.CONFIRMED
-    assert report.counts["VerifyRemoval"] == 1
+    assert report.counts["verify_removal"] == 1
 
 
 def test_a_room_calendar_that_comes_back_empty_is_not_trusted_to_cancel_everything(

@@ -87,8 +87,8 @@ def test_a_meeting_seen_twice_in_one_page_is_one_booking(tenant: Tenant) -> None
     report = apply_in_one_transaction(tenant, room, [[copy, copy]])
 
     assert (count(tenant, Booking), count(tenant, EventLink)) == (1, 1)
-    assert report.counts["CreateBooking"] == 1
-    assert report.counts["RecordUnchanged"] == 1
+    assert report.counts["create_booking"] == 1
+    assert report.counts["record_unchanged"] == 1
 
 
 def test_a_meeting_moved_between_two_pages_of_one_transaction_is_one_moved_booking(

@@ -52,11 +52,11 @@ def test_the_echo_of_a_push_makes_no_second_booking_and_no_version_bump(tenant: 
     push(tenant, booking_id)
     echo = pull(tenant)
 
-    assert report.counts["CreateBooking"] == 0
+    assert report.counts["create_booking"] == 0
     assert confirmed.status is BookingStatus.CONFIRMED
     assert confirmed.version == 2  # created, then confirmed by the room: nothing else
     assert [b.id for b in tenant.bookings(room)] == [booking_id]
-    assert echo.counts["RecordUnchanged"] == 1
+    assert echo.counts["record_unchanged"] == 1
     assert tenant.booking(booking_id).version == confirmed.version + 1  # the rename only
 
 

@@ -273,8 +273,8 @@ def test_booking_pull_answers_its_run_report_and_status_shows_rooms_and_outbox(
     occupant = api.post(f"integrations/{integration_id}/sync/bookings", headers=tenant.occupant)
 
     assert pulled.status_code == 200, pulled.text
-    assert (pulled.json()["kind"], pulled.json()["counts"]["CreateBooking"]) == ("bookings", 1)
-    assert again.json()["counts"].get("CreateBooking", 0) == 0
+    assert (pulled.json()["kind"], pulled.json()["counts"]["create_booking"]) == ("bookings", 1)
+    assert again.json()["counts"].get("create_booking", 0) == 0
     assert occupant.status_code == 403
     status = api.get(f"integrations/{integration_id}/status", headers=tenant.admin).json()
     assert status["outbox"] == {

@@ -11,7 +11,7 @@ import sys
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from roomsync.cli import db, demo, integration, serve, tokens
+from roomsync.cli import db, demo, integration, secrets, serve, tokens
 from roomsync.errors import RoomsyncError
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app.command()(demo.demo)
 app.add_typer(db.app, name="db")
 app.add_typer(tokens.app, name="token")
 app.add_typer(integration.app, name="integration")
+app.add_typer(secrets.app, name="secrets")
 
 
 def main() -> None:

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
-from roomsync.cli.environment import load_settings, migrated_database
+from roomsync.cli.environment import DatabaseUrlOption, load_settings, migrated_database
 from roomsync.platform.db import describe_url
 from roomsync.platform.migrations import current_revision
 
 app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
-
-DatabaseUrlOption = Annotated[
-    str | None,
-    typer.Option("--database-url", help="Overrides ROOMSYNC_DATABASE_URL.", show_default=False),
-]
 
 
 @app.command()

@@ -3,7 +3,8 @@ they call; ``roomsync.cli.main`` prints any of them as one line).
 
     RoomsyncError
     └── CommandError
-        └── DemoCheckError   ``roomsync demo --once`` found the demo not working
+        ├── DemoCheckError        ``roomsync demo --once`` found the demo not working
+        └── DatabaseMissingError  no roomsync database where the settings point
 """
 
 from __future__ import annotations
@@ -17,3 +18,9 @@ class CommandError(RoomsyncError):
 
 class DemoCheckError(CommandError):
     code = "demo_check_failed"
+
+
+class DatabaseMissingError(CommandError):
+    """The command reads or changes data, and the database it was pointed at has none."""
+
+    code = "database_missing"

@@ -2,9 +2,11 @@
 
     roomsync integration list
     roomsync integration check ID [--json]        exit 0 only if every required permission works
-    roomsync integration sync ID --rooms [--reconcile [--force]] [--json]
+    roomsync integration sync ID --rooms [--reconcile [--force]] [--bookings] [--json]
     roomsync integration sync ID --bookings [--json]
     roomsync integration status ID [--json]
+
+Every command takes ``--database-url URL`` or ``--data-dir DIR`` (the demo's database).
 
 Integrations are configured through the REST API (``POST /api/v1/integrations``); these
 commands run against the database and Microsoft 365 the settings name
@@ -17,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Callable, Iterator
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -25,11 +28,16 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from roomsync.cli.db import DatabaseUrlOption
-from roomsync.cli.environment import load_settings, migrated_database
+from roomsync.cli.environment import (
+    DatabaseUrlOption,
+    DataDirOption,
+    command_settings,
+    existing_database,
+)
 from roomsync.platform.enums import SyncRunOutcome, SyncRunTrigger
 from roomsync.platform.exceptions import InvalidInputError
 from roomsync.runtime.heap import settle_heap
+from roomsync.settings import Settings
 from roomsync.sync.context import SyncContext
 from roomsync.sync.doctor import DoctorReport, Verdict, check_integration
 from roomsync.sync.integrations import list_integrations
@@ -56,11 +64,10 @@ _PHASE_LABEL = {
 
 
 @contextlib.contextmanager
-def sync_context(database_url: str | None = None) -> Iterator[SyncContext]:
+def sync_context(settings: Settings) -> Iterator[SyncContext]:
     """The settings' database (migrated) and a sync context talking to Microsoft 365."""
-    settings = load_settings()
     settings.require_secret_key()
-    database = migrated_database(database_url or settings.database_url)
+    database = existing_database(settings.database_url)
     ctx = SyncContext.build(settings, database)
     try:
         yield ctx
@@ -70,9 +77,10 @@ def sync_context(database_url: str | None = None) -> Iterator[SyncContext]:
 
 
 @app.command("list")
-def list_command(database_url: DatabaseUrlOption = None) -> None:
+def list_command(database_url: DatabaseUrlOption = None, data_dir: DataDirOption = None) -> None:
     """List the integrations: id, state and organization."""
-    with sync_context(database_url) as ctx, ctx.database.session() as session:
+    settings = command_settings(database_url, data_dir)
+    with sync_context(settings) as ctx, ctx.database.session() as session:
         for row in list_integrations(session, limit=200).items:
             state = integration_state(row)
             out.print(f"{row.id}  {state:<8}  organization {row.organization_id}", highlight=False)
@@ -80,10 +88,13 @@ def list_command(database_url: DatabaseUrlOption = None) -> None:
 
 @app.command()
 def check(
-    integration: IdArgument, json: JsonOption = False, database_url: DatabaseUrlOption = None
+    integration: IdArgument,
+    json: JsonOption = False,
+    database_url: DatabaseUrlOption = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Get a token and check every permission the guide lists; exit 1 if a required one fails."""
-    with sync_context(database_url) as ctx:
+    with sync_context(command_settings(database_url, data_dir)) as ctx:
         report = check_integration(ctx, parse_id(integration))
     if json:
         out.print_json(report.model_dump_json())
@@ -117,6 +128,11 @@ def print_doctor_report(report: DoctorReport) -> None:
     out.print("[green]All required permissions work.[/]" if report.ok else "[red]Not ready.[/]")
 
 
+class Workflow(StrEnum):
+    ROOMS = "rooms"
+    BOOKINGS = "bookings"
+
+
 @app.command()
 def sync(
     integration: IdArgument,
@@ -137,26 +153,72 @@ def sync(
     ] = False,
     json: JsonOption = False,
     database_url: DatabaseUrlOption = None,
+    data_dir: DataDirOption = None,
 ) -> None:
-    """Run a workflow now, with a progress bar; exit 1 if a run failed."""
-    if rooms == bookings:
-        raise InvalidInputError("Say which workflow to run: --rooms or --bookings.", field="rooms")
+    """Run a workflow now (both: rooms first), with a progress bar; exit 1 if a run failed."""
+    workflows = chosen_workflows(rooms=rooms, bookings=bookings, reconcile=reconcile, force=force)
     integration_id = parse_id(integration)
-    with sync_context(database_url) as ctx:
+    reports: list[tuple[Workflow, RunReport]] = []
+    with sync_context(command_settings(database_url, data_dir)) as ctx:
         settle_heap()  # a first pull may read 100,000 events: see runtime/heap.py
-        if bookings:
-            with pull_progress(enabled=not json) as pulled:
-                report = pull_bookings(
-                    ctx, integration_id, trigger=SyncRunTrigger.MANUAL, progress=pulled
-                )
-        else:
-            with import_progress(enabled=not json) as progress:
-                report = _room_run(ctx, integration_id, reconcile, force, progress)
-    if json:
-        out.print_json(data=_report_json(report))
-    else:
-        print_run_report(report)
-    raise typer.Exit(1 if report.outcome is SyncRunOutcome.FAILED else 0)
+        for workflow in workflows:
+            run = _run_workflow(ctx, integration_id, workflow, reconcile, force, show=not json)
+            reports.append((workflow, run))
+    _print_reports(reports, json=json)
+    failed = any(report.outcome is SyncRunOutcome.FAILED for _, report in reports)
+    raise typer.Exit(1 if failed else 0)
+
+
+def _print_reports(reports: list[tuple[Workflow, RunReport]], *, json: bool) -> None:
+    """One table per run; with --json one object, or a list of them when both ran."""
+    if not json:
+        for workflow, report in reports:
+            print_run_report(report, workflow)
+        return
+    payloads = [_report_json(workflow, report) for workflow, report in reports]
+    out.print_json(data=payloads[0] if len(payloads) == 1 else payloads)
+
+
+def chosen_workflows(
+    *, rooms: bool, bookings: bool, reconcile: bool, force: bool
+) -> list[Workflow]:
+    """The workflows the flags ask for, in the order they run; refuses flags that do nothing."""
+    if force and not reconcile:
+        raise InvalidInputError(
+            "--force only changes --reconcile (it retires rooms even when many go at once): "
+            "add --reconcile, or leave --force out.",
+            field="force",
+        )
+    if reconcile and not rooms:
+        raise InvalidInputError(
+            "--reconcile is part of the room import: add --rooms.", field="reconcile"
+        )
+    chosen = [flow for flow, on in ((Workflow.ROOMS, rooms), (Workflow.BOOKINGS, bookings)) if on]
+    if not chosen:
+        raise InvalidInputError(
+            "Say which workflow to run: --rooms or --bookings (give both to import the rooms, "
+            "then pull their bookings).",
+            field="rooms",
+        )
+    return chosen
+
+
+def _run_workflow(
+    ctx: SyncContext,
+    integration_id: uuid.UUID,
+    workflow: Workflow,
+    reconcile: bool,
+    force: bool,
+    *,
+    show: bool,
+) -> RunReport:
+    if workflow is Workflow.BOOKINGS:
+        with pull_progress(enabled=show) as pulled:
+            return pull_bookings(
+                ctx, integration_id, trigger=SyncRunTrigger.MANUAL, progress=pulled
+            )
+    with import_progress(enabled=show) as progress:
+        return _room_run(ctx, integration_id, reconcile, force, progress)
 
 
 def _room_run(
@@ -206,9 +268,9 @@ def import_progress(*, enabled: bool) -> Iterator[ProgressCallback | None]:
         yield update
 
 
-def print_run_report(report: RunReport) -> None:
-    out.print(f"Run {report.run_id}: {report.outcome}", highlight=False)
-    table = Table("Count", "Rooms")
+def print_run_report(report: RunReport, workflow: Workflow) -> None:
+    out.print(f"Run {report.run_id} ({workflow}): {report.outcome}", highlight=False)
+    table = Table("Count", "Value")
     for name, value in sorted(report.counts.items()):
         table.add_row(name, str(value))
     out.print(table)
@@ -218,8 +280,9 @@ def print_run_report(report: RunReport) -> None:
         out.print(f"[red]error:[/] {escape(error)}", highlight=False)
 
 
-def _report_json(report: RunReport) -> dict[str, object]:
+def _report_json(workflow: Workflow, report: RunReport) -> dict[str, object]:
     return {
+        "workflow": str(workflow),
         "run_id": str(report.run_id),
         "outcome": str(report.outcome),
         "counts": dict(sorted(report.counts.items())),
@@ -230,10 +293,13 @@ def _report_json(report: RunReport) -> dict[str, object]:
 
 @app.command()
 def status(
-    integration: IdArgument, json: JsonOption = False, database_url: DatabaseUrlOption = None
+    integration: IdArgument,
+    json: JsonOption = False,
+    database_url: DatabaseUrlOption = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Health, recent runs and counts."""
-    with sync_context(database_url) as ctx:
+    with sync_context(command_settings(database_url, data_dir)) as ctx:
         view = integration_status(ctx, parse_id(integration))
     if json:
         out.print_json(view.model_dump_json())

@@ -32,7 +32,8 @@ from roomsync.m365.graph import (
     odata_string,
     path_segment,
 )
-from roomsync.m365.models import DateTimeTimeZone, DeltaPage, EmailAddress, Event, parse_wire
+from roomsync.m365.models import DateTimeTimeZone, DeltaPage, EmailAddress, Event
+from roomsync.m365.wire import parse_wire
 
 DELTA_PAGE_SIZE = 16
 # roomsync's own property set: one GUID, named property "RoomsyncBookingId".

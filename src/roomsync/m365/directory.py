@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 from roomsync.m365.exceptions import NotFound
 from roomsync.m365.graph import GraphClient, odata_string, path_segment
-from roomsync.m365.models import DirectoryUser, parse_wire
+from roomsync.m365.models import DirectoryUser
+from roomsync.m365.wire import parse_wire
 
 USER_FIELDS = (
     "id",

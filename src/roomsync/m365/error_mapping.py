@@ -94,6 +94,13 @@ def _classify(status: int, url: str, codes: list[str]) -> tuple[type[GraphError]
         409: conflict,
         412: conflict,
         429: (Throttled, "Microsoft 365 is throttling this application; roomsync retries later."),
+        # 501 NotImplemented is an answer about the request, not the service's health: the
+        # same request will never work, so it is permanent like a 4xx, never retried.
+        501: (
+            BadRequest,
+            "Microsoft Graph does not implement this request (for this API version, cloud or "
+            "kind of mailbox); roomsync will not retry it.",
+        ),
     }
     if status in exact:
         return exact[status]

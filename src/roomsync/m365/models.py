@@ -1,80 +1,25 @@
 """Pydantic models of the Graph payloads roomsync reads and writes.
 
-Property names and types follow the v1.0 CSDL (graph-wire-facts §2c, §4b, §5): Graph's
+Property names and types follow the v1.0 CSDL (the service's ``$metadata``): Graph's
 camelCase is the alias, snake_case the attribute, and either populates a model. Unknown
 properties are ignored (Graph adds some without notice, and examples carry undocumented
 ones); rooms, room lists and users also keep the whole object in ``raw``, for field
 mappings that may name any Graph property. Enums accept values added later by Microsoft
 (``unknownFutureValue`` and beyond) as ``UNKNOWN`` instead of failing a whole page.
 Delta items may carry only ``id`` and what changed (delta-query-overview.md), so every
-event property but ``id`` is optional.
+event property but ``id`` is optional. An event carries its series' ``recurrence``
+(``patternedRecurrence``: ``pattern`` + ``range``, resources/patternedrecurrence.md) and
+every place it is held in ``locations[]``; ``location`` is their joined display form
+(api-reference/v1.0/api/user-post-events.md, "Create an event in multiple locations").
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
-from enum import StrEnum
-from typing import Any, TypeVar
+from datetime import date, datetime
 
-from pydantic import (
-    AliasChoices,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    model_validator,
-)
-from pydantic.alias_generators import to_camel
+from pydantic import AliasChoices, Field, field_validator, model_validator
 
-from roomsync.m365.exceptions import InvalidResponse
-
-M = TypeVar("M", bound=BaseModel)
-
-
-class WireModel(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True
-    )
-
-    def to_wire(self) -> dict[str, Any]:
-        """The Graph JSON form: camelCase, unset properties left out."""
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-
-class WireObject(WireModel):
-    """A model that also keeps the object exactly as Graph sent it."""
-
-    raw: dict[str, Any] = Field(default_factory=dict, repr=False, exclude=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _keep_raw(cls, data: Any) -> Any:
-        if isinstance(data, Mapping) and "raw" not in data:
-            return {**data, "raw": dict(data)}
-        return data
-
-
-class EvolvableEnum(StrEnum):
-    """Graph adds enum members over time; an unknown one reads as UNKNOWN."""
-
-    @classmethod
-    def _missing_(cls, value: object) -> Any:
-        return cls.__members__.get("UNKNOWN")
-
-
-def parse_wire(model: type[M], data: object, *, source: str) -> M:
-    """Validates a Graph payload, or says plainly which answer could not be read."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "the body"
-        raise InvalidResponse(
-            f"Microsoft Graph's answer to {source} does not fit {model.__name__} "
-            f"({where}: {first['msg']}); roomsync cannot use it.",
-        ) from exc
-
+from roomsync.m365.wire import EvolvableEnum, WireModel, WireObject
 
 # --- shared complex types ------------------------------------------------------------
 
@@ -246,9 +191,77 @@ class Location(WireModel):
     display_name: str | None = None
     location_email_address: str | None = None
     location_type: str | None = None
+    location_uri: str | None = None
     unique_id: str | None = None
     unique_id_type: str | None = None
     address: PhysicalAddress | None = None
+    coordinates: GeoCoordinates | None = None
+
+
+class RecurrencePatternType(EvolvableEnum):
+    UNKNOWN = "unknown"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    ABSOLUTE_MONTHLY = "absoluteMonthly"
+    RELATIVE_MONTHLY = "relativeMonthly"
+    ABSOLUTE_YEARLY = "absoluteYearly"
+    RELATIVE_YEARLY = "relativeYearly"
+
+
+class DayOfWeek(EvolvableEnum):
+    UNKNOWN = "unknown"
+    SUNDAY = "sunday"
+    MONDAY = "monday"
+    TUESDAY = "tuesday"
+    WEDNESDAY = "wednesday"
+    THURSDAY = "thursday"
+    FRIDAY = "friday"
+    SATURDAY = "saturday"
+
+
+class WeekIndex(EvolvableEnum):
+    UNKNOWN = "unknown"
+    FIRST = "first"
+    SECOND = "second"
+    THIRD = "third"
+    FOURTH = "fourth"
+    LAST = "last"
+
+
+class RecurrenceRangeType(EvolvableEnum):
+    UNKNOWN = "unknown"
+    END_DATE = "endDate"
+    NO_END = "noEnd"
+    NUMBERED = "numbered"
+
+
+class RecurrencePattern(WireModel):
+    """How often a series repeats. Graph fills the properties a type does not use with
+    zeros and defaults (``month: 0``, ``dayOfMonth: 0``, ``index: "first"``)."""
+
+    type: RecurrencePatternType | None = None
+    interval: int | None = None
+    month: int | None = None
+    day_of_month: int | None = None
+    days_of_week: list[DayOfWeek] = Field(default_factory=list)
+    first_day_of_week: DayOfWeek | None = None
+    index: WeekIndex | None = None
+
+
+class RecurrenceRange(WireModel):
+    """When a series runs. ``endDate`` reads ``0001-01-01`` on a ``numbered`` or ``noEnd``
+    range, and ``numberOfOccurrences`` 0 on an ``endDate`` one: read the one ``type`` names."""
+
+    type: RecurrenceRangeType | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    number_of_occurrences: int | None = None
+    recurrence_time_zone: str | None = None
+
+
+class PatternedRecurrence(WireModel):
+    pattern: RecurrencePattern | None = None
+    range: RecurrenceRange | None = None
 
 
 class ItemBody(WireModel):
@@ -289,6 +302,8 @@ class Event(WireModel):
     organizer: Recipient | None = None
     attendees: list[Attendee] = Field(default_factory=list)
     location: Location | None = None
+    locations: list[Location] = Field(default_factory=list)
+    recurrence: PatternedRecurrence | None = None
     created_date_time: datetime | None = None
     last_modified_date_time: datetime | None = None
     transaction_id: str | None = None
@@ -297,6 +312,13 @@ class Event(WireModel):
     single_value_extended_properties: list[SingleValueExtendedProperty] = Field(
         default_factory=list
     )
+
+    @field_validator("attendees", "locations", "single_value_extended_properties", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value: object) -> object:
+        # Collections come back as null as well as [] (user-post-events.md Example 1
+        # sends "recurrence": null beside them); both mean none.
+        return [] if value is None else value
 
     def extended_property(self, property_id: str) -> str | None:
         """The value of a single-value extended property that was ``$expand``-ed."""

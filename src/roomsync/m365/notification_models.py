@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field
 
-from roomsync.m365.models import EvolvableEnum, WireModel
+from roomsync.m365.wire import EvolvableEnum, WireModel
 
 
 class ChangeType(EvolvableEnum):

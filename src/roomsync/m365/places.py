@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 
 from roomsync.m365.graph import ApiVersion, GraphClient, odata_string, path_segment
-from roomsync.m365.models import EmailAddress, Room, RoomList, parse_wire
+from roomsync.m365.models import EmailAddress, Room, RoomList
+from roomsync.m365.wire import parse_wire
 
 _log = logging.getLogger(__name__)
 PLACES_PAGE_SIZE = 100

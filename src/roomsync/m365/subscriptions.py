@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from roomsync.m365.graph import GraphClient, Preferences, path_segment
-from roomsync.m365.models import parse_wire
 from roomsync.m365.notification_models import ChangeType, Subscription
+from roomsync.m365.wire import parse_wire
 
 MAX_EVENT_SUBSCRIPTION_MINUTES = 10_080
 MIN_SUBSCRIPTION_MINUTES = 45

@@ -34,7 +34,7 @@ from roomsync.platform.services.organizations import create_organization
 from roomsync.platform.services.tokens import create_api_token
 from roomsync.runtime.heap import settle_heap
 from roomsync.runtime.runtime import EmbeddedConsumer, Runtime
-from roomsync.settings import Settings
+from roomsync.settings import DEMO_KEY_FILE, Settings
 from roomsync.sync.exceptions import LeaseHeldError
 from roomsync.sync.integrations import create_integration
 from roomsync.sync.listener import renew_subscriptions
@@ -251,7 +251,7 @@ def _span(event: dict[str, Any]) -> tuple[datetime, datetime]:
 
 def _demo_settings(settings: Settings, options: DemoOptions, base_url: str) -> Settings:
     data = options.data_dir.resolve()
-    return settings.for_demo().model_copy(
+    return settings.for_demo(data / DEMO_KEY_FILE).model_copy(
         update={
             "database_url": f"sqlite:///{data / 'roomsync.db'}",
             "queue_url": f"sqlite:///{data / 'roomsync-queue.db'}",

@@ -43,7 +43,7 @@ def round_trip(demo: Demo, connected: Connected) -> list[Check]:
 
 def _setup_checks(demo: Demo, connected: Connected) -> list[Check]:
     rooms = connected.report["rooms"].counts.get("created", 0)
-    bookings = connected.report["bookings"].counts.get("CreateBooking", 0)
+    bookings = connected.report["bookings"].counts.get("create_booking", 0)
     subscriptions = demo.subscribe(connected)
     return [
         Check("rooms imported", rooms > 0, f"{rooms} rooms"),

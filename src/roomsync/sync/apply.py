@@ -9,6 +9,7 @@ agree on (docs/sync.md), so the next sight of the same room copy changes nothing
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import assert_never
 
@@ -116,7 +117,7 @@ class PageApplier:
             self.index.remember(link)  # under the room event id it may just have taken
 
     def _carry_out(self, decision: Decision, link: EventLink | None) -> None:
-        self.report.count(type(decision).__name__)
+        self.report.count(_counted_as(decision))
         match decision:
             case Ignore(reason):
                 logger.debug("Ignored an item of %s: %s", self.round.room_email, reason)
@@ -333,3 +334,8 @@ def _copy_version(copy: RoomCopy) -> dict[str, object]:
         "cancelled": copy.cancelled,
         "last_modified": copy.last_modified.isoformat() if copy.last_modified else None,
     }
+
+
+def _counted_as(decision: Decision) -> str:
+    """The run count a decision adds to, in the snake_case of every other count."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(decision).__name__).lower()

@@ -52,7 +52,7 @@ class SyncContext:
         return cls(
             settings=settings,
             database=database,
-            secrets=SecretBox(settings.require_secret_key()),
+            secrets=SecretBox.from_settings(settings),
             http=http,
             cloud=cloud,
             tokens=TokenProviders(http=http, cloud=cloud),
