@@ -5,6 +5,7 @@ within a budget; raw items of any shape are screened without raising."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -354,3 +355,19 @@ def test_a_genuine_item_that_is_not_a_valid_notification_is_refused(
 def test_a_known_subscription_never_shows_its_client_state() -> None:
     known = KnownSubscription(uuid.uuid4(), uuid.uuid4(), "very-secret-state")
     assert "very-secret-state" not in repr(known)
+
+
+def test_forged_posts_are_warned_about_once_per_interval_not_once_each(
+    receiver: NotificationReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    forged = change(str(uuid.uuid4()), "guess")
+    with caplog.at_level(logging.WARNING, logger="roomsync.sync.notifications"):
+        receipts = [receiver.receive_items([forged, forged]) for _ in range(50)]
+
+    assert [receipt.ignored for receipt in receipts] == [2] * 50
+    warnings = [r.getMessage() for r in caplog.records if "not from Microsoft Graph" in r.message]
+    assert warnings == [
+        "Ignored 2 notifications not from Microsoft Graph (unknown subscription: 2, "
+        "wrong clientState: 0)"
+    ]
+    assert receiver.counts()[NotificationOutcome.UNKNOWN_SUBSCRIPTION] == 100

@@ -235,6 +235,8 @@ class NotificationReceiver:
         self.directory = directory
         self.request_pull, self.queue_lifecycle = request_pull, queue_lifecycle
         self._counts: Counter[str] = Counter()
+        self._unlogged: Counter[str] = Counter()  # ignored since the last warning
+        self._logged_at: float | None = None
         self._lock = threading.Lock()
 
     def receive_items(self, items: Sequence[object]) -> Receipt:
@@ -316,19 +318,17 @@ class NotificationReceiver:
         return known
 
     def _settle(self, counts: Counter[str]) -> Receipt:
+        ignored = counts[_UNKNOWN] + counts[_MISMATCH]
         with self._lock:
             self._counts.update(counts)
-        ignored = (
-            counts[NotificationOutcome.UNKNOWN_SUBSCRIPTION]
-            + counts[NotificationOutcome.CLIENT_STATE_MISMATCH]
-        )
-        if ignored:
+            report = self._due_report(counts)
+        if report:
             logger.warning(
                 "Ignored %d notifications not from Microsoft Graph (unknown subscription: %d, "
                 "wrong clientState: %d)",
-                ignored,
-                counts[NotificationOutcome.UNKNOWN_SUBSCRIPTION],
-                counts[NotificationOutcome.CLIENT_STATE_MISMATCH],
+                report[_UNKNOWN] + report[_MISMATCH],
+                report[_UNKNOWN],
+                report[_MISMATCH],
             )
         return Receipt(
             accepted=counts[NotificationOutcome.ACCEPTED],
@@ -336,6 +336,24 @@ class NotificationReceiver:
             pulls_requested=counts[NotificationOutcome.PULLS_REQUESTED],
             lifecycle_queued=counts[NotificationOutcome.LIFECYCLE_QUEUED],
         )
+
+    def _due_report(self, counts: Counter[str]) -> Counter[str] | None:
+        """The ignored counts to warn about now: at most one warning per
+        ``IGNORED_WARNING_SECONDS``, so a flood of forged POSTs is not a flood of lines."""
+        self._unlogged.update({_UNKNOWN: counts[_UNKNOWN], _MISMATCH: counts[_MISMATCH]})
+        now = time.monotonic()
+        pending = self._unlogged[_UNKNOWN] + self._unlogged[_MISMATCH]
+        if not pending or (
+            self._logged_at is not None and now - self._logged_at < IGNORED_WARNING_SECONDS
+        ):
+            return None
+        report, self._unlogged, self._logged_at = self._unlogged, Counter(), now
+        return report
+
+
+_UNKNOWN = NotificationOutcome.UNKNOWN_SUBSCRIPTION
+_MISMATCH = NotificationOutcome.CLIENT_STATE_MISMATCH
+IGNORED_WARNING_SECONDS = 10.0
 
 
 def _is_guid(value: str) -> bool:
