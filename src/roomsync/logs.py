@@ -10,6 +10,7 @@ with :func:`register_secret` plus anything shaped like a bearer token, a JWT or 
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import json
 import logging
@@ -54,7 +55,9 @@ class _Secrets:
             return
         with self.lock:
             if value not in self.values:  # longest first: a secret inside another goes too
-                self.values = tuple(sorted((*self.values, value), key=len, reverse=True))
+                values = list(self.values)
+                bisect.insort(values, value, key=lambda known: -len(known))
+                self.values = tuple(values)
 
     def discard(self, value: str) -> None:
         with self.lock:
