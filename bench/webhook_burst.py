@@ -382,6 +382,8 @@ def _save(measurements: list[Measurement], args: argparse.Namespace) -> None:
         "measured_at": datetime.now(UTC).isoformat(),
         "python": sys.version.split()[0],
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "load_average_1min": round(os.getloadavg()[0], 2),  # figures are not comparable past ~1
+        "arguments": vars(args),
         "rooms": args.rooms,
         "graph_limit_seconds": GRAPH_LIMIT_SECONDS,
         "measurements": [asdict(m) for m in measurements],
