@@ -1,9 +1,11 @@
 """A batch of notifications: genuine ones ask for one pull per room (or queue their
 lifecycle event); an unknown subscription or a wrong clientState is counted and ignored.
-The subscription directory answers from memory and reads the database only on a miss."""
+The subscription directory answers from memory and reads the database only on a miss,
+within a budget; raw items of any shape are screened without raising."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +20,7 @@ from roomsync.platform.db import Database
 from roomsync.platform.models import RoomSyncState
 from roomsync.sync.listener import LifecycleNotice
 from roomsync.sync.notifications import (
+    InvalidNotificationError,
     KnownSubscription,
     NotificationOutcome,
     NotificationReceiver,
@@ -246,23 +249,125 @@ def test_the_directory_reads_every_subscription_in_one_query_for_a_burst_after_a
     assert len([sql for sql in statements if "room_sync_state" in sql]) == 1
 
 
-def test_a_subscription_recorded_after_a_miss_is_found_once_the_miss_is_stale(
+def test_a_subscription_recorded_after_the_directory_was_read_is_found_at_once(
+    database: Database, subscribed: Subscribed
+) -> None:
+    directory = SubscriptionDirectory(database, SECRETS)
+    assert directory.lookup(subscribed.subscription_ids[0]) is not None  # the cache is read
+    new_id = str(uuid.uuid4())
+    record(database, subscribed.rooms[1], new_id, "fresh-state")
+
+    found = directory.lookup(new_id)
+
+    assert found is not None
+    assert found.accepts("fresh-state")
+
+
+def test_a_flood_of_unknown_ids_costs_the_miss_budget_not_a_query_each(
     database: Database, subscribed: Subscribed
 ) -> None:
     clock = ManualMonotonic()
-    directory = SubscriptionDirectory(database, SECRETS, unknown_ttl=1.0, monotonic=clock)
-    new_id = str(uuid.uuid4())
-    assert directory.lookup(new_id) is None
+    directory = SubscriptionDirectory(
+        database, SECRETS, miss_reads_per_second=2.0, miss_burst=5, monotonic=clock
+    )
+    statements: list[str] = []
 
-    record(database, subscribed.rooms[1], new_id, "fresh-state")
-    assert directory.lookup(new_id) is None  # the miss is remembered for a second
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
 
-    clock.now += 1.5
-    found = directory.lookup(new_id)
-    assert found is not None
-    assert found.accepts("fresh-state")
+    event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        flood = [directory.lookup(str(uuid.uuid4())) for _ in range(5_000)]
+        new_id = str(uuid.uuid4())
+        record(database, subscribed.rooms[1], new_id, "fresh-state")
+        during_flood = directory.lookup(new_id)
+        clock.now += 0.5  # one read's worth of budget again
+        after = directory.lookup(new_id)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count)
+    reads = [sql for sql in statements if "client_state_encrypted IS NOT NULL" in sql]
+
+    assert flood == [None] * 5_000
+    assert during_flood is None  # the budget is spent: refused from memory
+    assert after is not None
+    assert after.accepts("fresh-state")
+    assert len(reads) == 1 + 5 + 1  # the full read, the burst, and the one after the refill
+
+
+@pytest.mark.parametrize(
+    "client_state",
+    ["\ud800", "x" * 100_000, "é" * 255],
+    ids=["lone-surrogate", "100k-characters", "255-non-ascii"],
+)
+def test_a_client_state_of_any_content_or_length_is_refused_not_raised(
+    client_state: str,
+) -> None:
+    known = KnownSubscription(uuid.uuid4(), uuid.uuid4(), "the-real-client-state")
+    assert known.accepts(client_state) is False
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        42,
+        "notification",
+        None,
+        [{"subscriptionId": "x"}],
+        {"subscriptionId": 7, "clientState": "x"},
+        {"clientState": "x"},
+    ],
+    ids=["number", "string", "null", "list", "id-not-a-string", "no-id"],
+)
+def test_an_item_that_is_not_a_notification_object_is_refused_whole(
+    receiver: NotificationReceiver, queue: Queue, item: object
+) -> None:
+    with pytest.raises(InvalidNotificationError):
+        receiver.receive_items([item])
+    assert queue.pulls == []
+
+
+def test_forged_items_of_any_shape_are_ignored_without_being_read_as_models(
+    subscribed: Subscribed, receiver: NotificationReceiver, queue: Queue
+) -> None:
+    genuine = change(subscribed.subscription_ids[0], subscribed.client_states[0])
+    forged = [
+        {"subscriptionId": str(uuid.uuid4()), "changeType": 5, "resource": ["x"]},
+        {"subscriptionId": "\ud800" * 40, "clientState": "\ud800"},
+        {**genuine, "clientState": "\ud800", "changeType": {"not": "valid"}},
+        {**genuine, "clientState": 12345},
+        {"subscriptionId": "a" * 200_000},
+    ]
+
+    receipt = receiver.receive_items([*forged, genuine])
+
+    assert (receipt.accepted, receipt.ignored) == (1, 5)
+    assert queue.pulls == [(subscribed.integration_id, subscribed.rooms[0])]
+
+
+def test_a_genuine_item_that_is_not_a_valid_notification_is_refused(
+    subscribed: Subscribed, receiver: NotificationReceiver
+) -> None:
+    genuine = change(subscribed.subscription_ids[0], subscribed.client_states[0])
+    with pytest.raises(InvalidNotificationError):
+        receiver.receive_items([{**genuine, "resource": {"not": "a string"}}])
 
 
 def test_a_known_subscription_never_shows_its_client_state() -> None:
     known = KnownSubscription(uuid.uuid4(), uuid.uuid4(), "very-secret-state")
     assert "very-secret-state" not in repr(known)
+
+
+def test_forged_posts_are_warned_about_once_per_interval_not_once_each(
+    receiver: NotificationReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    forged = change(str(uuid.uuid4()), "guess")
+    with caplog.at_level(logging.WARNING, logger="roomsync.sync.notifications"):
+        receipts = [receiver.receive_items([forged, forged]) for _ in range(50)]
+
+    assert [receipt.ignored for receipt in receipts] == [2] * 50
+    warnings = [r.getMessage() for r in caplog.records if "not from Microsoft Graph" in r.message]
+    assert warnings == [
+        "Ignored 2 notifications not from Microsoft Graph (unknown subscription: 2, "
+        "wrong clientState: 0)"
+    ]
+    assert receiver.counts()[NotificationOutcome.UNKNOWN_SUBSCRIPTION] == 100

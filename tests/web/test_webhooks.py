@@ -28,7 +28,7 @@ from roomsync.sync.notifications import NotificationOutcome
 from roomsync.sync.page_flush import ensure_room_states
 from roomsync.web.app import create_app
 from roomsync.web.server import serving_in_background
-from roomsync.web.webhooks import notification_receiver
+from roomsync.web.webhooks import MAX_BODY_BYTES, MAX_NOTIFICATIONS, notification_receiver
 
 SECRET_KEY = SecretStr("webhook-tests-secret-key-0123456789abcdefghij")
 NOTIFICATIONS = "/webhooks/microsoft365"
@@ -82,8 +82,10 @@ def served(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 @pytest.fixture
 def app(served: Served, database: Database) -> Iterator[Served]:
-    """The served app over this test's (emptied afterwards) database and an empty queue."""
+    """The served app over this test's (emptied afterwards) database and an empty queue,
+    with a new receiver (as after a restart): no test spends another's budget of misses."""
     served.runtime.huey.flush()
+    served.app.state.notification_receiver = None
     yield served
     served.runtime.huey.flush()
 
@@ -271,17 +273,100 @@ def test_an_app_built_without_a_runtime_builds_one_from_its_settings(
         runtime.close()
 
 
-@pytest.mark.parametrize("url", [NOTIFICATIONS, LIFECYCLE])
-def test_a_client_state_with_a_lone_surrogate_is_a_forgery_answered_202(
-    app: Served, rooms: list[Room], url: str
+@pytest.mark.parametrize("path", [NOTIFICATIONS, LIFECYCLE])
+def test_a_lone_surrogate_client_state_is_answered_202_and_ignored(
+    app: Served, rooms: list[Room], path: str
 ) -> None:
-    item = change(rooms[0], client_state="\ud800")
-    if url == LIFECYCLE:
-        item = {**item, "lifecycleEvent": "reauthorizationRequired"}
-    # JSON carries a lone surrogate as an escape; httpx's json= would refuse to encode it.
-    body = json.dumps({"value": [item]}).encode("ascii")
+    # JSON's "\ud800" escape: a valid JSON string that no UTF-8 text can hold
+    item = json.dumps(change(rooms[0], client_state="CLIENT_STATE")).replace(
+        '"CLIENT_STATE"', '"\\ud800"'
+    )
+    lifecycle = item.replace('"changeType": "created"', '"lifecycleEvent": "missed"')
+    body = f'{{"value": [{item if path == NOTIFICATIONS else lifecycle}]}}'
+    before = notification_receiver(app.app).counts()[NotificationOutcome.CLIENT_STATE_MISMATCH]
 
-    response = app.http.post(url, content=body, headers={"Content-Type": "application/json"})
+    response = app.http.post(path, content=body, headers={"Content-Type": "application/json"})
 
     assert response.status_code == 202
     assert pending_tasks(app) == []
+    after = notification_receiver(app.app).counts()[NotificationOutcome.CLIENT_STATE_MISMATCH]
+    assert after == before + 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"value": [1, "two", null]}',
+        b'{"value": [{"subscriptionId": ["x"]}]}',
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"value": [' + b"[" * 50_000 + b"]" * 50_000 + b"]}",
+        '{"value": "caf\u00e9"}'.encode("latin-1"),
+    ],
+    ids=["scalars", "id-not-a-string", "nested-100k", "nested-item", "not-utf-8"],
+)
+def test_any_other_json_is_400_never_500(app: Served, body: bytes) -> None:
+    response = app.http.post(
+        NOTIFICATIONS, content=body, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_notification"
+
+
+def test_a_body_over_the_size_limit_is_413_without_being_read(app: Served) -> None:
+    body = b'{"value": [' + b" " * MAX_BODY_BYTES + b"]}"
+
+    response = app.http.post(
+        NOTIFICATIONS, content=body, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+    assert response.json()["error"]["details"] == {"max_bytes": MAX_BODY_BYTES}
+
+
+def test_a_streamed_body_over_the_size_limit_is_413(app: Served) -> None:
+    def chunks() -> Iterator[bytes]:  # no Content-Length: chunked transfer encoding
+        yield b'{"value": ['
+        for _ in range(40):
+            yield b" " * 32_768
+
+    response = app.http.post(
+        NOTIFICATIONS, content=chunks(), headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 413
+
+
+def test_more_notifications_than_the_limit_is_413_naming_value(
+    app: Served, rooms: list[Room]
+) -> None:
+    forged = {"subscriptionId": str(uuid.uuid4()), "clientState": "x"}
+    at_limit = app.http.post(NOTIFICATIONS, json={"value": [forged] * MAX_NOTIFICATIONS})
+    over = app.http.post(NOTIFICATIONS, json={"value": [forged] * (MAX_NOTIFICATIONS + 1)})
+
+    assert at_limit.status_code == 202
+    assert over.status_code == 413
+    assert over.json()["error"]["code"] == "too_many_notifications"
+    assert over.json()["error"]["details"]["field"] == "value"
+
+
+def test_a_flood_of_random_subscription_ids_is_refused_quickly_and_real_ones_still_pass(
+    app: Served, rooms: list[Room]
+) -> None:
+    assert app.http.post(NOTIFICATIONS, json={"value": [change(rooms[0])]}).status_code == 202
+    accepted = notification_receiver(app.app).counts()[NotificationOutcome.ACCEPTED]
+    forged = [
+        {"subscriptionId": str(uuid.uuid4()), "changeType": "created", "clientState": "x"}
+        for _ in range(MAX_NOTIFICATIONS)
+    ]
+    started = time.perf_counter()
+    statuses = [app.http.post(NOTIFICATIONS, json={"value": forged}).status_code for _ in range(20)]
+    elapsed = time.perf_counter() - started
+    genuine = app.http.post(NOTIFICATIONS, json={"value": [change(rooms[0])]})
+
+    assert statuses == [202] * 20
+    assert elapsed < 10  # 20,000 forged notifications; at one query each it took ~13 s
+    assert genuine.status_code == 202
+    counts = notification_receiver(app.app).counts()
+    assert counts[NotificationOutcome.ACCEPTED] == accepted + 1

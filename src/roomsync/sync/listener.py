@@ -32,6 +32,7 @@ from typing import Protocol
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
+from roomsync.logs import register_client_state
 from roomsync.m365.notification_models import LifecycleEvent, Subscription
 from roomsync.m365.subscriptions import list_subscriptions
 from roomsync.platform.crypto import SecretBox, SecretUnreadableError
@@ -257,7 +258,7 @@ def _recorded(state: RoomSyncState, secrets_box: SecretBox) -> RecordedSubscript
     readable = True
     if state.subscription_client_state_encrypted is not None:
         try:
-            secrets_box.decrypt(state.subscription_client_state_encrypted)
+            register_client_state(secrets_box.decrypt(state.subscription_client_state_encrypted))
         except SecretUnreadableError:
             readable = False
     return RecordedSubscription(state.subscription_id, client_state_readable=readable)

@@ -30,6 +30,7 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
+from roomsync.logs import register_client_state
 from roomsync.m365.exceptions import BadRequest, Conflict, GraphError, NotFound
 from roomsync.m365.graph import GraphClient
 from roomsync.m365.notification_models import Subscription
@@ -159,7 +160,9 @@ _STARTS_LISTENING = frozenset({SubscriptionAction.CREATE, SubscriptionAction.REC
 
 
 def new_client_state() -> str:
-    return secrets.token_urlsafe(_CLIENT_STATE_BYTES)
+    client_state = secrets.token_urlsafe(_CLIENT_STATE_BYTES)
+    register_client_state(client_state)  # whoever reads it could forge notifications
+    return client_state
 
 
 class SubscriptionKeeper:

@@ -1,5 +1,10 @@
 """Serving the app with uvicorn: in the foreground (``roomsync run``) or on a background
-thread for as long as a ``with`` block lasts (``roomsync demo --once`` and the tests)."""
+thread for as long as a ``with`` block lasts (``roomsync demo --once`` and the tests).
+
+uvicorn is given no logging config of its own (``log_config=None``): its ``uvicorn.error``
+and ``uvicorn.access`` lines propagate to the root handler that
+:func:`roomsync.logs.configure_logging` installs, so they come out in the configured
+format (one JSON object per line with ``ROOMSYNC_LOG_FORMAT=json``) and redacted."""
 
 from __future__ import annotations
 
@@ -20,14 +25,16 @@ _START_TIMEOUT_SECONDS = 30
 def serve(app: FastAPI, *, host: str, port: int, log_level: str = "info") -> None:
     """Serve until interrupted (Ctrl-C or SIGTERM)."""
     _check_free(host, port)
-    uvicorn.run(app, host=host, port=port, log_level=log_level.lower())
+    uvicorn.run(app, host=host, port=port, log_level=log_level.lower(), log_config=None)
 
 
 @contextlib.contextmanager
 def serving_in_background(app: FastAPI, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Serve ``app`` on a thread and yield its base URL; ``port=0`` picks a free port."""
     _check_free(host, port)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="off", log_config=None
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="roomsync-http", daemon=True)
     thread.start()

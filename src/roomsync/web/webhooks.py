@@ -7,8 +7,13 @@ authenticated by its subscription's clientState (roomsync.sync.notifications).
   answered 200, ``text/plain``, with the URL-decoded token (``nosniff``, so a browser
   never renders it as anything but text).
 - Notifications: verified, what they ask for queued, answered 202 — within Graph's 3
-  seconds (§5d): no Graph call, and no database work once the subscription is cached.
-  Forged or stale notifications are answered 202 too, so a caller learns nothing.
+  seconds (change-notifications-delivery-webhooks.md): no Graph call, and no database
+  work once the subscription is cached. Forged or stale notifications are answered 202
+  too, so a caller learns nothing; each costs one look-up in memory.
+- Bounds, so that no one makes the server work for nothing without a credential: a body
+  over ``MAX_BODY_BYTES`` or a ``value`` of more than ``MAX_NOTIFICATIONS`` is 413
+  (Microsoft documents no batch size; a notification of an event is under 1 KB, and
+  Graph's batches are small).
 - A body that is not a notification collection is 400.
 """
 
@@ -20,11 +25,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import PlainTextResponse, Response
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from roomsync.m365.notification_models import NotificationBatch
-from roomsync.sync.notifications import NotificationReceiver, SubscriptionDirectory
+from roomsync.sync.notifications import (
+    InvalidNotificationError,
+    NotificationReceiver,
+    SubscriptionDirectory,
+)
 from roomsync.sync.subscriptions import LIFECYCLE_PATH, NOTIFICATION_PATH
 from roomsync.telemetry import NOTIFICATIONS
 from roomsync.web.deps import runtime_of
@@ -39,7 +46,11 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The validation token, as plain text", "content": {"text/plain": {}}},
     202: {"description": "Accepted: verified notifications are queued"},
     400: {"description": "The body is not a notification collection"},
+    413: {"description": "The body or its number of notifications is over the limit"},
 }
+MAX_BODY_BYTES = 1_048_576
+MAX_NOTIFICATIONS = 1_000
+_NOT_A_COLLECTION = 'A notification POST carries {"value": [notification, ...]} as JSON.'
 _BUILD_LOCK = threading.RLock()
 
 
@@ -48,14 +59,30 @@ async def receive(request: Request, validation_token: ValidationToken = None) ->
     notifications by clientState and queues what the genuine ones ask for (202)."""
     if validation_token is not None:
         return PlainTextResponse(validation_token, headers={"X-Content-Type-Options": "nosniff"})
-    batch = _batch(await request.body())
-    if batch is None:
+    body = await _bounded_body(request)
+    if body is None:
         return error_response(
-            400,
-            "invalid_notification",
-            'A notification POST carries {"value": [notification, ...]} as JSON.',
+            413,
+            "payload_too_large",
+            f"A notification POST carries at most {MAX_BODY_BYTES:,} bytes.",
+            {"max_bytes": MAX_BODY_BYTES},
         )
-    receipt = await run_in_threadpool(lambda: notification_receiver(request.app).receive(batch))
+    items = _items(body)
+    if items is None:
+        return error_response(400, "invalid_notification", _NOT_A_COLLECTION)
+    if len(items) > MAX_NOTIFICATIONS:
+        return error_response(
+            413,
+            "too_many_notifications",
+            f"A notification POST carries at most {MAX_NOTIFICATIONS:,} notifications in "
+            f"value; this one has {len(items):,}.",
+            {"field": "value", "max_items": MAX_NOTIFICATIONS},
+        )
+    receiver = notification_receiver(request.app)
+    try:
+        receipt = await run_in_threadpool(receiver.receive_items, items)
+    except InvalidNotificationError as error:
+        return error_response(400, "invalid_notification", str(error), {"field": "value"})
     NOTIFICATIONS.labels("accepted").inc(receipt.accepted)
     NOTIFICATIONS.labels("ignored").inc(receipt.ignored)
     return Response(status_code=202)
@@ -74,12 +101,28 @@ for _path, _kind in ((NOTIFICATION_PATH, "Change"), (LIFECYCLE_PATH, "Lifecycle"
     )
 
 
-def _batch(body: bytes) -> NotificationBatch | None:
+async def _bounded_body(request: Request) -> bytes | None:
+    """The body, or None once it is over ``MAX_BODY_BYTES`` (read no further than that)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and (len(declared) > 12 or int(declared) > MAX_BODY_BYTES):
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _items(body: bytes) -> list[object] | None:
+    """The ``value`` list of a JSON object, or None if the body is anything else."""
     try:
         payload = json.loads(body)
-        return NotificationBatch.from_body(payload) if isinstance(payload, dict) else None
-    except (ValueError, ValidationError):  # JSON syntax, or not notifications
+    except (ValueError, RecursionError):  # not JSON (or not UTF-8), or nested past reading
         return None
+    items = payload.get("value") if isinstance(payload, dict) else None
+    return items if isinstance(items, list) else None
 
 
 def notification_receiver(app: FastAPI) -> NotificationReceiver:
