@@ -25,6 +25,7 @@ from graphsim.clock import Clock
 from graphsim.control import control_routes
 from graphsim.core import Core, SimOptions
 from graphsim.credentials import AppCredentials, CertificateCredential
+from graphsim.directory_admin import DirectoryAdmin
 from graphsim.errors import GraphsimError, NotFoundError
 from graphsim.faults import FailureRule
 from graphsim.loops import LoopThread
@@ -69,6 +70,7 @@ class Simulator:
             core.background, self.options.notifications, notification_transport, notification_verify
         )
         self.outlook = Outlook(core)
+        self.directory = DirectoryAdmin(core)  # rename, disable, delete… directory users
         self.app: Starlette = _build_app(self)
         self._request_loop: LoopThread | None = None
         self._transport_lock = threading.Lock()
