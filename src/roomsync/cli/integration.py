@@ -38,6 +38,7 @@ from roomsync.sync.room_reconcile import reconcile_rooms
 from roomsync.sync.rooms import ImportPhase, ImportProgress, ProgressCallback, sync_rooms
 from roomsync.sync.runs import RunReport
 from roomsync.sync.status import integration_state, integration_status
+from roomsync.sync.user_sync import sync_users
 
 app = typer.Typer(help="Check and run a Microsoft 365 integration.", no_args_is_help=True)
 out = Console(soft_wrap=True)
@@ -125,6 +126,9 @@ def sync(
     bookings: Annotated[
         bool, typer.Option("--bookings", help="Pull the bookings made in Outlook now.")
     ] = False,
+    users: Annotated[
+        bool, typer.Option("--users", help="Bring users up to date with the directory now.")
+    ] = False,
     reconcile: Annotated[
         bool,
         typer.Option(
@@ -139,12 +143,16 @@ def sync(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Run a workflow now, with a progress bar; exit 1 if a run failed."""
-    if rooms == bookings:
-        raise InvalidInputError("Say which workflow to run: --rooms or --bookings.", field="rooms")
+    if [rooms, bookings, users].count(True) != 1:
+        raise InvalidInputError(
+            "Say which one workflow to run: --rooms, --bookings or --users.", field="rooms"
+        )
     integration_id = parse_id(integration)
     with sync_context(database_url) as ctx:
         settle_heap()  # a first pull may read 100,000 events: see runtime/heap.py
-        if bookings:
+        if users:
+            report = sync_users(ctx, integration_id, trigger=SyncRunTrigger.MANUAL)
+        elif bookings:
             with pull_progress(enabled=not json) as pulled:
                 report = pull_bookings(
                     ctx, integration_id, trigger=SyncRunTrigger.MANUAL, progress=pulled

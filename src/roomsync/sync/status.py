@@ -7,7 +7,9 @@ section (per-room pull health, subscriptions, outbox depth) without reshaping th
   expires, and the notices an operator should act on;
 - ``runs``: the latest runs of each kind (rooms, reconcile, bookings, push, check) with
   their counts, warnings and errors;
-- ``counts``: what the integration mirrors on the platform (rooms, buildings).
+- ``counts``: what the integration mirrors on the platform (rooms, buildings);
+- ``organizers``: bookings not over yet whose organizer's account the directory disabled
+  or deleted (see ``organizer_health``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from roomsync.platform.models import Building, Integration, OutboxEntry, Resourc
 from roomsync.sync.context import SyncContext
 from roomsync.sync.integration_access import load_integration
 from roomsync.sync.integrations import certificate_summary
+from roomsync.sync.organizer_health import OrganizerHealth, organizer_health
 from roomsync.sync.room_health import RoomHealth, room_health
 from roomsync.sync.secret_expiry import days_until, secret_expiry
 from roomsync.sync.subscriptions import SubscriptionState
@@ -121,6 +124,7 @@ class IntegrationStatus(_Section):
     outbox: OutboxDepth
     subscriptions: SubscriptionsSummary
     rooms: list[RoomHealth]
+    organizers: OrganizerHealth
 
 
 def integration_status(
@@ -140,6 +144,7 @@ def integration_status(
             outbox=_outbox(session, integration.organization_id, now),
             subscriptions=_subscriptions(rooms, integration.mode),
             rooms=rooms,
+            organizers=organizer_health(session, integration.organization_id, now=now),
         )
 
 
