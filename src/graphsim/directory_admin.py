@@ -92,6 +92,11 @@ class DirectoryAdmin:
             self.core.tenant.add_user(user)
             self._changes.record(user.id, DirectoryChangeKind.RESTORED)
 
+    def expire_delta_tokens(self) -> None:
+        """Every users delta link so far answers 410 ``syncStateNotFound``."""
+        with self.core.lock:
+            self._changes.generation += 1
+
     def _live(self, email: str) -> User:
         user = self.core.tenant.find_user(email)
         if user is None:

@@ -41,6 +41,7 @@ class DirectoryChanges:
     deleted: dict[str, User] = field(default_factory=dict)
     purged: set[str] = field(default_factory=set)
     page_size: int = 100
+    generation: int = 1  # bumped to make every delta token so far expire
 
     def record(
         self, user_id: str, kind: DirectoryChangeKind, properties: frozenset[str] = frozenset()

@@ -12,6 +12,8 @@
 - ``@removed``: reason ``changed`` for a user moved to the deleted items (restorable),
   ``deleted`` for one deleted permanently; a restored user comes back as an item.
 - ``Prefer: return=minimal`` on a deltaLink round: changed properties only, plus ``id``.
+- A token lasts seven days for directory objects; an older one, or one made to expire,
+  answers 410 ``syncStateNotFound`` (delta-query-overview.md, "Token duration").
 - The function-call forms ``/users/microsoft.graph.delta`` (the SDKs') and ``delta()`` work.
 """
 
@@ -22,17 +24,19 @@ import hashlib
 import hmac
 import json
 from dataclasses import asdict, dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 from graphsim.authz import USERS_READ, require_directory
 from graphsim.directory import project_user
 from graphsim.directory_changes import DirectoryChange, DirectoryChangeKind, DirectoryChanges
-from graphsim.errors import bad_request
+from graphsim.errors import GraphApiError, bad_request
 from graphsim.graph import Ctx, GraphResponse, Route, route
 from graphsim.listing import selected
 from graphsim.tenant import User
 
 PATH = r"/users/(?:microsoft\.graph\.)?delta(?:\(\))?"
+TOKEN_LIFETIME = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ class UsersDeltaState:
     offset: int = 0
     select: tuple[str, ...] | None = None
     minimal: bool = False
+    generation: int = 0
+    issued: float = 0.0  # when the round's first request was made (POSIX seconds)
 
 
 class _Codec:
@@ -101,11 +107,26 @@ def _state(ctx: Ctx, codec: _Codec, changes: DirectoryChanges, minimal: bool) ->
         select = tuple(sorted(fields)) if fields else None
         if select:  # unknown property names are refused up front, as for GET /users
             project_user(User("", "", "", ""), set(select))
-        return UsersDeltaState("initial", changes.seq, select=select)
+        return UsersDeltaState(
+            "initial", changes.seq, select=select, generation=changes.generation,
+            issued=ctx.core.clock.now().timestamp(),
+        )  # fmt: skip
     state = codec.decode(token)
+    _check_fresh(ctx, changes, state)
     if state.phase == "delta":  # a saved deltaLink starts a round of changes
         return replace(state, phase="changes", after=state.upto, upto=changes.seq, minimal=minimal)
     return state
+
+
+def _check_fresh(ctx: Ctx, changes: DirectoryChanges, state: UsersDeltaState) -> None:
+    age = ctx.core.clock.now().timestamp() - state.issued
+    if state.generation != changes.generation or age > TOKEN_LIFETIME.total_seconds():
+        raise GraphApiError(
+            410,
+            "syncStateNotFound",
+            "The sync state generation is not found. The delta token is expired and data "
+            "must be synchronized again.",
+        )
 
 
 def _page(
@@ -122,7 +143,12 @@ def _page(
     chunk = items[state.offset : state.offset + size]
     if state.offset + size < len(items):
         return chunk, replace(state, offset=state.offset + size)
-    return chunk, UsersDeltaState("delta", state.upto, select=state.select)
+    saved = UsersDeltaState("delta", state.upto, select=state.select)
+    return chunk, replace(saved, generation=state.generation, issued=_now(ctx))
+
+
+def _now(ctx: Ctx) -> float:
+    return ctx.core.clock.now().timestamp()
 
 
 def _changed_item(

@@ -6,11 +6,13 @@ encoded in the token and only selected properties tracked, ``@removed`` reasons
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
 from graphsim import Simulator
+from graphsim.clock import ManualClock
 from tests.graphsim.graphsim_testkit import Graph, token_for
 
 PEOPLE = "displayName,givenName,surname,mail,accountEnabled"
@@ -131,3 +133,27 @@ def test_a_new_address_is_reported_and_the_mailbox_follows(sim: Simulator, graph
     assert graph.get(f"/users/{new}/calendarView", params={
         "startDateTime": "2030-01-01T00:00:00Z", "endDateTime": "2030-01-02T00:00:00Z",
     }).status_code == 200  # fmt: skip
+
+
+def test_an_expired_delta_link_answers_410_sync_state_not_found(
+    sim: Simulator, graph: Graph
+) -> None:
+    _, link, _ = _round(graph, "/users/delta")
+    sim.directory.expire_delta_tokens()
+    expired = graph.get(link)
+    assert expired.status_code == 410
+    assert expired.json()["error"]["code"] == "syncStateNotFound"
+    assert _round(graph, "/users/delta")[1] != link  # a fresh round works
+
+
+def test_a_delta_link_older_than_seven_days_has_expired() -> None:
+    clock = ManualClock()
+    with Simulator(seed=3, clock=clock) as sim, httpx.Client(transport=sim.transport()) as http:
+        sim.seed(users=2, rooms=1, events_per_room=0, recurring_series=0, private_meetings=0)
+        _, first, _ = _round(Graph(http, token_for(sim, http)), "/users/delta")
+        clock.advance(timedelta(days=6))
+        _, second, _ = _round(Graph(http, token_for(sim, http)), first)  # a newer link
+        clock.advance(timedelta(days=6))
+        graph = Graph(http, token_for(sim, http))
+        assert graph.get(first).status_code == 410
+        assert graph.get(second).status_code == 200

@@ -201,3 +201,23 @@ def test_an_organizer_outside_the_tenant_is_marked_external(tenant: Tenant) -> N
     assert report.counts["external"] == 1
     assert user_of(tenant, "guest@fabrikam.test").external is True
     assert tenant.bookings()[0].status is BookingStatus.PENDING
+
+
+def test_an_expired_delta_link_lists_the_directory_anew_and_catches_a_missed_deletion(
+    tenant: Tenant,
+) -> None:
+    gone = tenant.users[0]
+    outlook_booking(tenant, gone)
+    run(tenant)
+    tenant.sim.directory.expire_delta_tokens()
+    # Deleted for good while the link could not tell: the full listing no longer has them.
+    with tenant.sim.core.lock:
+        user = tenant.sim.tenant.find_user(gone)
+        assert user is not None
+        tenant.sim.tenant.remove_user(user)
+
+    report = run(tenant)
+
+    assert any("expired" in warning for warning in report.warnings)
+    assert report.counts["deleted"] == 1
+    assert user_of(tenant, gone).deleted_at is not None
