@@ -98,20 +98,17 @@ def organizer_user(session: Session, *, organization_id: uuid.UUID, email: str) 
 
 def link_organizers(session: Session, booking_ids: Sequence[uuid.UUID]) -> None:
     """Point these bookings at the user whose address is their ``organizer_email`` (rows
-    written in bulk, without the ORM, are linked after the fact)."""
-    organizer = (
-        select(User.id)
-        .where(
-            User.organization_id == Booking.organization_id, User.email == Booking.organizer_email
-        )
-        .scalar_subquery()
+    written in bulk, without the ORM, are linked after the fact). ``updated_at`` is kept:
+    the booking did not change, and later-change-wins compares it."""
+    organizer = select(User.id).where(
+        User.organization_id == Booking.organization_id, User.email == Booking.organizer_email
     )
     for start in range(0, len(booking_ids), _LINK_CHUNK):
         chunk = booking_ids[start : start + _LINK_CHUNK]
         session.execute(
             update(Booking)
-            .where(Booking.id.in_(chunk), Booking.organizer_user_id.is_(None))
-            .values(organizer_user_id=organizer)
+            .where(Booking.id.in_(chunk), Booking.organizer_user_id.is_(None), organizer.exists())
+            .values(organizer_user_id=organizer.scalar_subquery(), updated_at=Booking.updated_at)
             .execution_options(synchronize_session=False)
         )
 
