@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from graphsim import batch, directory, places, subscriptions_api
+from graphsim import batch, directory, places, subscriptions_api, users_delta
 from graphsim.calendar import events_api
 from graphsim.errors import TokenEndpointError, token_error_body
 from graphsim.graph import GraphPipeline, GraphRequest, GraphResponse
@@ -34,6 +34,7 @@ JSON_TYPE = (
 def graph_routes() -> list[Any]:
     return [
         *places.routes(),
+        *users_delta.routes(),
         *directory.routes(),
         *events_api.routes(),
         *subscriptions_api.routes(),

@@ -12,6 +12,8 @@ for the demo, benchmarks and tests in other processes. Not part of Graph; no tok
     POST /_sim/faults                       {"latency_ms", "path_contains", "fail_next",
                                              "status", "error_rate", "drop_notifications",
                                              "duplicate_notifications", "clear"}
+    POST /_sim/users/{email}/{verb}         rename {"name"}, address {"email"}, disable,
+                                            enable, delete {"permanent"?}, restore
     POST /_sim/tokens/expire, /_sim/secrets/expire, /_sim/delta/{email}/reset,
          /_sim/delta/{email}/expire, /_sim/rooms/{email}/decline,
          /_sim/subscriptions/{id}/lifecycle {"event"}, /_sim/settle
@@ -192,6 +194,7 @@ def control_routes(sim: Simulator) -> list[BaseRoute]:
         Route("/_sim/faults", _guarded(faults), methods=["POST"]),
         Route("/_sim/subscriptions/{sid}/lifecycle", _guarded(lifecycle), methods=["POST"]),
         Route("/_sim/snapshot", _guarded(snapshot)),
+        _directory_route(sim),
         Route("/_sim/{action:path}/{key}/{verb}", _guarded(_keyed(simple)), methods=["POST"]),
         Route("/_sim/{action:path}", _guarded(simple), methods=["POST"]),
     ]
@@ -206,3 +209,25 @@ def _keyed(work: Callable[[Request], Awaitable[Any]]) -> Callable[[Request], Awa
         return await work(request)
 
     return run
+
+
+def _directory_route(sim: Simulator) -> Route:
+    """``/_sim/users/{email}/{verb}``: an admin's change to a directory user."""
+
+    async def directory_user(request: Request) -> Any:
+        body, email = await _json(request), request.path_params["email"]
+        admin = sim.directory
+        verbs: dict[str, Callable[[], Any]] = {
+            "rename": lambda: admin.rename(email, str(body["name"])),
+            "address": lambda: admin.change_address(email, str(body["email"])),
+            "disable": lambda: admin.set_account_enabled(email, False),
+            "enable": lambda: admin.set_account_enabled(email, True),
+            "delete": lambda: admin.delete(email, permanent=bool(body.get("permanent"))),
+            "restore": lambda: admin.restore(email),
+        }
+        verb = request.path_params["verb"]
+        if verb not in verbs:
+            raise ValueError(f"Unknown directory action {verb!r}.")
+        verbs[verb]()
+
+    return Route("/_sim/users/{email}/{verb}", _guarded(directory_user), methods=["POST"])

@@ -13,6 +13,7 @@ from graphsim.calendar.rooms import RoomProcessor
 from graphsim.calendar.service import EventService, RoomJob
 from graphsim.calendar.store import CalendarStore
 from graphsim.clock import Clock, SystemClock
+from graphsim.directory_changes import DirectoryChanges
 from graphsim.faults import Faults
 from graphsim.graph import GraphPipeline
 from graphsim.identity import Identity
@@ -77,6 +78,7 @@ class Core:
     def __init__(self, tenant: Tenant, options: SimOptions, clock: Clock | None = None) -> None:
         self.options = options
         self.tenant = tenant
+        self.directory_changes = DirectoryChanges()
         self.clock: Clock = clock or SystemClock()
         self.lock = threading.RLock()
         self.ids = IdFactory(options.seed)

@@ -130,7 +130,7 @@ def user_json(user: User) -> dict[str, Any]:
     }
 
 
-def _project(user: User, fields: set[str] | None) -> dict[str, Any]:
+def project_user(user: User, fields: set[str] | None) -> dict[str, Any]:
     data = user_json(user)
     if not fields:
         return {k: data[k] for k in DEFAULT_PROPERTIES}
@@ -152,7 +152,7 @@ async def get_user(ctx: Ctx) -> GraphResponse:
     require_directory(ctx.principal, USERS_READ)
     fields = selected(ctx.request.query)
     with ctx.core.lock:
-        body = _project(ctx.user(), fields)
+        body = project_user(ctx.user(), fields)
     context = f"{ctx.request.root}/$metadata#users/$entity"
     if fields:
         context = f"{ctx.request.root}/$metadata#users({','.join(sorted(fields))})/$entity"
@@ -169,7 +169,7 @@ async def list_users(ctx: Ctx) -> GraphResponse:
         users = sorted(ctx.core.tenant.users.values(), key=lambda u: u.id)
         matching = filtered(query, [user_json(u) for u in users])
     ids = {u["id"] for u in matching[skip : skip + top]}
-    page = [_project(u, fields) for u in users if u.id in ids]
+    page = [project_user(u, fields) for u in users if u.id in ids]
     body: dict[str, Any] = {"@odata.context": f"{ctx.request.root}/$metadata#users", "value": page}
     if skip + top < len(matching):
         params = "&".join(f"{k}={v}" for k, v in query.items() if k != "$skiptoken")

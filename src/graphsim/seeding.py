@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from graphsim.directory_changes import DirectoryChangeKind
 from graphsim.outlook import Outlook, recurrence
 from graphsim.tenant import Address, GeoCoordinates, Room, RoomList, User
 
@@ -43,6 +44,7 @@ class SeedResult:
 def add_user(core: Core, email: str, name: str, **fields: object) -> User:
     user = User(core.ids.guid(), name, email.lower(), email.lower(), **fields)  # type: ignore[arg-type]
     core.tenant.add_user(user)
+    core.directory_changes.record(user.id, DirectoryChangeKind.CREATED)
     core.store.ensure(user.mail, user.id) if user.has_mailbox else None
     return user
 

@@ -25,6 +25,7 @@ from graphsim.clock import Clock
 from graphsim.control import control_routes
 from graphsim.core import Core, SimOptions
 from graphsim.credentials import AppCredentials, CertificateCredential
+from graphsim.directory_admin import DirectoryAdmin
 from graphsim.errors import GraphsimError, NotFoundError
 from graphsim.faults import FailureRule
 from graphsim.lifecycle import LifecycleEvent
@@ -75,6 +76,7 @@ class Simulator:
             )
         )
         self.outlook = Outlook(core)
+        self.directory = DirectoryAdmin(core)  # rename, disable, delete… directory users
         self.app: Starlette = _build_app(self)
         self._request_loop: LoopThread | None = None
         self._transport_lock = threading.Lock()

@@ -197,6 +197,10 @@ class Tenant:
         self.users[user.mail.lower()] = user
         self.__dict__.pop("_id_index", None)
 
+    def remove_user(self, user: User) -> None:
+        self.users.pop(user.mail.lower(), None)
+        self.__dict__.pop("_id_index", None)
+
     def matches(self, tenant: str) -> bool:
         """Whether a token request's ``{tenant}`` segment (GUID or domain) names us."""
         return tenant.lower() in {self.tenant_id.lower(), self.domain.lower()}

@@ -146,6 +146,10 @@ def test_sync_bookings_pulls_outlook_meetings_with_a_progress_bar(
         "integration", "sync", integration_id, "--bookings", cwd=tmp_path, env=environment
     )
     neither = roomsync("integration", "sync", integration_id, cwd=tmp_path, env=environment)
+    sim.directory.rename(organizer, "Ada Lovelace")
+    users = roomsync(
+        "integration", "sync", integration_id, "--users", "--json", cwd=tmp_path, env=environment
+    )
 
     assert pulled.returncode == 0, pulled.stderr
     assert "Pulling bookings" in pulled.stderr
@@ -153,8 +157,10 @@ def test_sync_bookings_pulls_outlook_meetings_with_a_progress_bar(
     with database.session() as session:
         titles = session.scalars(select(Booking.title).where(Booking.start_at == start)).all()
     assert titles
+    assert users.returncode == 0, users.stderr
+    assert json.loads(users.stdout)["counts"]["renamed"] == 1
     assert neither.returncode != 0
-    assert_one_line_error(neither, "--rooms or --bookings")
+    assert_one_line_error(neither, "--rooms, --bookings or --users")
 
 
 def test_sync_with_rooms_and_bookings_imports_the_rooms_then_pulls_their_bookings(

@@ -23,6 +23,7 @@ DATA_MODEL_TABLES = {
     "event_links",
     "room_sync_state",
     "sync_runs",
+    "directory_sync_state",
     "leases",
 }
 

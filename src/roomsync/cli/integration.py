@@ -46,6 +46,7 @@ from roomsync.sync.room_reconcile import reconcile_rooms
 from roomsync.sync.rooms import ImportPhase, ImportProgress, ProgressCallback, sync_rooms
 from roomsync.sync.runs import RunReport
 from roomsync.sync.status import integration_state, integration_status
+from roomsync.sync.user_sync import sync_users
 
 app = typer.Typer(help="Check and run a Microsoft 365 integration.", no_args_is_help=True)
 out = Console(soft_wrap=True)
@@ -131,6 +132,7 @@ def print_doctor_report(report: DoctorReport) -> None:
 class Workflow(StrEnum):
     ROOMS = "rooms"
     BOOKINGS = "bookings"
+    USERS = "users"
 
 
 @app.command()
@@ -140,6 +142,9 @@ def sync(
     rooms: Annotated[bool, typer.Option("--rooms", help="Import the rooms now.")] = False,
     bookings: Annotated[
         bool, typer.Option("--bookings", help="Pull the bookings made in Outlook now.")
+    ] = False,
+    users: Annotated[
+        bool, typer.Option("--users", help="Bring users up to date with the directory now.")
     ] = False,
     reconcile: Annotated[
         bool,
@@ -155,8 +160,11 @@ def sync(
     database_url: DatabaseUrlOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Run a workflow now (both: rooms first), with a progress bar; exit 1 if a run failed."""
-    workflows = chosen_workflows(rooms=rooms, bookings=bookings, reconcile=reconcile, force=force)
+    """Run the workflows asked for now, in order (rooms, bookings, users), with a progress
+    bar; exit 1 if a run failed."""
+    workflows = chosen_workflows(
+        rooms=rooms, bookings=bookings, users=users, reconcile=reconcile, force=force
+    )
     integration_id = parse_id(integration)
     reports: list[tuple[Workflow, RunReport]] = []
     with sync_context(command_settings(database_url, data_dir)) as ctx:
@@ -180,7 +188,7 @@ def _print_reports(reports: list[tuple[Workflow, RunReport]], *, json: bool) -> 
 
 
 def chosen_workflows(
-    *, rooms: bool, bookings: bool, reconcile: bool, force: bool
+    *, rooms: bool, bookings: bool, users: bool = False, reconcile: bool, force: bool
 ) -> list[Workflow]:
     """The workflows the flags ask for, in the order they run; refuses flags that do nothing."""
     if force and not reconcile:
@@ -193,11 +201,12 @@ def chosen_workflows(
         raise InvalidInputError(
             "--reconcile is part of the room import: add --rooms.", field="reconcile"
         )
-    chosen = [flow for flow, on in ((Workflow.ROOMS, rooms), (Workflow.BOOKINGS, bookings)) if on]
+    asked = ((Workflow.ROOMS, rooms), (Workflow.BOOKINGS, bookings), (Workflow.USERS, users))
+    chosen = [flow for flow, on in asked if on]
     if not chosen:
         raise InvalidInputError(
-            "Say which workflow to run: --rooms or --bookings (give both to import the rooms, "
-            "then pull their bookings).",
+            "Say which workflow to run: --rooms, --bookings or --users (give several to run "
+            "them in that order).",
             field="rooms",
         )
     return chosen
@@ -212,6 +221,8 @@ def _run_workflow(
     *,
     show: bool,
 ) -> RunReport:
+    if workflow is Workflow.USERS:
+        return sync_users(ctx, integration_id, trigger=SyncRunTrigger.MANUAL)
     if workflow is Workflow.BOOKINGS:
         with pull_progress(enabled=show) as pulled:
             return pull_bookings(

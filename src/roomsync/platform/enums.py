@@ -78,6 +78,7 @@ class SyncRunKind(StrEnum):
     BOOKINGS = "bookings"
     PUSH = "push"
     CHECK = "check"
+    USERS = "users"
 
 
 class SyncRunTrigger(StrEnum):

@@ -1,7 +1,7 @@
 """The scheduler: every minute, queue what is due for each enabled integration.
 
-``runtime.schedule.due_jobs`` decides (rooms every 30 minutes, bookings every 2, the
-midnight reconciliation, subscription renewal, the daily credential check); when each job
+``runtime.schedule.due_jobs`` decides (rooms, then users, every 30 minutes, bookings every 2,
+the midnight reconciliation, subscription renewal, the daily credential check); when each job
 was last dispatched is kept in the queue's own key-value store, so every scheduler process
 sees the same memory. A job dispatched twice is harmless: each workflow holds a lease.
 Each tick first marks ``interrupted`` the runs whose process died, and queues their work
@@ -33,6 +33,7 @@ from roomsync.sync.room_reconcile import reconcile_rooms
 from roomsync.sync.rooms import sync_rooms
 from roomsync.sync.runs import interrupted_kinds, mark_interrupted_runs
 from roomsync.sync.secret_expiry import check_secret_expiries
+from roomsync.sync.user_sync import sync_users
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +46,11 @@ class ScheduleTasks:
 
         @task(huey, "roomsync.sync_rooms")
         def rooms(integration_id: str, trigger: str = _SCHEDULE.value) -> None:
-            run = SyncRunTrigger(trigger)
-            _logged(lambda: sync_rooms(ctx, uuid.UUID(integration_id), trigger=run))
-            self.subscribe_if_listening(uuid.UUID(integration_id))
+            run, target = SyncRunTrigger(trigger), uuid.UUID(integration_id)
+            _logged(lambda: sync_rooms(ctx, target, trigger=run))
+            # The users who book follow the directory on the rooms' 30-minute rhythm.
+            _logged(lambda: sync_users(ctx, target, trigger=run))
+            self.subscribe_if_listening(target)
 
         @task(huey, "roomsync.reconcile_rooms")
         def reconcile(integration_id: str, force: str = "False") -> None:

@@ -27,6 +27,7 @@ from roomsync.platform.db import UTCDateTime, new_id
 from roomsync.platform.models import Booking, BookingHistory, EventLink
 from roomsync.platform.models.base import EnumText
 from roomsync.platform.services.outlook_bookings import outlook_booking_rows
+from roomsync.platform.services.users import link_organizers
 from roomsync.sync.links import synced_state
 from roomsync.sync.planner import RoomCopy
 from roomsync.sync.rounds import RoomRound
@@ -81,6 +82,7 @@ class NewBookings:
         for model, rows in ((Booking, self.bookings), (BookingHistory, self.history),
                             (EventLink, self.links)):  # fmt: skip
             insert_rows(connection, cast("Table", model.__table__), rows)
+        link_organizers(session, [row["id"] for row in self.bookings])
         self.bookings, self.history, self.links = [], [], []
         self.room_event_ids, self.ical_uids = set(), set()
         return written

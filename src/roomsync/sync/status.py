@@ -8,7 +8,9 @@ section (per-room pull health, subscriptions, outbox depth) without reshaping th
 - ``runs``: the latest runs of each kind (rooms, reconcile, bookings, push, check) with
   their counts, warnings and errors, and when each was last seen alive; reading the
   status first marks ``interrupted`` the runs whose process died (``runs``);
-- ``counts``: what the integration mirrors on the platform (rooms, buildings).
+- ``counts``: what the integration mirrors on the platform (rooms, buildings);
+- ``organizers``: bookings not over yet whose organizer's account the directory disabled
+  or deleted (see ``organizer_health``).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from roomsync.sync.context import SyncContext
 from roomsync.sync.integration_access import load_integration
 from roomsync.sync.integrations import certificate_summary
 from roomsync.sync.leases import lease_ttl
+from roomsync.sync.organizer_health import OrganizerHealth, organizer_health
 from roomsync.sync.room_health import RoomHealth, room_health
 from roomsync.sync.runs import mark_interrupted_runs
 from roomsync.sync.secret_expiry import days_until, secret_expiry
@@ -147,6 +150,7 @@ class IntegrationStatus(_Section):
     outbox: OutboxDepth
     subscriptions: SubscriptionsSummary
     rooms: list[RoomHealth]
+    organizers: OrganizerHealth
 
 
 def integration_status(
@@ -169,6 +173,7 @@ def integration_status(
             outbox=_outbox(session, integration.organization_id, now),
             subscriptions=_subscriptions(rooms, integration.mode),
             rooms=rooms,
+            organizers=organizer_health(session, integration.organization_id, now=now),
         )
 
 

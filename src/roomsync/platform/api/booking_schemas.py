@@ -52,6 +52,10 @@ class BookingOut(BaseModel):
     id: uuid.UUID
     resource_id: uuid.UUID
     organizer_email: str
+    organizer_name: str | None = Field(
+        description="The organizer's name as the directory gives it (kept current by the "
+        "user sync); null when the organizer is not a known user."
+    )
     title: str
     start: datetime
     end: datetime
@@ -73,6 +77,7 @@ def booking_out(booking: Booking, sync: BookingSyncView, principal: Principal) -
         id=booking.id,
         resource_id=booking.resource_id,
         organizer_email=booking.organizer_email,
+        organizer_name=booking.organizer.name if booking.organizer else None,
         title=shown_title(principal, booking),
         start=booking.start_at,
         end=booking.end_at,

@@ -3,6 +3,7 @@
 from roomsync.platform.models.base import Base
 from roomsync.platform.models.bookings import Booking, BookingHistory, OutboxEntry
 from roomsync.platform.models.microsoft365 import (
+    DirectorySyncState,
     EventLink,
     Integration,
     Lease,
@@ -18,6 +19,7 @@ __all__ = [
     "Booking",
     "BookingHistory",
     "Building",
+    "DirectorySyncState",
     "EventLink",
     "Integration",
     "Lease",

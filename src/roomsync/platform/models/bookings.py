@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from roomsync.platform.db import utcnow
 from roomsync.platform.enums import (
@@ -19,6 +19,7 @@ from roomsync.platform.enums import (
     OutboxState,
 )
 from roomsync.platform.models.base import EMAIL_LENGTH, Base, Entity, EnumText
+from roomsync.platform.models.organizations import User
 
 SERIES_ID_LENGTH = 512
 
@@ -35,6 +36,9 @@ class Booking(Entity, Base):
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
     resource_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("resources.id"))
     organizer_email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    # The organizer as a platform user (set on create; the user sync keeps the person current).
+    organizer_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+    organizer: Mapped[User | None] = relationship(lazy="select")
     # Unbounded: a meeting subject from Outlook is stored whole; the API limits its own input.
     title: Mapped[str] = mapped_column(Text)
     start_at: Mapped[datetime]

@@ -116,6 +116,20 @@ class RoomSyncState(Entity, Base):
     subscription_error: Mapped[str | None] = mapped_column(Text)
 
 
+class DirectorySyncState(Entity, Base):
+    """Per integration: the users delta link (or the next link of an unfinished round)."""
+
+    __tablename__ = "directory_sync_state"
+
+    integration_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("integrations.id", ondelete="CASCADE"), unique=True
+    )
+    delta_link: Mapped[str | None] = mapped_column(Text)
+    next_link: Mapped[str | None] = mapped_column(Text)
+    round_started_at: Mapped[datetime | None]
+    last_round_at: Mapped[datetime | None]
+
+
 class SyncRun(Entity, Base):
     """One run of a workflow, shown by ``GET /integrations/{id}/status``."""
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from roomsync.platform.enums import Role
 from roomsync.platform.models.base import EMAIL_LENGTH, NAME_LENGTH, Base, Entity, EnumText
 
 TIME_ZONE_LENGTH = 64
+DIRECTORY_ID_LENGTH = 64
 
 
 class Organization(Entity, Base):
@@ -34,15 +35,25 @@ class Building(Entity, Base):
 
 
 class User(Entity, Base):
-    """A person who books; ``external`` when outside the tenant or without a mailbox."""
+    """A person who books; ``external`` when outside the tenant or without a mailbox.
+
+    ``directory_id`` is the person's Entra ID object id once the user sync matched them;
+    ``account_enabled`` and ``deleted_at`` say whether the directory still lets them in.
+    """
 
     __tablename__ = "users"
-    __table_args__ = (UniqueConstraint("organization_id", "email"),)
+    __table_args__ = (
+        UniqueConstraint("organization_id", "email"),
+        UniqueConstraint("organization_id", "directory_id"),
+    )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
     email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     external: Mapped[bool] = mapped_column(default=False)
+    directory_id: Mapped[str | None] = mapped_column(String(DIRECTORY_ID_LENGTH))
+    account_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
+    deleted_at: Mapped[datetime | None]
 
 
 class ApiToken(Entity, Base):

@@ -36,6 +36,7 @@ from roomsync.platform.services.booking_rules import (
 from roomsync.platform.services.changes import UNCHANGED, Maybe, given
 from roomsync.platform.services.lookup import DEFAULT_PAGE_SIZE, Page, get_or_raise
 from roomsync.platform.services.outbox import enqueue_push, is_pushable
+from roomsync.platform.services.users import organizer_user
 from roomsync.platform.services.validation import normalize_email
 
 _MOVING_FIELDS = frozenset({"resource_id", "start_at", "end_at"})
@@ -78,10 +79,12 @@ def create_booking(
     if _follows_rules(source):
         ensure_bookable(resource)
         ensure_room_free(session, resource_id=resource.id, start=start, end=end)
+    organizer = organizer_user(session, organization_id=organization_id, email=organizer_email)
     booking = Booking(
         organization_id=organization_id,
         resource_id=resource.id,
-        organizer_email=normalize_email(organizer_email, field="organizer_email"),
+        organizer_email=organizer.email,
+        organizer_user_id=organizer.id,
         title=title,
         start_at=start,
         end_at=end,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from roomsync.platform.models import User
+from roomsync.platform.models import Booking, User
 from roomsync.platform.services.changes import UNCHANGED, Maybe, given
 from roomsync.platform.services.lookup import (
     DEFAULT_PAGE_SIZE,
@@ -18,6 +19,8 @@ from roomsync.platform.services.lookup import (
 )
 from roomsync.platform.services.organizations import get_organization
 from roomsync.platform.services.validation import clean_name, normalize_email
+
+_LINK_CHUNK = 500
 
 
 def create_user(
@@ -79,6 +82,35 @@ def upsert_user_by_email(
             session, organization_id=organization_id, email=address, name=name, external=external
         )
     return update_user(session, user_id=user.id, name=name, external=external)
+
+
+def organizer_user(session: Session, *, organization_id: uuid.UUID, email: str) -> User:
+    """The organization's user with this address, created if missing (named by the address
+    until the user sync reads the person's name from the directory)."""
+    address = normalize_email(email, field="organizer_email")
+    user = session.scalars(
+        select(User).where(User.organization_id == organization_id, User.email == address)
+    ).first()
+    if user is not None:
+        return user
+    return create_user(session, organization_id=organization_id, email=address, name=address)
+
+
+def link_organizers(session: Session, booking_ids: Sequence[uuid.UUID]) -> None:
+    """Point these bookings at the user whose address is their ``organizer_email`` (rows
+    written in bulk, without the ORM, are linked after the fact). ``updated_at`` is kept:
+    the booking did not change, and later-change-wins compares it."""
+    organizer = select(User.id).where(
+        User.organization_id == Booking.organization_id, User.email == Booking.organizer_email
+    )
+    for start in range(0, len(booking_ids), _LINK_CHUNK):
+        chunk = booking_ids[start : start + _LINK_CHUNK]
+        session.execute(
+            update(Booking)
+            .where(Booking.id.in_(chunk), Booking.organizer_user_id.is_(None), organizer.exists())
+            .values(organizer_user_id=organizer.scalar_subquery(), updated_at=Booking.updated_at)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _flush(session: Session, user: User) -> None:
