@@ -12,7 +12,9 @@ organizer's own subject, which only admins see ("Private booking" for everyone e
 
 An organizer outside the tenant has no mailbox roomsync can read (404), and an application
 access policy may keep roomsync out of a mailbox (403): the room's copy is then all there is
-(README "Limits"). Any other failure fails the page, which the next pull applies again.
+(README "Limits"), with a warning unless the organizer is simply external. A failure that
+passes (throttling, 5xx, the network, the credential) fails the page instead, which the
+next pull applies again: a private meeting is never made public by a lookup that failed.
 """
 
 from __future__ import annotations
@@ -21,13 +23,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from roomsync.m365.calendar import DeltaWindow
-from roomsync.m365.exceptions import GraphError, NotFound, PermissionDenied
+from roomsync.m365.exceptions import (
+    AuthenticationFailed,
+    GraphConnectionError,
+    GraphError,
+    NotFound,
+    ServiceUnavailable,
+    Throttled,
+)
 from roomsync.m365.graph import GraphClient
 from roomsync.m365.models import Event
 from roomsync.m365.private_meetings import PrivateMeetings, read_private_meetings
 from roomsync.platform.enums import Origin
 from roomsync.sync.links import LinkIndex
 from roomsync.sync.planner import RoomCopy
+
+# Failures that pass: a private meeting must not become public because Graph was busy.
+_PASSING = (Throttled, ServiceUnavailable, GraphConnectionError, AuthenticationFailed)
 
 Privacy = dict[str, PrivateMeetings | None]
 """Organizer email → its private meetings, or None when its calendar cannot be read."""
@@ -54,18 +66,17 @@ class OrganizerPrivacy:
         return {email: self.known.get((email, window)) for email in organizers}
 
     def _settled(self, email: str, answer: PrivateMeetings | GraphError) -> PrivateMeetings | None:
-        if isinstance(answer, NotFound):
-            return None  # an organizer outside the tenant
-        if isinstance(answer, PermissionDenied):
+        if not isinstance(answer, GraphError):
+            return answer
+        if isinstance(answer, _PASSING):
+            raise answer  # the page fails and the next pull asks again
+        if not isinstance(answer, NotFound):  # NotFound: an organizer outside the tenant
             self.warnings.append(
                 f"The calendar of the organizer {email} could not be read ({answer.message}); "
                 "whether its meetings are private is taken from the rooms' copies, which "
                 "usually say they are not. Let roomsync's application read that mailbox."
             )
-            return None
-        if isinstance(answer, GraphError):
-            raise answer
-        return answer
+        return None
 
 
 def as_organizer_sees_it(copy: RoomCopy, privacy: Privacy) -> RoomCopy:
