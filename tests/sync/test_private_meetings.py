@@ -19,6 +19,8 @@ from roomsync.platform.db import Database
 from roomsync.platform.enums import Role, SyncRunTrigger
 from roomsync.platform.models import Booking
 from roomsync.platform.services.tokens import create_api_token
+from roomsync.sync.organizer_privacy import as_organizer_sees_it
+from roomsync.sync.planner import RoomCopy
 from roomsync.sync.pull import pull_bookings
 from roomsync.sync.runs import RunReport
 from roomsync.web.app import create_app
@@ -261,3 +263,36 @@ def test_a_failed_privacy_lookup_creates_nothing_until_the_next_pull_can_ask(
 
     [booking] = tenant.bookings(room)
     assert (booking.private, booking.title) == (True, "Exit interview")
+
+
+def room_copy(*, private: bool = False) -> RoomCopy:
+    return RoomCopy(
+        room_event_id="room-1",
+        ical_uid="uid-1",
+        start=tomorrow_at(9),
+        end=tomorrow_at(10),
+        subject="Ann Organizer",
+        private=private,
+        organizer_email="ann@contoso.test",
+    )
+
+
+def test_the_organizers_copy_decides_privacy_and_the_private_title() -> None:
+    private = {"ann@contoso.test": {"uid-1": " Salary talks "}}
+    public: dict[str, dict[str, str] | None] = {"ann@contoso.test": {"uid-2": "Other"}}
+
+    made_private = as_organizer_sees_it(room_copy(), private)
+    made_public = as_organizer_sees_it(room_copy(private=True), public)
+
+    assert (made_private.private, made_private.subject) == (True, "Salary talks")
+    assert (made_public.private, made_public.subject) == (False, "Ann Organizer")
+
+
+def test_an_unreadable_or_untitled_organizer_copy_leaves_the_room_copy_as_it_is() -> None:
+    unreadable: dict[str, dict[str, str] | None] = {"ann@contoso.test": None}
+    untitled = {"ann@contoso.test": {"uid-1": ""}}
+
+    assert as_organizer_sees_it(room_copy(private=True), unreadable) == room_copy(private=True)
+    assert as_organizer_sees_it(room_copy(), {}) == room_copy()
+    assert as_organizer_sees_it(room_copy(), untitled).subject == "Ann Organizer"
+    assert as_organizer_sees_it(room_copy(), untitled).private
