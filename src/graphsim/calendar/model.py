@@ -63,6 +63,7 @@ class Override:
     cancelled: bool = False
     subject: str | None = None
     attendees: tuple[Attendee, ...] | None = None
+    sensitivity: str | None = None
     change_key: str = ""
     modified: datetime | None = None
 

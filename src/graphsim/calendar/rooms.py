@@ -124,6 +124,7 @@ class RoomProcessor:
             replace(
                 o,
                 subject=None,
+                sensitivity=None if rules.remove_private_property else o.sensitivity,
                 cancelled=o.cancelled or o.original_start in decision.declined_occurrences,
             )
             for o in item.overrides

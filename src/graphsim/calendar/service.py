@@ -27,7 +27,9 @@ from graphsim.ids import IdFactory, occurrence_id, parse_occurrence_id
 from graphsim.tenant import Tenant
 from graphsim.timezones import zone
 
-_OCCURRENCE_FIELDS = frozenset({"start", "end", "start_zone", "end_zone", "subject", "attendees"})
+_OCCURRENCE_FIELDS = frozenset(
+    {"start", "end", "start_zone", "end_zone", "subject", "attendees", "sensitivity"}
+)
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,7 @@ class EventService:
         unsupported = set(changes) - _OCCURRENCE_FIELDS
         if unsupported:
             raise bad_request(
-                "graphsim changes only start, end, subject and attendees of a single "
+                "graphsim changes only start, end, subject, attendees and sensitivity of a single "
                 f"occurrence; {sorted(unsupported)} must be changed on the series.",
                 "ErrorInvalidRequest",
             )
@@ -176,6 +178,9 @@ class EventService:
             subject=changes.get("subject", current.override.subject if current.override else None),
             attendees=changes.get(
                 "attendees", current.override.attendees if current.override else None
+            ),
+            sensitivity=changes.get(
+                "sensitivity", current.override.sensitivity if current.override else None
             ),
             change_key=self.ids.change_key(),
             modified=self.clock.now(),

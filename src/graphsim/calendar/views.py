@@ -2,6 +2,9 @@
 
 - ``calendarView`` (user-list-calendarview.md): the window is required; single
   instances, occurrences and exceptions; ``$top`` (default 10), ``$skip``, ``$select``,
+  ``$filter`` on each instance's event properties (the page says the method "supports some
+  of the OData Query Parameters"; filter-query-parameter.md gives ``eq``/``or``), e.g.
+  ``sensitivity eq 'private'``, where an exception answers with its own value;
   ``Prefer: odata.maxpagesize``; ``@odata.nextLink`` while more remain.
 - ``calendarView/delta`` (event-delta.md): see :mod:`graphsim.calendar.delta`; the OData
   function-call form ``delta()``, which the official SDKs send, works too. "You cannot
@@ -29,6 +32,7 @@ from graphsim.calendar.wire import render, select
 from graphsim.errors import GraphApiError
 from graphsim.graph import Ctx, GraphResponse
 from graphsim.listing import int_option, next_link, selected
+from graphsim.odata import compile_filter
 from graphsim.timezones import parse_query_instant, zone
 
 _MAX_PAGE = 1000
@@ -89,12 +93,15 @@ async def calendar_view(ctx: Ctx) -> GraphResponse:
     low, high = window(ctx)
     top = int_option(query, "$top", prefs.page_size or 10, maximum=_MAX_PAGE)
     skip = int_option(query, "$skip", 0)
+    predicate = compile_filter(query["$filter"]) if query.get("$filter") else None
     with ctx.core.lock:
         box = mailbox(ctx)
         listed = sorted(
             (i for item in box.items.values() for i in recurrence.instances(item, low, high)),
             key=lambda i: (i.start, i.id),
         )
+        if predicate is not None:
+            listed = [i for i in listed if predicate(_filter_view(i))]
         fields = selected(query)
         page = [select(prefs.render(i), fields) for i in listed[skip : skip + top]]
     body: dict[str, Any] = {
@@ -119,6 +126,22 @@ def _refuse_unsupported_options(ctx: Ctx) -> None:
             "The following parameters are not supported with change tracking over the "
             f"'CalendarView' resource: '{', '.join(given)}'.",
         )
+
+
+def _filter_view(instance: Instance) -> dict[str, Any]:
+    """The properties a ``$filter`` on a calendar view may name, as the instance shows them."""
+    override = instance.override
+    return {
+        "sensitivity": override.sensitivity
+        if override and override.sensitivity is not None
+        else instance.item.sensitivity,
+        "subject": override.subject
+        if override and override.subject is not None
+        else instance.item.subject,
+        "showAs": instance.item.show_as,
+        "isCancelled": instance.item.is_cancelled,
+        "type": instance.type.value,
+    }
 
 
 async def calendar_view_delta(ctx: Ctx) -> GraphResponse:

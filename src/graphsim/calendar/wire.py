@@ -77,7 +77,9 @@ def render(instance: Instance, zone_name: str, text_body: bool = False) -> dict[
         "subject": override.subject if override and override.subject is not None else item.subject,
         "bodyPreview": plain_text(item.body, item.body_type)[:255],
         "importance": item.importance,
-        "sensitivity": item.sensitivity,
+        "sensitivity": override.sensitivity
+        if override and override.sensitivity is not None
+        else item.sensitivity,
         "isAllDay": item.is_all_day,
         "isCancelled": item.is_cancelled,
         "isOrganizer": item.is_organizer,

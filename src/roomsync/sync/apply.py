@@ -31,6 +31,7 @@ from roomsync.platform.services.users import upsert_user_by_email
 from roomsync.sync.links import LinkIndex, agree_on, linked_facts, note_room_copy
 from roomsync.sync.mapping import room_copy_from_event
 from roomsync.sync.new_bookings import NewBookings
+from roomsync.sync.organizer_privacy import as_organizer_sees_it
 from roomsync.sync.planner import (
     ApplyFromOutlook,
     CreateBooking,
@@ -91,9 +92,14 @@ class PageApplier:
             if item.removed is not None:
                 self._removal(item.id)
             else:
-                self._live(room_copy_from_event(item, zone=self.round.zone))
+                self._live(self._room_copy(item))
         if self.writes_new:
             self.new.write(self.session)
+
+    def _room_copy(self, event: Event) -> RoomCopy:
+        """The room's copy, private (and titled) as the organizer's own copy says."""
+        copy = room_copy_from_event(event, zone=self.round.zone)
+        return as_organizer_sees_it(copy, self.prefetched.privacy)
 
     def _match(self, room_event_id: str, ical_uid: str | None = None) -> EventLink | None:
         if self.new.holds(self.round.room_email, room_event_id, ical_uid):
@@ -231,7 +237,7 @@ class PageApplier:
             self.report.warn(f"A removal in {self.round.room_email} could not be verified.")
             return
         if check is RemovalCheck.ROOM_COPY and evidence.event is not None:
-            self._live(room_copy_from_event(evidence.event, zone=self.round.zone))
+            self._live(self._room_copy(evidence.event))
         elif evidence.event is None or evidence.event.is_cancelled:
             self._close(link, BookingStatus.CANCELLED, CANCELLED_IN_OUTLOOK)
         elif _room_answer(evidence.event, self.round.room_email) is ResponseType.DECLINED:

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from roomsync.logs import log_context
+from roomsync.m365.calendar import DeltaWindow
 from roomsync.m365.models import DeltaPage
 from roomsync.platform.db import Database, new_id, utcnow
 from roomsync.platform.models import RoomSyncState
@@ -28,6 +29,7 @@ from roomsync.sync.leases import HeldLease
 from roomsync.sync.links import LinkIndex, load_room_indexes
 from roomsync.sync.new_bookings import NewBookings
 from roomsync.sync.prefetch import (
+    Lookups,
     OrganizerDirectory,
     Prefetched,
     perform_lookups,
@@ -114,11 +116,22 @@ class PageBuffer:
                 session, [(page.request.round, page.page.value) for page in busy]
             )
         graph = self.directory.graph
+        self._ask_organizers_about_privacy(lookups)
         found = {
             id(page): perform_lookups(graph, self.directory, wanted)
             for page, wanted in zip(busy, lookups, strict=True)
         }
         return [replace(page, prefetched=found.get(id(page), page.prefetched)) for page in pages]
+
+    def _ask_organizers_about_privacy(self, lookups: list[Lookups]) -> None:
+        """The organizers' private meetings for all the pages at once: a ``$batch`` of 20
+        organizers where each page alone would ask for its own few."""
+        by_window: dict[DeltaWindow, set[str]] = {}
+        for wanted in lookups:
+            if wanted.window is not None:
+                by_window.setdefault(wanted.window, set()).update(wanted.privacy_of)
+        for window, organizers in by_window.items():
+            self.directory.privacy.fetch(organizers, window)
 
     def _apply(
         self, pages: list[PendingPage], failures: dict[uuid.UUID, tuple[RoomRound, str]]

@@ -8,7 +8,9 @@ Three questions can only be answered by asking Graph again (docs/sync.md):
   attendee carries the room's answer;
 - an unmatched room copy while one of our creates is in flight for that room: is it ours?
   (identity rule 1, step 3) — by reading our extended property on the organizer's copy;
-- an unknown organizer: who is it? (``/users/{email}``; none → an external organizer).
+- an unknown organizer: who is it? (``/users/{email}``; none → an external organizer);
+- a new or changed Outlook meeting: is it private? The room's copy no longer says; its
+  organizer's calendar does (:mod:`roomsync.sync.organizer_privacy`, once per organizer).
 
 The answers are gathered first, then the page is applied in one short transaction.
 """
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from roomsync.m365.calendar import booking_id_of, find_events_by_ical_uid, get_event
+from roomsync.m365.calendar import DeltaWindow, booking_id_of, find_events_by_ical_uid, get_event
 from roomsync.m365.directory import find_user_by_email
 from roomsync.m365.exceptions import GraphError, NotFound
 from roomsync.m365.graph import GraphClient
@@ -31,6 +33,12 @@ from roomsync.m365.models import AttendeeType, Event
 from roomsync.platform.enums import BookingStatus, Origin, OutboxAction, OutboxState
 from roomsync.platform.models import Booking, EventLink, OutboxEntry, User
 from roomsync.sync.links import LinkIndex, linked_facts, load_room_indexes
+from roomsync.sync.organizer_privacy import (
+    OrganizerPrivacy,
+    Privacy,
+    organizers_to_ask,
+    privacy_for,
+)
 from roomsync.sync.planner import (
     RemovalCheck,
     RoomCopyRemoved,
@@ -62,6 +70,7 @@ class Prefetched:
     removals: dict[str, RemovalEvidence] = field(default_factory=dict)
     ours: dict[str, uuid.UUID] = field(default_factory=dict)
     """Room event id → the booking whose in-flight create it is the room's copy of."""
+    privacy: Privacy = field(default_factory=dict)
 
 
 class OrganizerDirectory:
@@ -72,6 +81,7 @@ class OrganizerDirectory:
         self.found: dict[str, Organizer] = {}
         self.warnings: list[str] = []
         self.recorded: set[str] = set()
+        self.privacy = OrganizerPrivacy(graph, self.warnings)
 
     def first_sight(self, email: str) -> bool:
         """True the first time a page records this organizer as a platform user in this run
@@ -119,6 +129,9 @@ class Lookups:
     id → that other room (the organizer may have changed the meeting's room in Outlook)."""
     organizers: dict[str, str] = field(default_factory=dict)
     """Unknown organizers: email → the name the meeting gives."""
+    window: DeltaWindow | None = None
+    privacy_of: frozenset[str] = frozenset()
+    """Organizers whose private meetings in ``window`` tell which items are private."""
 
 
 def plan_lookups(session: Session, round_: RoomRound, items: Sequence[Event]) -> Lookups:
@@ -184,14 +197,19 @@ def _page_lookups(
     creating: set[uuid.UUID],
     unknown: dict[str, str],
 ) -> Lookups:
-    removed = [item.id for item in items if item.removed is not None]
+    removed, index = (
+        [item.id for item in items if item.removed is not None],
+        indexes[round_.room_email],
+    )
     return Lookups(
-        removals=_removals_to_verify(indexes[round_.room_email], round_, removed),
+        removals=_removals_to_verify(index, round_, removed),
         unmatched=unmatched,
         creates_in_flight=bool(unmatched) and round_.resource_id in creating,
         organizers={
             email: name for email, name in _organizer_names(unmatched).items() if email in unknown
         },
+        window=round_.window,
+        privacy_of=organizers_to_ask(index, items),
     )
 
 
@@ -202,6 +220,9 @@ def perform_lookups(
     result = Prefetched()
     for room_event_id, lookup in lookups.removals.items():
         result.removals[room_event_id] = RemovalEvidence(lookup.check, _fetch(graph, lookup))
+    if lookups.window is not None:
+        found = [e.event for e in result.removals.values() if e.check is RemovalCheck.ROOM_COPY]
+        result.privacy = privacy_for(directory.privacy, lookups.window, lookups.privacy_of, found)
     if lookups.creates_in_flight:
         result.ours = _ours(graph, lookups.unmatched)
     moved = [e for e in lookups.unmatched if e.id in lookups.moved_in]
