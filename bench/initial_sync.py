@@ -51,7 +51,7 @@ from bench.harness import (
 from roomsync.platform.enums import SyncRunTrigger
 from roomsync.platform.models import Booking
 from roomsync.runtime.heap import settle_heap
-from roomsync.sync.pull import pull_bookings
+from roomsync.sync.pull.workflow import pull_bookings
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 # Inside the default window (yesterday .. +90 days): seeded days run from -1 to +88.

@@ -54,8 +54,8 @@ from roomsync.platform.enums import IntegrationMode, SyncRunTrigger
 from roomsync.platform.models import Integration, SyncRun
 from roomsync.runtime.runtime import Runtime
 from roomsync.settings import Settings
-from roomsync.sync.listener import renew_subscriptions
-from roomsync.sync.pull import pull_bookings
+from roomsync.sync.listener.workflow import renew_subscriptions
+from roomsync.sync.pull.workflow import pull_bookings
 from roomsync.web.app import create_app
 from roomsync.web.server import serving_in_background
 from roomsync.web.webhooks import notification_receiver

@@ -36,8 +36,8 @@ from bench.harness import (
 from roomsync.m365.calendar import delta_headers
 from roomsync.platform.enums import SyncRunTrigger
 from roomsync.platform.models import Integration, RoomSyncState
-from roomsync.sync.connection import graph_for
-from roomsync.sync.pull import pull_bookings
+from roomsync.sync.integration.connection import graph_for
+from roomsync.sync.pull.workflow import pull_bookings
 
 GLOBAL_REQUESTS_PER_SECOND = 130_000 / 10
 CHANGED_SHARE = 0.01

@@ -33,7 +33,7 @@ from sqlalchemy import Engine, event
 from bench import push_latency
 from roomsync.platform import db
 from roomsync.runtime import push_tasks
-from roomsync.sync import push_graph
+from roomsync.sync.push import graph as push_graph
 
 
 class Recorder:

@@ -33,9 +33,9 @@ from roomsync.platform.migrations import upgrade
 from roomsync.platform.services.organizations import create_organization
 from roomsync.settings import Settings
 from roomsync.sync.context import SyncContext
-from roomsync.sync.field_mapping import FieldMapping, default_field_mappings
-from roomsync.sync.integrations import create_integration
-from roomsync.sync.rooms import sync_rooms
+from roomsync.sync.integration.configuration import create_integration
+from roomsync.sync.rooms.field_mapping import FieldMapping, default_field_mappings
+from roomsync.sync.rooms.workflow import sync_rooms
 
 TARGET_SECONDS = 10.0
 RESULTS = Path(__file__).parent / "results" / "rooms_import.json"

@@ -6,12 +6,12 @@ API is :class:`Simulator`; :func:`serve` runs one over HTTPS.
 """
 
 from graphsim.clock import ManualClock, SystemClock
+from graphsim.control.seeding import SeedSpec
 from graphsim.core import NotificationTimings, SimOptions
-from graphsim.credentials import AppCredentials, CertificateCredential
 from graphsim.errors import GraphsimError
-from graphsim.lifecycle import LifecycleEvent
+from graphsim.identity.credentials import AppCredentials, CertificateCredential
+from graphsim.notifications.lifecycle import LifecycleEvent
 from graphsim.outlook import recurrence
-from graphsim.seeding import SeedSpec
 from graphsim.server import ServerHandle, serve
 from graphsim.simulator import Simulator
 from graphsim.throttling import ThrottleLimits

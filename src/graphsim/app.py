@@ -16,10 +16,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from graphsim import batch, directory, places, subscriptions_api, users_delta
+from graphsim import batch
 from graphsim.calendar import events_api
+from graphsim.directory import places, users_delta
+from graphsim.directory import users as directory
 from graphsim.errors import TokenEndpointError, token_error_body
 from graphsim.graph import GraphPipeline, GraphRequest, GraphResponse
+from graphsim.notifications import subscriptions_api
 from graphsim.requestlog import LoggedRequest
 
 if TYPE_CHECKING:

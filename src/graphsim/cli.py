@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
-from graphsim.activity import start_activity
-from graphsim.seeding import SeedSpec
+from graphsim.control.activity import start_activity
+from graphsim.control.seeding import SeedSpec
 from graphsim.server import serve as run_server
 from graphsim.simulator import Simulator
 

@@ -13,16 +13,16 @@ from graphsim.calendar.rooms import RoomProcessor
 from graphsim.calendar.service import EventService, RoomJob
 from graphsim.calendar.store import CalendarStore
 from graphsim.clock import Clock, SystemClock
-from graphsim.directory_changes import DirectoryChanges
-from graphsim.faults import Faults
+from graphsim.control.faults import Faults
+from graphsim.directory.changes import DirectoryChanges
+from graphsim.directory.tenant import Tenant
 from graphsim.graph import GraphPipeline
-from graphsim.identity import Identity
+from graphsim.identity.tokens import Identity
 from graphsim.ids import IdFactory
-from graphsim.lifecycle import LifecycleTicker
 from graphsim.loops import BackgroundLoop
+from graphsim.notifications.lifecycle import LifecycleTicker
+from graphsim.notifications.subscriptions import Subscriptions
 from graphsim.requestlog import RequestLog
-from graphsim.subscriptions import Subscriptions
-from graphsim.tenant import Tenant
 from graphsim.throttling import Throttle, ThrottleLimits
 
 

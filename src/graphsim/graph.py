@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from graphsim.directory.tenant import User
 from graphsim.errors import GraphApiError, bad_request, graph_error_body
-from graphsim.identity import AppPrincipal
+from graphsim.identity.tokens import AppPrincipal
 from graphsim.query import QueryOptions
 from graphsim.requestlog import LoggedRequest
-from graphsim.tenant import User
 
 if TYPE_CHECKING:
     from graphsim.core import Core

@@ -18,7 +18,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from graphsim.errors import ConfigurationError
-from graphsim.pki import certificate_authority, server_certificate
+from graphsim.identity.pki import certificate_authority, server_certificate
 from graphsim.simulator import Simulator
 
 LOOPBACK_NAMES = ["127.0.0.1", "localhost", "::1"]

@@ -15,33 +15,34 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from graphsim import lifecycle, seeding
 from graphsim.app import build_app
 from graphsim.calendar.model import EventItem
 from graphsim.calendar.recurrence import instances
 from graphsim.calendar.rooms import RoomDecision
 from graphsim.calendar.wire import render, series_json
 from graphsim.clock import Clock
-from graphsim.control import control_routes
+from graphsim.control import seeding
+from graphsim.control.faults import FailureRule
+from graphsim.control.surface import control_routes
 from graphsim.core import Core, SimOptions
-from graphsim.credentials import AppCredentials, CertificateCredential
-from graphsim.directory_admin import DirectoryAdmin
-from graphsim.errors import GraphsimError, NotFoundError
-from graphsim.faults import FailureRule
-from graphsim.lifecycle import LifecycleEvent
-from graphsim.loops import LoopThread
-from graphsim.notifier import Delivery, Notifier
-from graphsim.outlook import Outlook
-from graphsim.pki import self_signed_rsa
-from graphsim.records import from_jsonable, to_jsonable
-from graphsim.requestlog import RequestLog
-from graphsim.tenant import (
+from graphsim.directory.admin import DirectoryAdmin
+from graphsim.directory.tenant import (
     AppRegistration,
     AutomateProcessing,
     Certificate,
     ClientSecret,
     Tenant,
 )
+from graphsim.errors import GraphsimError, NotFoundError
+from graphsim.identity.credentials import AppCredentials, CertificateCredential
+from graphsim.identity.pki import self_signed_rsa
+from graphsim.loops import LoopThread
+from graphsim.notifications import lifecycle
+from graphsim.notifications.lifecycle import LifecycleEvent
+from graphsim.notifications.notifier import Delivery, Notifier
+from graphsim.outlook import Outlook
+from graphsim.records import from_jsonable, to_jsonable
+from graphsim.requestlog import RequestLog
 from graphsim.transport import SyncASGITransport, async_transport
 
 DEFAULT_ROLES = frozenset({"Calendars.ReadWrite", "Place.Read.All", "User.Read.All"})

@@ -14,9 +14,13 @@ from roomsync.m365.notification_models import LifecycleEvent
 from roomsync.m365.subscriptions import delete_subscription
 from roomsync.platform.db import Database
 from roomsync.platform.models import Integration
-from roomsync.sync.connection import graph_for
+from roomsync.sync.integration.connection import graph_for
 from roomsync.sync.leases import lease
-from roomsync.sync.listener import LifecycleNotice, renew_subscriptions, subscriptions_lease
+from roomsync.sync.listener.workflow import (
+    LifecycleNotice,
+    renew_subscriptions,
+    subscriptions_lease,
+)
 from tests.sync.listener_harness import Listening, eventually, listening, workers
 
 WAIT = 20.0

@@ -12,15 +12,15 @@ import httpx
 from sqlalchemy import select
 
 from graphsim import Simulator
-from graphsim.seeding import add_user
+from graphsim.control.seeding import add_user
 from roomsync.platform.db import Database
 from roomsync.platform.enums import OutboxState, SyncRunTrigger
 from roomsync.platform.models import Booking, Integration, OutboxEntry
 from roomsync.platform.services.booking_sync import BookingSyncView, booking_sync_views
 from roomsync.platform.services.bookings import cancel_booking, create_booking, update_booking
 from roomsync.sync.context import SyncContext
-from roomsync.sync.pull import pull_bookings
-from roomsync.sync.push import PushOutcome, push_booking
+from roomsync.sync.pull.workflow import pull_bookings
+from roomsync.sync.push.workflow import PushOutcome, push_booking
 from roomsync.sync.runs import RunReport
 from tests.sync.harness import StepClock, Tenant, connect
 

@@ -14,8 +14,8 @@ from graphsim import Simulator
 from roomsync.platform.db import Database
 from roomsync.settings import Settings
 from roomsync.sync.context import Clock, SyncContext
-from roomsync.sync.integration_settings import RoomListChoice, RoomSelection, RoomSelectionMode
-from roomsync.sync.integrations import create_integration
+from roomsync.sync.integration.configuration import create_integration
+from roomsync.sync.integration.settings import RoomListChoice, RoomSelection, RoomSelectionMode
 from tests.graphsim.graphsim_testkit import fast_options
 
 SECRET_KEY = "rooms-tests-secret-key-0123456789-abcdefghij"

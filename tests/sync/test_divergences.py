@@ -14,7 +14,7 @@ import pytest
 from roomsync.platform.db import Database
 from roomsync.platform.enums import BookingStatus
 from roomsync.platform.services.bookings import update_booking
-from roomsync.sync.room_answers import check_room_answer
+from roomsync.sync.push.room_answers import check_room_answer
 from tests.sync.harness import Tenant, tomorrow_at
 from tests.sync.push_support import book, connected, move, pull, push, sync_view
 

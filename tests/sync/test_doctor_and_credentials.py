@@ -16,12 +16,18 @@ from roomsync.m365.exceptions import ClientSecretExpired, InvalidClientSecret
 from roomsync.platform.enums import SyncRunKind, SyncRunOutcome, SyncRunTrigger
 from roomsync.platform.models import Integration, SyncRun
 from roomsync.sync.context import SyncContext
-from roomsync.sync.doctor import DoctorReport, Evidence, Verdict, check_integration, token_roles
 from roomsync.sync.exceptions import IntegrationUnavailableError
-from roomsync.sync.integration_settings import CertificateInput
-from roomsync.sync.integrations import IntegrationChanges, update_integration
-from roomsync.sync.rooms import sync_rooms
-from roomsync.sync.status import CredentialKind, IntegrationState, integration_status
+from roomsync.sync.integration.configuration import IntegrationChanges, update_integration
+from roomsync.sync.integration.doctor import (
+    DoctorReport,
+    Evidence,
+    Verdict,
+    check_integration,
+    token_roles,
+)
+from roomsync.sync.integration.settings import CertificateInput
+from roomsync.sync.integration.status import CredentialKind, IntegrationState, integration_status
+from roomsync.sync.rooms.workflow import sync_rooms
 from tests.sync.rooms_testkit import connect
 
 MANUAL = SyncRunTrigger.MANUAL

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from roomsync.sync.field_mapping import (
+from roomsync.sync.rooms.field_mapping import (
     FieldMapping,
     default_field_mappings,
     directory_select,

@@ -18,15 +18,15 @@ from roomsync.m365.subscriptions import delete_subscription, room_events_resourc
 from roomsync.platform.db import Database
 from roomsync.platform.enums import IntegrationMode
 from roomsync.platform.models import Integration, Resource, RoomSyncState
-from roomsync.sync.connection import graph_for
-from roomsync.sync.listener import LifecycleNotice, handle_lifecycle, renew_subscriptions
-from roomsync.sync.subscriptions import (
+from roomsync.sync.integration.connection import graph_for
+from roomsync.sync.listener.subscriptions import (
     DEFAULT_POLICY,
     SubscriptionAction,
     SubscriptionPolicy,
     SubscriptionState,
     forget,
 )
+from roomsync.sync.listener.workflow import LifecycleNotice, handle_lifecycle, renew_subscriptions
 from tests.sync.listener_harness import Listening, listening
 
 

@@ -18,15 +18,15 @@ from roomsync.m365.notification_models import LifecycleEvent, NotificationBatch
 from roomsync.platform.crypto import SecretBox
 from roomsync.platform.db import Database
 from roomsync.platform.models import RoomSyncState
-from roomsync.sync.listener import LifecycleNotice
-from roomsync.sync.notifications import (
+from roomsync.sync.listener.notifications import (
     InvalidNotificationError,
     KnownSubscription,
     NotificationOutcome,
     NotificationReceiver,
     SubscriptionDirectory,
 )
-from roomsync.sync.page_flush import ensure_room_states
+from roomsync.sync.listener.workflow import LifecycleNotice
+from roomsync.sync.pull.page_flush import ensure_room_states
 from tests.conftest import PlatformFactory
 
 SECRETS = SecretBox(SecretStr("notification-tests-secret-key-0123456789abcdef"))
@@ -361,7 +361,7 @@ def test_forged_posts_are_warned_about_once_per_interval_not_once_each(
     receiver: NotificationReceiver, caplog: pytest.LogCaptureFixture
 ) -> None:
     forged = change(str(uuid.uuid4()), "guess")
-    with caplog.at_level(logging.WARNING, logger="roomsync.sync.notifications"):
+    with caplog.at_level(logging.WARNING, logger="roomsync.sync.listener.notifications"):
         receipts = [receiver.receive_items([forged, forged]) for _ in range(50)]
 
     assert [receipt.ignored for receipt in receipts] == [2] * 50

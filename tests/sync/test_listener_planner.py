@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from roomsync.m365.notification_models import Subscription
-from roomsync.sync.subscriptions import (
+from roomsync.sync.listener.subscriptions import (
     RecordedSubscription,
     SubscriptionAction,
     SubscriptionPolicy,

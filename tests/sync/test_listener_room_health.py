@@ -12,10 +12,10 @@ import pytest
 
 from roomsync.platform.db import Database
 from roomsync.platform.enums import SyncRunOutcome, SyncRunTrigger
-from roomsync.sync.listener import renew_subscriptions
-from roomsync.sync.pull import pull_bookings
-from roomsync.sync.room_health import RoomHealth, room_health
-from roomsync.sync.subscriptions import SubscriptionState
+from roomsync.sync.integration.room_health import RoomHealth, room_health
+from roomsync.sync.listener.subscriptions import SubscriptionState
+from roomsync.sync.listener.workflow import renew_subscriptions
+from roomsync.sync.pull.workflow import pull_bookings
 from tests.sync.harness import tomorrow_at
 from tests.sync.listener_harness import Listening, listening
 

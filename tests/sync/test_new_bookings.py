@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from roomsync.m365.calendar import DeltaWindow
 from roomsync.platform.db import Database, new_id
 from roomsync.platform.models import Base, Booking, BookingHistory, EventLink
-from roomsync.sync.new_bookings import NewBookings, insert_rows
 from roomsync.sync.planner import RoomCopy
-from roomsync.sync.rounds import RoomRound
+from roomsync.sync.pull.new_bookings import NewBookings, insert_rows
+from roomsync.sync.pull.rounds import RoomRound
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 _DIFFERENT = frozenset({"id", "booking_id", "room_event_id"})

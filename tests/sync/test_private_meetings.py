@@ -19,9 +19,9 @@ from roomsync.platform.db import Database
 from roomsync.platform.enums import Role, SyncRunTrigger
 from roomsync.platform.models import Booking
 from roomsync.platform.services.tokens import create_api_token
-from roomsync.sync.organizer_privacy import as_organizer_sees_it
 from roomsync.sync.planner import RoomCopy
-from roomsync.sync.pull import pull_bookings
+from roomsync.sync.pull.organizer_privacy import as_organizer_sees_it
+from roomsync.sync.pull.workflow import pull_bookings
 from roomsync.sync.runs import RunReport
 from roomsync.web.app import create_app
 from roomsync.web.server import serving_in_background

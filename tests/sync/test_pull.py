@@ -10,7 +10,7 @@ import pytest
 from graphsim import recurrence
 from roomsync.platform.db import Database
 from roomsync.platform.enums import BookingStatus, Origin, SyncRunTrigger
-from roomsync.sync.pull import pull_bookings
+from roomsync.sync.pull.workflow import pull_bookings
 from roomsync.sync.runs import RunReport
 from tests.sync.harness import Tenant, connected_tenant, tomorrow_at
 

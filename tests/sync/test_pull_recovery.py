@@ -14,7 +14,7 @@ from graphsim import SimOptions, ThrottleLimits
 from roomsync.platform.db import Database
 from roomsync.platform.enums import BookingStatus, SyncRunTrigger
 from roomsync.sync.context import SyncContext
-from roomsync.sync.pull import pull_bookings
+from roomsync.sync.pull.workflow import pull_bookings
 from roomsync.sync.runs import RunReport
 from tests.sync.harness import Tenant, connect, connected_tenant, tomorrow_at
 

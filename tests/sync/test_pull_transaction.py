@@ -17,14 +17,14 @@ from roomsync.m365.models import Event
 from roomsync.platform.db import Database
 from roomsync.platform.enums import SyncRunTrigger
 from roomsync.platform.models import Booking, EventLink, RoomSyncState
-from roomsync.sync.apply import PageApplier
-from roomsync.sync.connection import graph_for
-from roomsync.sync.integration_access import runnable_integration
+from roomsync.sync.integration.access import runnable_integration
+from roomsync.sync.integration.connection import graph_for
 from roomsync.sync.links import load_room_indexes
-from roomsync.sync.new_bookings import NewBookings
-from roomsync.sync.prefetch import OrganizerDirectory, Prefetched
-from roomsync.sync.pull import pull_bookings
-from roomsync.sync.rounds import RoomRound
+from roomsync.sync.pull.apply import PageApplier
+from roomsync.sync.pull.new_bookings import NewBookings
+from roomsync.sync.pull.prefetch import OrganizerDirectory, Prefetched
+from roomsync.sync.pull.rounds import RoomRound
+from roomsync.sync.pull.workflow import pull_bookings
 from roomsync.sync.runs import RunReport
 from tests.sync.harness import ZONE, Tenant, connect, connected_tenant, tomorrow_at
 

@@ -12,11 +12,11 @@ from roomsync.platform.db import Database
 from roomsync.platform.enums import BookingStatus, OutboxState, SyncState
 from roomsync.platform.models import Integration
 from roomsync.platform.services.bookings import update_booking
-from roomsync.sync.connection import graph_for
-from roomsync.sync.push import PushState, push_due
-from roomsync.sync.push_claim import claim_push
-from roomsync.sync.push_graph import transaction_id
-from roomsync.sync.room_answers import RoomAnswer, check_answers_of, check_room_answer
+from roomsync.sync.integration.connection import graph_for
+from roomsync.sync.push.claim import claim_push
+from roomsync.sync.push.graph import transaction_id
+from roomsync.sync.push.room_answers import RoomAnswer, check_answers_of, check_room_answer
+from roomsync.sync.push.workflow import PushState, push_due
 from tests.sync.harness import Tenant, tomorrow_at
 from tests.sync.push_support import (
     book,

@@ -18,13 +18,13 @@ from roomsync.platform.db import Database
 from roomsync.platform.enums import HistoryKind
 from roomsync.platform.models import BookingHistory
 from roomsync.sync.planner import KeepPlatformVersion, LinkedBooking, RoomCopy, plan
-from roomsync.sync.push_conflicts import (
+from roomsync.sync.push.conflicts import (
     OrganizerCopy,
     PatchVerdict,
     PlatformSide,
     decide_before_patch,
 )
-from roomsync.sync.room_answers import check_room_answer
+from roomsync.sync.push.room_answers import check_room_answer
 from tests.sync.harness import Tenant, tomorrow_at
 from tests.sync.push_support import book, connected, meetings, move, pull, push, span
 

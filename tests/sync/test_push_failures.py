@@ -14,8 +14,8 @@ from roomsync.platform.db import Database
 from roomsync.platform.enums import OutboxAction, OutboxState, SyncState
 from roomsync.platform.services.users import upsert_user_by_email
 from roomsync.sync.context import SyncContext
-from roomsync.sync.push import PushState, sweep_outbox
-from roomsync.sync.push_outbox import request_push_retry
+from roomsync.sync.push.outbox import request_push_retry
+from roomsync.sync.push.workflow import PushState, sweep_outbox
 from tests.sync.harness import StepClock, Tenant, tomorrow_at
 from tests.sync.push_support import (
     TimeoutAfterApplied,

@@ -12,18 +12,18 @@ from collections.abc import Iterator
 
 import pytest
 
-from graphsim.seeding import add_user
+from graphsim.control.seeding import add_user
 from roomsync.platform.db import Database
 from roomsync.platform.enums import BookingStatus, OutboxState, SyncState
 from roomsync.platform.exceptions import BookingConflictError
 from roomsync.sync.context import SyncContext
 from roomsync.sync.exceptions import NothingToRetryError
-from roomsync.sync.push import PushState, push_booking
-from roomsync.sync.push_claim import claim_push
-from roomsync.sync.push_failure import end_overdue_pushes
-from roomsync.sync.push_outbox import request_push_retry
-from roomsync.sync.room_answers import RoomAnswer, check_room_answer, check_room_answers
-from roomsync.sync.status import integration_status
+from roomsync.sync.integration.status import integration_status
+from roomsync.sync.push.claim import claim_push
+from roomsync.sync.push.failure import end_overdue_pushes
+from roomsync.sync.push.outbox import request_push_retry
+from roomsync.sync.push.room_answers import RoomAnswer, check_room_answer, check_room_answers
+from roomsync.sync.push.workflow import PushState, push_booking
 from tests.sync.harness import StepClock, Tenant, tomorrow_at
 from tests.sync.push_support import (
     add_mailbox,

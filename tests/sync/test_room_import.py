@@ -10,22 +10,22 @@ import pytest
 from sqlalchemy import select
 
 from graphsim import Simulator
-from graphsim.seeding import add_room
+from graphsim.control.seeding import add_room
 from roomsync.platform.enums import Origin, SyncRunKind, SyncRunOutcome, SyncRunTrigger
 from roomsync.platform.models import Building, Resource, SyncRun
 from roomsync.sync.context import SyncContext
 from roomsync.sync.exceptions import IntegrationUnavailableError, LeaseHeldError
-from roomsync.sync.field_mapping import FieldMapping
-from roomsync.sync.integration_settings import RoomListChoice, RoomSelection, RoomSelectionMode
-from roomsync.sync.integrations import IntegrationChanges, update_integration
+from roomsync.sync.integration.configuration import IntegrationChanges, update_integration
+from roomsync.sync.integration.settings import RoomListChoice, RoomSelection, RoomSelectionMode
 from roomsync.sync.leases import lease, lease_ttl
-from roomsync.sync.room_import import UNLISTED_BUILDING
-from roomsync.sync.rooms import (
+from roomsync.sync.rooms.field_mapping import FieldMapping
+from roomsync.sync.rooms.workflow import (
     ImportPhase,
     ImportProgress,
     rooms_lease_name,
     sync_rooms,
 )
+from roomsync.sync.rooms.writing import UNLISTED_BUILDING
 from tests.sync.rooms_testkit import (
     GONE_LIST,
     TIME_ZONE,

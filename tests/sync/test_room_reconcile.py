@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from graphsim import Simulator
-from graphsim.seeding import add_room
+from graphsim.control.seeding import add_room
 from roomsync.m365.exceptions import ServiceUnavailable
 from roomsync.platform.db import Database
 from roomsync.platform.enums import (
@@ -29,8 +29,8 @@ from roomsync.platform.enums import (
 from roomsync.platform.models import Booking, OutboxEntry, Resource, SyncRun
 from roomsync.platform.services.bookings import create_booking
 from roomsync.sync.context import SyncContext
-from roomsync.sync.room_reconcile import next_local_midnight, reconcile_rooms
-from roomsync.sync.rooms import sync_rooms
+from roomsync.sync.rooms.reconcile import next_local_midnight, reconcile_rooms
+from roomsync.sync.rooms.workflow import sync_rooms
 from tests.sync.rooms_testkit import (
     connect,
     context,

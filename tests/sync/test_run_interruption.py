@@ -28,8 +28,8 @@ from roomsync.platform.models import Lease, SyncRun
 from roomsync.settings import Settings
 from roomsync.sync.context import SyncContext
 from roomsync.sync.exceptions import LeaseHeldError
-from roomsync.sync.rooms import rooms_lease_name, sync_rooms
-from roomsync.sync.status import integration_status
+from roomsync.sync.integration.status import integration_status
+from roomsync.sync.rooms.workflow import rooms_lease_name, sync_rooms
 from tests.distributed.cluster import wait_for
 from tests.sync.harness import SECRET_KEY, StepClock, Tenant, connected_tenant
 

@@ -13,9 +13,9 @@ from prometheus_client import REGISTRY
 
 from graphsim import Simulator
 from roomsync.sync.context import SyncContext
-from roomsync.sync.integrations import IntegrationChanges, update_integration
-from roomsync.sync.secret_expiry import SecretExpiry, check_secret_expiries
-from roomsync.sync.status import integration_status
+from roomsync.sync.integration.configuration import IntegrationChanges, update_integration
+from roomsync.sync.integration.secret_expiry import SecretExpiry, check_secret_expiries
+from roomsync.sync.integration.status import integration_status
 from tests.sync.rooms_testkit import connect
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
@@ -65,7 +65,7 @@ def test_the_daily_check_sets_the_gauge_and_logs_each_secret_near_its_end(
         factory.organization("Fabrikam"),
         client_secret_expires_at=NOW + timedelta(days=90),
     )
-    caplog.set_level(logging.WARNING, logger="roomsync.sync.secret_expiry")
+    caplog.set_level(logging.WARNING, logger="roomsync.sync.integration.secret_expiry")
 
     expiries = check_secret_expiries(clock_ctx)
 

@@ -14,9 +14,9 @@ from roomsync.platform.enums import ChangeSource, OutboxState, SyncRunTrigger
 from roomsync.platform.models import Integration, OutboxEntry
 from roomsync.platform.services.bookings import create_booking
 from roomsync.sync.exceptions import IntegrationUnavailableError
-from roomsync.sync.integrations import IntegrationChanges, update_integration
-from roomsync.sync.pull import pull_bookings
-from roomsync.sync.push import PushState, push_booking
+from roomsync.sync.integration.configuration import IntegrationChanges, update_integration
+from roomsync.sync.pull.workflow import pull_bookings
+from roomsync.sync.push.workflow import PushState, push_booking
 from tests.sync.harness import Tenant, connected_tenant, tomorrow_at
 
 

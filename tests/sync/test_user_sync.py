@@ -12,10 +12,10 @@ from roomsync.platform.db import Database
 from roomsync.platform.enums import BookingStatus, SyncRunKind, SyncRunTrigger
 from roomsync.platform.models import Booking, DirectorySyncState, SyncRun, User
 from roomsync.platform.services.bookings import create_booking
-from roomsync.sync.organizer_health import organizer_health
-from roomsync.sync.pull import pull_bookings
+from roomsync.sync.integration.organizer_health import organizer_health
+from roomsync.sync.pull.workflow import pull_bookings
 from roomsync.sync.runs import RunReport
-from roomsync.sync.user_sync import sync_users
+from roomsync.sync.users.workflow import sync_users
 from tests.sync.harness import Tenant, connected_tenant, tomorrow_at
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from roomsync.platform.db import Database
 from roomsync.platform.enums import Role, SyncRunTrigger
-from roomsync.sync.status import integration_status
-from roomsync.sync.user_sync import sync_users
+from roomsync.sync.integration.status import integration_status
+from roomsync.sync.users.workflow import sync_users
 from tests.sync.harness import Tenant, connected_tenant, tomorrow_at
 from tests.web.tenants import bearer
 

@@ -22,8 +22,8 @@ from roomsync.platform.services.resources import create_resource
 from roomsync.platform.services.tokens import create_api_token
 from roomsync.platform.services.users import upsert_user_by_email
 from roomsync.runtime.runtime import Runtime
-from roomsync.sync.apply import ROOM_DECLINED
-from roomsync.sync.pull import pull_bookings
+from roomsync.sync.pull.apply import ROOM_DECLINED
+from roomsync.sync.pull.workflow import pull_bookings
 from roomsync.web.app import create_app
 from roomsync.web.server import serving_in_background
 from tests.runtime.test_pull_tasks import wait_for

@@ -24,7 +24,7 @@ from roomsync.platform.enums import SyncRunTrigger
 from roomsync.platform.models import Base
 from roomsync.settings import Settings
 from roomsync.sync.context import SyncContext
-from roomsync.sync.rooms import sync_rooms
+from roomsync.sync.rooms.workflow import sync_rooms
 from roomsync.web.app import create_app
 from roomsync.web.server import serving_in_background
 from tests.sync.rooms_testkit import SECRET_KEY, tenant

@@ -10,8 +10,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from roomsync.platform.db import Database
 from roomsync.platform.enums import ChangeSource, SyncRunTrigger
 from roomsync.platform.services.bookings import create_booking
-from roomsync.sync.listener import renew_subscriptions
-from roomsync.sync.pull import pull_bookings
+from roomsync.sync.listener.workflow import renew_subscriptions
+from roomsync.sync.pull.workflow import pull_bookings
 from tests.sync.harness import tomorrow_at
 from tests.sync.listener_harness import listening
 

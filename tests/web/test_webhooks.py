@@ -24,8 +24,8 @@ from roomsync.platform.db import Database
 from roomsync.platform.models import RoomSyncState
 from roomsync.runtime.runtime import Runtime
 from roomsync.settings import Settings
-from roomsync.sync.notifications import NotificationOutcome
-from roomsync.sync.page_flush import ensure_room_states
+from roomsync.sync.listener.notifications import NotificationOutcome
+from roomsync.sync.pull.page_flush import ensure_room_states
 from roomsync.web.app import create_app
 from roomsync.web.server import serving_in_background
 from roomsync.web.webhooks import MAX_BODY_BYTES, MAX_NOTIFICATIONS, notification_receiver

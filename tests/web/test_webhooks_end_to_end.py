@@ -19,7 +19,7 @@ from graphsim import LifecycleEvent
 from roomsync.platform.db import Database
 from roomsync.platform.enums import SyncRunTrigger
 from roomsync.platform.models import SyncRun
-from roomsync.sync.listener import renew_subscriptions
+from roomsync.sync.listener.workflow import renew_subscriptions
 from tests.sync.harness import tomorrow_at
 from tests.sync.listener_harness import Listening, eventually, listening, workers
 

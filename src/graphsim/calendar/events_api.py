@@ -14,7 +14,6 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from graphsim.authz import CALENDARS_READ, CALENDARS_WRITE, require_mail
 from graphsim.calendar import recurrence
 from graphsim.calendar.model import EventItem, Instance
 from graphsim.calendar.service import Target
@@ -22,6 +21,7 @@ from graphsim.calendar.views import Preferences, calendar_view, calendar_view_de
 from graphsim.calendar.wire import extended_json, select, series_json
 from graphsim.errors import bad_request
 from graphsim.graph import Ctx, GraphResponse, Route, route
+from graphsim.identity.authz import CALENDARS_READ, CALENDARS_WRITE, require_mail
 from graphsim.listing import int_option, next_link, selected
 from graphsim.odata import compile_filter
 from graphsim.timezones import iso_utc

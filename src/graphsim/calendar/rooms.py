@@ -30,8 +30,14 @@ from graphsim.calendar.model import (
 from graphsim.calendar.service import RoomJob
 from graphsim.calendar.store import CalendarStore, Mailbox
 from graphsim.clock import Clock
+from graphsim.directory.tenant import (
+    AutomateProcessing,
+    BookingType,
+    CalendarProcessing,
+    Room,
+    Tenant,
+)
 from graphsim.ids import IdFactory
-from graphsim.tenant import AutomateProcessing, BookingType, CalendarProcessing, Room, Tenant
 
 
 @dataclass

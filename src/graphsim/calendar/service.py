@@ -22,9 +22,9 @@ from graphsim.calendar.model import Attendee, EventItem, EventType, Instance, Ov
 from graphsim.calendar.parse import event_changes
 from graphsim.calendar.store import CalendarStore, Mailbox
 from graphsim.clock import Clock
+from graphsim.directory.tenant import Tenant
 from graphsim.errors import GraphApiError, bad_request, not_found
 from graphsim.ids import IdFactory, occurrence_id, parse_occurrence_id
-from graphsim.tenant import Tenant
 from graphsim.timezones import zone
 
 _OCCURRENCE_FIELDS = frozenset(

@@ -23,7 +23,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from graphsim.authz import CALENDARS_READ, require_mail
 from graphsim.calendar import delta, recurrence
 from graphsim.calendar.model import Instance
 from graphsim.calendar.service import raise_if_missing
@@ -31,6 +30,7 @@ from graphsim.calendar.store import Mailbox
 from graphsim.calendar.wire import render, select
 from graphsim.errors import GraphApiError
 from graphsim.graph import Ctx, GraphResponse
+from graphsim.identity.authz import CALENDARS_READ, require_mail
 from graphsim.listing import int_option, next_link, selected
 from graphsim.odata import compile_filter
 from graphsim.timezones import parse_query_instant, zone

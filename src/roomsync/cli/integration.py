@@ -39,14 +39,14 @@ from roomsync.platform.exceptions import InvalidInputError
 from roomsync.runtime.heap import settle_heap
 from roomsync.settings import Settings
 from roomsync.sync.context import SyncContext
-from roomsync.sync.doctor import DoctorReport, Verdict, check_integration
-from roomsync.sync.integrations import list_integrations
-from roomsync.sync.pull import pull_bookings
-from roomsync.sync.room_reconcile import reconcile_rooms
-from roomsync.sync.rooms import ImportPhase, ImportProgress, ProgressCallback, sync_rooms
+from roomsync.sync.integration.configuration import list_integrations
+from roomsync.sync.integration.doctor import DoctorReport, Verdict, check_integration
+from roomsync.sync.integration.status import integration_state, integration_status
+from roomsync.sync.pull.workflow import pull_bookings
+from roomsync.sync.rooms.reconcile import reconcile_rooms
+from roomsync.sync.rooms.workflow import ImportPhase, ImportProgress, ProgressCallback, sync_rooms
 from roomsync.sync.runs import RunReport
-from roomsync.sync.status import integration_state, integration_status
-from roomsync.sync.user_sync import sync_users
+from roomsync.sync.users.workflow import sync_users
 
 app = typer.Typer(help="Check and run a Microsoft 365 integration.", no_args_is_help=True)
 out = Console(soft_wrap=True)

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 
 from graphsim import SimOptions, Simulator, serve
-from graphsim.activity import start_activity
+from graphsim.control.activity import start_activity
 from roomsync.logs import configure_logging
 from roomsync.platform.db import Database
 from roomsync.platform.enums import IntegrationMode, Role, SyncRunTrigger
@@ -36,13 +36,13 @@ from roomsync.runtime.heap import settle_heap
 from roomsync.runtime.runtime import EmbeddedConsumer, Runtime
 from roomsync.settings import DEMO_KEY_FILE, Settings
 from roomsync.sync.exceptions import LeaseHeldError
-from roomsync.sync.integrations import create_integration
-from roomsync.sync.listener import renew_subscriptions
-from roomsync.sync.pull import Progress, pull_bookings
-from roomsync.sync.room_health import room_health
-from roomsync.sync.rooms import ProgressCallback, sync_rooms
+from roomsync.sync.integration.configuration import create_integration
+from roomsync.sync.integration.room_health import room_health
+from roomsync.sync.listener.subscriptions import SubscriptionState
+from roomsync.sync.listener.workflow import renew_subscriptions
+from roomsync.sync.pull.workflow import Progress, pull_bookings
+from roomsync.sync.rooms.workflow import ProgressCallback, sync_rooms
 from roomsync.sync.runs import RunReport
-from roomsync.sync.subscriptions import SubscriptionState
 from roomsync.web.app import create_app
 from roomsync.web.server import serving_in_background
 

@@ -17,7 +17,7 @@ from roomsync.m365.notification_models import LifecycleEvent
 from roomsync.runtime.queue import task
 from roomsync.sync.context import SyncContext
 from roomsync.sync.exceptions import LeaseHeldError
-from roomsync.sync.listener import (
+from roomsync.sync.listener.workflow import (
     LifecycleNotice,
     PullRequester,
     handle_lifecycle,

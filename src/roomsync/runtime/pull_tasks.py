@@ -32,7 +32,7 @@ from roomsync.platform.enums import SyncRunTrigger
 from roomsync.runtime.queue import QueueTask, task
 from roomsync.sync.context import SyncContext
 from roomsync.sync.exceptions import LeaseHeldError
-from roomsync.sync.pull import pull_bookings
+from roomsync.sync.pull.workflow import pull_bookings
 from roomsync.telemetry import NOTIFICATION_TO_COMMIT
 
 logger = logging.getLogger(__name__)

@@ -28,9 +28,9 @@ from huey import Huey, crontab
 
 from roomsync.runtime.queue import QueueTask, task
 from roomsync.sync.context import SyncContext
-from roomsync.sync.push import push_due, sweep_outbox
-from roomsync.sync.push_failure import end_overdue_pushes
-from roomsync.sync.room_answers import check_answers_of, check_room_answers
+from roomsync.sync.push.failure import end_overdue_pushes
+from roomsync.sync.push.room_answers import check_answers_of, check_room_answers
+from roomsync.sync.push.workflow import push_due, sweep_outbox
 
 logger = logging.getLogger(__name__)
 FIRST_ANSWER_CHECK_SECONDS = 1.0

@@ -26,14 +26,14 @@ from roomsync.runtime.pull_tasks import PullTasks
 from roomsync.runtime.queue import QueueTask, every_minute, task
 from roomsync.runtime.schedule import JOB_OF_RUN, IntegrationSchedule, Job, due_jobs
 from roomsync.sync.context import SyncContext
+from roomsync.sync.integration.secret_expiry import check_secret_expiries
 from roomsync.sync.leases import lease_ttl
-from roomsync.sync.listener import is_listening
+from roomsync.sync.listener.workflow import is_listening
 from roomsync.sync.options import IntegrationOptions
-from roomsync.sync.room_reconcile import reconcile_rooms
-from roomsync.sync.rooms import sync_rooms
+from roomsync.sync.rooms.reconcile import reconcile_rooms
+from roomsync.sync.rooms.workflow import sync_rooms
 from roomsync.sync.runs import interrupted_kinds, mark_interrupted_runs
-from roomsync.sync.secret_expiry import check_secret_expiries
-from roomsync.sync.user_sync import sync_users
+from roomsync.sync.users.workflow import sync_users
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@
   the organizer's name.
 - ``private`` and ``confidential`` sensitivity make a private booking; ``showAs: free``
   marks an item that does not occupy the room. A room's copy has usually lost its private
-  flag (``RemovePrivateProperty``): :mod:`roomsync.sync.organizer_privacy` then corrects the
+  flag (``RemovePrivateProperty``): :mod:`roomsync.sync.pull.organizer_privacy` then corrects the
   copy from the organizer's calendar.
 """
 

@@ -22,7 +22,7 @@ from roomsync.platform.api.schemas import error_responses, etag
 from roomsync.platform.db import utcnow
 from roomsync.platform.services.booking_sync import booking_sync_views
 from roomsync.platform.services.bookings import get_booking
-from roomsync.sync.push_outbox import request_push_retry
+from roomsync.sync.push.outbox import request_push_retry
 
 router = APIRouter(
     prefix=f"{API_PREFIX}/bookings",

@@ -18,10 +18,10 @@ from roomsync.platform.api.schemas import InputModel, PatchModel
 from roomsync.platform.enums import IntegrationMode, RoomSource, SyncRunKind, SyncRunOutcome
 from roomsync.platform.models import Integration
 from roomsync.sync.context import SyncContext
-from roomsync.sync.field_mapping import FieldMapping, mappings_from_stored
-from roomsync.sync.integration_settings import CertificateInput, RoomSelection
-from roomsync.sync.integrations import IntegrationChanges, certificate_summary
+from roomsync.sync.integration.configuration import IntegrationChanges, certificate_summary
+from roomsync.sync.integration.settings import CertificateInput, RoomSelection
 from roomsync.sync.options import IntegrationOptions
+from roomsync.sync.rooms.field_mapping import FieldMapping, mappings_from_stored
 from roomsync.sync.runs import RunReport
 
 _SECRET = Field(

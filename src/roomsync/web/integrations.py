@@ -26,15 +26,15 @@ from roomsync.platform.api.deps import (
 from roomsync.platform.api.schemas import PageOut, error_responses, page_out
 from roomsync.platform.enums import SyncRunKind, SyncRunTrigger
 from roomsync.platform.models import Integration
-from roomsync.sync import integrations as service
 from roomsync.sync.context import SyncContext
-from roomsync.sync.doctor import DoctorReport, check_integration
-from roomsync.sync.integration_access import load_integration
-from roomsync.sync.listener import is_listening
-from roomsync.sync.pull import pull_bookings
-from roomsync.sync.room_reconcile import reconcile_rooms
-from roomsync.sync.rooms import sync_rooms
-from roomsync.sync.status import IntegrationStatus, integration_status
+from roomsync.sync.integration import configuration as service
+from roomsync.sync.integration.access import load_integration
+from roomsync.sync.integration.doctor import DoctorReport, check_integration
+from roomsync.sync.integration.status import IntegrationStatus, integration_status
+from roomsync.sync.listener.workflow import is_listening
+from roomsync.sync.pull.workflow import pull_bookings
+from roomsync.sync.rooms.reconcile import reconcile_rooms
+from roomsync.sync.rooms.workflow import sync_rooms
 from roomsync.web.deps import PrincipalNowDep, SyncContextDep, runtime_of
 from roomsync.web.integration_schemas import (
     IntegrationIn,

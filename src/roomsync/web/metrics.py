@@ -13,8 +13,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from roomsync.platform.api.deps import DatabaseDep
 from roomsync.platform.db import utcnow
-from roomsync.sync.secret_expiry import refresh_expiry_gauge
-from roomsync.sync.status_metrics import refresh_status_gauges
+from roomsync.sync.integration.secret_expiry import refresh_expiry_gauge
+from roomsync.sync.integration.status_metrics import refresh_status_gauges
 
 router = APIRouter(tags=["health"])
 

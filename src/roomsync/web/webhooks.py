@@ -1,7 +1,7 @@
 """Microsoft Graph's webhooks (CONTRACT "Webhooks"): change notifications at
 ``POST /webhooks/microsoft365``, lifecycle notifications at
 ``POST /webhooks/microsoft365/lifecycle``. No bearer token: each notification is
-authenticated by its subscription's clientState (roomsync.sync.notifications).
+authenticated by its subscription's clientState (roomsync.sync.listener.notifications).
 
 - Validation handshake (graph-wire-facts §5b): ``?validationToken=…`` on either URL is
   answered 200, ``text/plain``, with the URL-decoded token (``nosniff``, so a browser
@@ -27,12 +27,12 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from roomsync.sync.notifications import (
+from roomsync.sync.listener.notifications import (
     InvalidNotificationError,
     NotificationReceiver,
     SubscriptionDirectory,
 )
-from roomsync.sync.subscriptions import LIFECYCLE_PATH, NOTIFICATION_PATH
+from roomsync.sync.listener.subscriptions import LIFECYCLE_PATH, NOTIFICATION_PATH
 from roomsync.telemetry import NOTIFICATIONS
 from roomsync.web.deps import runtime_of
 from roomsync.web.errors import error_response
