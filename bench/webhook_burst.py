@@ -53,7 +53,7 @@ from roomsync.platform.services.resources import create_resource
 from roomsync.runtime.queue import build_huey, close_queue
 from roomsync.runtime.runtime import Runtime
 from roomsync.settings import Settings
-from roomsync.sync.pull.page_flush import ensure_room_states
+from roomsync.sync.room_states import ensure_room_states
 from roomsync.web.app import create_app
 from roomsync.web.server import serve
 from roomsync.web.webhooks import MAX_NOTIFICATIONS

@@ -26,7 +26,7 @@ from roomsync.sync.listener.notifications import (
     SubscriptionDirectory,
 )
 from roomsync.sync.listener.workflow import LifecycleNotice
-from roomsync.sync.pull.page_flush import ensure_room_states
+from roomsync.sync.room_states import ensure_room_states
 from tests.conftest import PlatformFactory
 
 SECRETS = SecretBox(SecretStr("notification-tests-secret-key-0123456789abcdef"))

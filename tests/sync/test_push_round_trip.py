@@ -13,7 +13,7 @@ from roomsync.platform.enums import BookingStatus, Origin
 from roomsync.platform.exceptions import ManagedInOutlookError
 from roomsync.platform.services.bookings import update_booking
 from roomsync.platform.services.users import upsert_user_by_email
-from roomsync.sync.pull.apply import ROOM_DECLINED
+from roomsync.sync.mapping import ROOM_DECLINED
 from roomsync.sync.push.room_answers import RoomAnswer, check_room_answer, check_room_answers
 from tests.sync.harness import StepClock, Tenant, tomorrow_at
 from tests.sync.push_support import (

@@ -22,7 +22,7 @@ from roomsync.platform.services.resources import create_resource
 from roomsync.platform.services.tokens import create_api_token
 from roomsync.platform.services.users import upsert_user_by_email
 from roomsync.runtime.runtime import Runtime
-from roomsync.sync.pull.apply import ROOM_DECLINED
+from roomsync.sync.mapping import ROOM_DECLINED
 from roomsync.sync.pull.workflow import pull_bookings
 from roomsync.web.app import create_app
 from roomsync.web.server import serving_in_background

@@ -25,7 +25,7 @@ from roomsync.platform.models import RoomSyncState
 from roomsync.runtime.runtime import Runtime
 from roomsync.settings import Settings
 from roomsync.sync.listener.notifications import NotificationOutcome
-from roomsync.sync.pull.page_flush import ensure_room_states
+from roomsync.sync.room_states import ensure_room_states
 from roomsync.web.app import create_app
 from roomsync.web.server import serving_in_background
 from roomsync.web.webhooks import MAX_BODY_BYTES, MAX_NOTIFICATIONS, notification_receiver

@@ -75,3 +75,7 @@ def _utc_instant(value: DateTimeTimeZone) -> datetime:
 def _title(subject: str | None, organizer_name: str | None) -> str:
     cleaned = (subject or "").strip()
     return cleaned or (organizer_name or "").strip() or UNTITLED
+
+
+CANCELLED_IN_OUTLOOK = "Cancelled in Outlook."
+ROOM_DECLINED = "The room mailbox declined the meeting (a conflict or the room's booking policy)."

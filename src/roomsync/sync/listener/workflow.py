@@ -53,7 +53,7 @@ from roomsync.sync.listener.subscriptions import (
     WebhookUrls,
     plan_subscription,
 )
-from roomsync.sync.pull.page_flush import ensure_room_states
+from roomsync.sync.room_states import ensure_room_states
 
 logger = logging.getLogger(__name__)
 # Graph calls in flight per sweep: each create waits for Graph's validation handshake.

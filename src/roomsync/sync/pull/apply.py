@@ -29,7 +29,7 @@ from roomsync.platform.services.changes import UNCHANGED
 from roomsync.platform.services.resources import room_emails_known
 from roomsync.platform.services.users import upsert_user_by_email
 from roomsync.sync.links import LinkIndex, agree_on, linked_facts, note_room_copy
-from roomsync.sync.mapping import room_copy_from_event
+from roomsync.sync.mapping import CANCELLED_IN_OUTLOOK, ROOM_DECLINED, room_copy_from_event
 from roomsync.sync.planner import (
     ApplyFromOutlook,
     CreateBooking,
@@ -51,8 +51,6 @@ from roomsync.sync.runs import RunReport
 
 logger = logging.getLogger(__name__)
 SOURCE = ChangeSource.MICROSOFT365
-CANCELLED_IN_OUTLOOK = "Cancelled in Outlook."
-ROOM_DECLINED = "The room mailbox declined the meeting (a conflict or the room's booking policy)."
 ROOM_TAKEN_OFF = "The room was taken off the meeting in Outlook."
 
 

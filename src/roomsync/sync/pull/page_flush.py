@@ -14,14 +14,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from roomsync.logs import log_context
 from roomsync.m365.calendar import DeltaWindow
 from roomsync.m365.models import DeltaPage
-from roomsync.platform.db import Database, new_id, utcnow
+from roomsync.platform.db import Database
 from roomsync.platform.models import RoomSyncState
 from roomsync.sync.context import SyncContext
 from roomsync.sync.leases import HeldLease
@@ -39,8 +37,6 @@ from roomsync.sync.pull.rounds import PageRequest, RoomRound, record_failure, re
 from roomsync.sync.runs import RunReport
 
 logger = logging.getLogger(__name__)
-# Rows per INSERT: SQLite allows 32,766 bound values per statement.
-_INSERT_CHUNK = 500
 _ANALYZE_FIRST_AT = 1000
 
 
@@ -256,33 +252,6 @@ class TableGrowth:
         self.next_analyze_at = 2 * self.created
         with self.database.session() as session:
             session.execute(text("ANALYZE bookings, booking_history, event_links"))
-
-
-def ensure_room_states(
-    database: Database, *, integration_id: uuid.UUID, resource_ids: list[uuid.UUID]
-) -> None:
-    """A sync-state row for every room, created race-free (insert, ignoring duplicates)."""
-    with database.session() as session:
-        present = set(session.scalars(select(RoomSyncState.resource_id)))
-    resource_ids = [resource_id for resource_id in resource_ids if resource_id not in present]
-    insert = sqlite_insert if database.is_sqlite else pg_insert
-    now = utcnow()
-    for start in range(0, len(resource_ids), _INSERT_CHUNK):
-        rows = [
-            {
-                "id": new_id(),
-                "resource_id": resource_id,
-                "integration_id": integration_id,
-                "events_seen": 0,
-                "consecutive_failures": 0,
-                "full_round": False,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for resource_id in resource_ids[start : start + _INSERT_CHUNK]
-        ]
-        with database.session() as session:
-            session.execute(insert(RoomSyncState).values(rows).on_conflict_do_nothing())
 
 
 def lock_room_states(

@@ -31,11 +31,12 @@ from roomsync.sync.integration.access import runnable_integration, stopping_on_c
 from roomsync.sync.integration.connection import graph_for
 from roomsync.sync.leases import HeldLease, kept_lease, lease_ttl
 from roomsync.sync.options import IntegrationOptions
-from roomsync.sync.pull.page_flush import PageBuffer, PendingPage, ensure_room_states
+from roomsync.sync.pull.page_flush import PageBuffer, PendingPage
 from roomsync.sync.pull.prefetch import OrganizerDirectory
 from roomsync.sync.pull.reconcile import reconcile_full_rounds, reconcile_room
 from roomsync.sync.pull.rounds import PageRequest, RoomRound, begin_round
 from roomsync.sync.pull.window import current_window
+from roomsync.sync.room_states import ensure_room_states
 from roomsync.sync.runs import RunReport, recorded_run
 
 logger = logging.getLogger(__name__)

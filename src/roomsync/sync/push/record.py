@@ -28,7 +28,7 @@ from roomsync.platform.models import Booking, EventLink
 from roomsync.platform.services.booking_rules import lock_resources
 from roomsync.platform.services.bookings import append_history, cancel_booking, update_booking
 from roomsync.sync.links import agree_on
-from roomsync.sync.pull.apply import CANCELLED_IN_OUTLOOK
+from roomsync.sync.mapping import CANCELLED_IN_OUTLOOK
 from roomsync.sync.push.graph import EventFacts, OutlookCancelled, OutlookWon, Pushed, PushResult
 from roomsync.sync.push.outbox import (
     SUPERSEDED,

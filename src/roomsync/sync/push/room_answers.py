@@ -37,8 +37,8 @@ from roomsync.platform.services.bookings import cancel_booking, set_booking_stat
 from roomsync.sync.context import SyncContext
 from roomsync.sync.integration.connection import graph_for
 from roomsync.sync.mailbox_pool import map_per_mailbox
+from roomsync.sync.mapping import CANCELLED_IN_OUTLOOK, ROOM_DECLINED
 from roomsync.sync.options import IntegrationOptions
-from roomsync.sync.pull.apply import CANCELLED_IN_OUTLOOK, ROOM_DECLINED
 from roomsync.sync.push.plan import event_times
 
 logger = logging.getLogger(__name__)
