@@ -5,7 +5,8 @@
   changeType, resource, resourceData{@odata.type, @odata.id, @odata.etag, id},
   clientState}]}`` (changenotification.md; event resources use ``Users/{id}/Events/{id}``
   and ``#Microsoft.Graph.Event``, like the documented message examples).
-- Notifications due for one URL together travel in one POST (:mod:`graphsim.notifications.notifier`).
+- Notifications due for one URL together travel in one POST
+  (:mod:`graphsim.notifications.notifier`).
 - Lifecycle events go to ``lifecycleNotificationUrl`` only
   (concepts/change-notifications-lifecycle-events.md): ``reauthorizationRequired``,
   ``subscriptionRemoved`` (the subscription is gone), ``missed``. They also happen by
