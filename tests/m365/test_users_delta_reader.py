@@ -7,7 +7,7 @@ import pytest
 
 from roomsync.m365.directory import RemovedReason, UsersDeltaPage
 from roomsync.m365.exceptions import InvalidResponse
-from roomsync.m365.models import parse_wire
+from roomsync.m365.wire import parse_wire
 
 INITIAL_PAGE = {
     "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users(displayName,givenName,surname)",
