@@ -192,6 +192,7 @@ def control_routes(sim: Simulator) -> list[BaseRoute]:
         Route("/_sim/faults", _guarded(faults), methods=["POST"]),
         Route("/_sim/subscriptions/{sid}/lifecycle", _guarded(lifecycle), methods=["POST"]),
         Route("/_sim/snapshot", _guarded(snapshot)),
+        *sim.signin.routes(),
         Route("/_sim/{action:path}/{key}/{verb}", _guarded(_keyed(simple)), methods=["POST"]),
         Route("/_sim/{action:path}", _guarded(simple), methods=["POST"]),
     ]

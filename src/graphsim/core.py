@@ -20,6 +20,7 @@ from graphsim.ids import IdFactory
 from graphsim.lifecycle import LifecycleTicker
 from graphsim.loops import BackgroundLoop
 from graphsim.requestlog import RequestLog
+from graphsim.signin.service import SignIn
 from graphsim.subscriptions import Subscriptions
 from graphsim.tenant import Tenant
 from graphsim.throttling import Throttle, ThrottleLimits
@@ -83,6 +84,7 @@ class Core:
         self.background = BackgroundLoop()
         self.store = CalendarStore(options.change_log_size)
         self.identity = Identity(tenant, self.clock, self.ids, options.access_token_lifetime)
+        self.signin = SignIn(self)
         self.faults = Faults(options.seed)
         self.throttle = Throttle(options.throttle, self.clock)
         self.log = RequestLog(options.request_log_size)

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from graphsim.outlook import Outlook, recurrence
+from graphsim.signin.model import ADMIN_ROLE
+from graphsim.signin.passwords import deterministic_password
 from graphsim.tenant import Address, GeoCoordinates, Room, RoomList, User
 
 if TYPE_CHECKING:
@@ -43,6 +45,8 @@ class SeedResult:
 def add_user(core: Core, email: str, name: str, **fields: object) -> User:
     user = User(core.ids.guid(), name, email.lower(), email.lower(), **fields)  # type: ignore[arg-type]
     core.tenant.add_user(user)
+    if not user.is_room:
+        core.tenant.signin.passwords[user.id] = deterministic_password(core.options.seed, user.mail)
     core.store.ensure(user.mail, user.id) if user.has_mailbox else None
     return user
 
@@ -253,7 +257,8 @@ _SUBJECTS = [
 
 
 def seed_demo(core: Core, now: datetime) -> SeedResult:
-    """Four buildings as room lists, 40 rooms, 30 people, two weeks of meetings around now."""
+    """Four buildings as room lists, 40 rooms, 30 people, two weeks of meetings around now;
+    the first person holds the app role ``Roomsync.Admin`` on every app declaring it."""
     rng = random.Random(core.options.seed)  # noqa: S311 - reproducible demo data
     domain, result = core.tenant.domain, SeedResult()
     for b, (name, city, street, country, lat, lon) in enumerate(_BUILDINGS):
@@ -291,6 +296,8 @@ def seed_demo(core: Core, now: datetime) -> SeedResult:
             ).mail
         )
     result.meetings = _demo_meetings(core, rng, result, now)
+    admin = core.tenant.users[result.users[0]]
+    core.tenant.signin.assign_everywhere(admin.id, ADMIN_ROLE)
     return result
 
 
