@@ -16,6 +16,7 @@ for the demo, benchmarks and tests in other processes. Not part of Graph; no tok
          /_sim/delta/{email}/expire, /_sim/rooms/{email}/decline,
          /_sim/subscriptions/{id}/lifecycle {"event"}, /_sim/settle
     GET  /_sim/snapshot
+    POST /_sim/signin/…                     sign-in settings (graphsim.signin.controls)
 """
 
 from __future__ import annotations

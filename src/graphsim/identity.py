@@ -1,4 +1,5 @@
-"""Entra ID for daemons: the v2.0 token endpoint (client credentials) and OpenID metadata.
+"""Entra ID for daemons: the v2.0 token endpoint (client credentials) and OpenID metadata;
+the user grants (authorization code, refresh token) are in ``graphsim.signin``.
 
 - ``POST /{tenant}/oauth2/v2.0/token``: ``client_secret`` (form or HTTP Basic) or a
   certificate ``client_assertion`` (a JWT signed with the registered certificate's key;

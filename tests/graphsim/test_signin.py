@@ -5,15 +5,17 @@ with PyJWT against the tenant's JWKS, and the documented errors."""
 from __future__ import annotations
 
 import hashlib
+import ssl
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import jwt
+import msal
 import pytest
 
-from graphsim import ManualClock, Simulator
+from graphsim import ManualClock, Simulator, serve
 from tests.graphsim.graphsim_testkit import LOGIN, MsalHttpClient, fast_options
 from tests.graphsim.signin_testkit import (
     REDIRECT,
@@ -456,3 +458,115 @@ def test_snapshot_keeps_passwords_roles_and_redirect_uris(sim: Simulator) -> Non
         assert REDIRECT.replace(":8000", "") in app.redirect_uris
     finally:
         restored.close()
+
+
+def _trusting(ca_path: str | None) -> ssl.SSLContext:
+    assert ca_path is not None
+    return ssl.create_default_context(cafile=ca_path)
+
+
+def test_msal_signs_in_over_https_against_graphsim_serve() -> None:
+    with Simulator(options=fast_options()) as sim:
+        sim.seed(rooms=1, users=1, events_per_room=0, recurring_series=0, private_meetings=0)
+        with serve(sim) as handle, httpx.Client(verify=_trusting(handle.ca_path)) as http:
+            app = msal.ConfidentialClientApplication(
+                sim.credentials.client_id,
+                client_credential=sim.credentials.client_secret,
+                authority=f"{handle.base_url}/{sim.tenant_id}",
+                http_client=http,
+                instance_discovery=False,
+            )
+            started = app.initiate_auth_code_flow(
+                ["email"], redirect_uri=REDIRECT, response_mode="form_post"
+            )
+            assert started["auth_uri"].startswith(f"{handle.base_url}/{sim.tenant_id}/")
+            result = app.acquire_token_by_auth_code_flow(
+                started, sign_in(http, started["auth_uri"], *person(sim))
+            )
+            keys = http.get(f"{handle.base_url}/{sim.tenant_id}/discovery/v2.0/keys").json()
+    claims = jwt.decode(
+        result["id_token"],
+        jwt.PyJWK(keys["keys"][0]).key,
+        algorithms=["RS256"],
+        audience=sim.credentials.client_id,
+        issuer=f"{handle.base_url}/{sim.tenant_id}/v2.0",
+    )
+    assert claims["nonce"] == hashlib.sha256(started["nonce"].encode()).hexdigest()
+
+
+def _authorize(
+    sim: Simulator, http: httpx.Client, segment: str = "", **params: str
+) -> httpx.Response:
+    query = {
+        "client_id": sim.credentials.client_id,
+        "response_type": "code",
+        "redirect_uri": REDIRECT,
+        "scope": "openid profile email",
+        "state": "s1",
+        **params,
+    }
+    query = {k: v for k, v in query.items() if v != "-"}
+    return http.get(f"{LOGIN}/{segment or sim.tenant_id}/oauth2/v2.0/authorize", params=query)
+
+
+@pytest.mark.parametrize(
+    ("segment", "params", "aadsts"),
+    [
+        ("nosuch.onmicrosoft.com", {}, 90002),
+        ("", {"client_id": "-"}, 900144),
+        ("", {"redirect_uri": "http://localhost:8000/AUTH/callback"}, 50011),
+    ],
+)
+def test_requests_graphsim_cannot_answer_safely_are_400_pages(
+    sim: Simulator, http: httpx.Client, segment: str, params: dict[str, str], aadsts: int
+) -> None:
+    response = _authorize(sim, http, segment, **params)
+    assert response.status_code == 400
+    assert f"AADSTS{aadsts}" in response.text
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "aadsts"),
+    [
+        ({"response_type": "token"}, "unsupported_response_type", 70005),
+        ({"response_type": "code id_token"}, "unsupported_response_type", 700054),
+        ({"code_challenge": "short", "code_challenge_method": "S256"}, "invalid_request", 501491),
+        ({"code_challenge_method": "S256"}, "invalid_request", 900144),
+        ({"prompt": "sometimes"}, "invalid_request", 90023),
+        ({"response_mode": "carrier-pigeon"}, "invalid_request", 70007),
+        ({"scope": "-"}, "invalid_request", 900144),
+        ({"scope": "openid api://other/Read"}, "invalid_scope", 70011),
+    ],
+)
+def test_bad_authorize_parameters_go_back_to_the_app_as_errors(
+    sim: Simulator, http: httpx.Client, params: dict[str, str], error: str, aadsts: int
+) -> None:
+    response = _authorize(sim, http, **params)
+    assert response.status_code == 302
+    sent = answer(response)
+    assert (sent["error"], sent["state"]) == (error, "s1")
+    assert sent["error_description"].startswith(f"AADSTS{aadsts}:")
+
+
+def test_sim_control_endpoints_change_who_may_sign_in(sim: Simulator, http: httpx.Client) -> None:
+    email, password = person(sim)
+    control = "http://graphsim/_sim/signin"
+
+    def attempt(redirect_uri: str = REDIRECT) -> dict[str, str]:
+        app = web_app(sim, http)
+        started = app.initiate_auth_code_flow(
+            ["email"], redirect_uri=redirect_uri, response_mode="form_post"
+        )
+        return sign_in(http, started["auth_uri"], email, password)
+
+    assert http.post(f"{control}/assignment-required", json={"required": True}).status_code == 200
+    assert attempt()["error_description"].startswith("AADSTS50105:")
+    http.post(f"{control}/assignments", json={"email": email, "role": "Roomsync.Admin"})
+    assert "code" in attempt()
+    http.post(f"{control}/consent", json={"granted": False})
+    assert attempt()["error_description"].startswith("AADSTS65001:")
+    http.post(f"{control}/consent", json={"granted": True})
+    http.post(f"{control}/redirect-uris", json={"add": ["https://rooms.example/cb"]})
+    assert "code" in attempt("https://rooms.example/cb")
+    unknown = http.post(f"{control}/assignments", json={"email": "nobody@x.example"})
+    assert unknown.status_code == 400
