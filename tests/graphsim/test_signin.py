@@ -99,7 +99,10 @@ def test_sign_in_page_labels_email_and_password_and_has_a_sign_in_button(
     assert page.headers["cache-control"].startswith("no-store")
 
 
-def test_login_hint_fills_the_email_field(sim: Simulator, http: httpx.Client) -> None:
+@pytest.mark.parametrize("prompt", [None, "login", "select_account"])
+def test_login_hint_fills_the_email_field(
+    sim: Simulator, http: httpx.Client, prompt: str | None
+) -> None:
     email, _ = person(sim)
     started = web_app(sim, http).initiate_auth_code_flow(
         ["email"],
@@ -107,6 +110,7 @@ def test_login_hint_fills_the_email_field(sim: Simulator, http: httpx.Client) ->
         response_mode="form_post",
         login_hint=email,
         domain_hint=sim.tenant.domain,
+        prompt=prompt,
     )
     assert open_sign_in(http, started["auth_uri"]).labelled("Email")["value"] == email
 
@@ -216,9 +220,13 @@ def test_a_code_older_than_ten_minutes_is_70008(http: httpx.Client) -> None:
         _, form = _code_form(sim, local)
         clock.advance(timedelta(minutes=10, seconds=1))
         expired = _token(local, sim, form)
+        clock.advance(timedelta(hours=2))
+        _code_form(sim, local)  # a new sign-in lets graphsim forget codes long expired
+        forgotten = _token(local, sim, form)
         local.close()
     assert expired.status_code == 400
     assert expired.json()["error_codes"] == [70008]
+    assert forgotten.json()["error_codes"] == [9002313]
 
 
 def test_wrong_pkce_verifier_is_501481(sim: Simulator, http: httpx.Client) -> None:

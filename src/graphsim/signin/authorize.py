@@ -15,6 +15,8 @@
   ``S256`` or ``plain`` (plain when the method is left out).
 - ``prompt``: ``login``, ``select_account`` and ``consent`` show the form; graphsim keeps
   no single sign-on session, so ``none`` is always ``login_required`` (AADSTS50058).
+- ``login_hint`` pre-fills "Email"; ``domain_hint`` only skips home-realm discovery,
+  which a one-tenant simulator does not have, so it is accepted and changes nothing.
 """
 
 from __future__ import annotations

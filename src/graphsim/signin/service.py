@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from graphsim.core import Core
 
 CODE_LIFETIME_SECONDS = 600.0
+# Codes are remembered this long after they expire, so a late replay is still told
+# apart from a made-up code; after that they are forgotten.
+CODE_MEMORY_SECONDS = 3600.0
 
 
 @dataclass
@@ -122,6 +125,7 @@ class SignIn:
             raise redirect_error(problem.error, problem.aadsts, problem.description)
         consented = self.core.tenant.signin.app(request.client_id).consented_scopes
         scopes = granted_scopes(request.scopes, consented) or ()
+        self._forget_old_codes()
         code = secrets.token_urlsafe(48)
         self.state.codes[code] = IssuedCode(
             Grant(request.client_id, user.id, scopes, request.nonce),
@@ -135,6 +139,12 @@ class SignIn:
         if request.state is not None:
             params["state"] = request.state
         return params
+
+    def _forget_old_codes(self) -> None:
+        horizon = self.core.clock.now().timestamp() - CODE_MEMORY_SECONDS
+        codes = self.state.codes
+        for code in [c for c, issued in codes.items() if issued.expires_at < horizon]:
+            del codes[code]
 
     def new_refresh_token(self, grant: Grant) -> str | None:
         if "offline_access" not in grant.scopes:
