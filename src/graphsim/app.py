@@ -24,6 +24,8 @@ from graphsim.errors import TokenEndpointError, token_error_body
 from graphsim.graph import GraphPipeline, GraphRequest, GraphResponse
 from graphsim.notifications import subscriptions_api
 from graphsim.requestlog import LoggedRequest
+from graphsim.signin.redeem import USER_GRANTS, Redeemer
+from graphsim.signin.routes import signin_routes
 
 if TYPE_CHECKING:
     from graphsim.core import Core
@@ -64,6 +66,7 @@ class Endpoints:
 
     def __init__(self, core: Core) -> None:
         self.core = core
+        self.redeemer = Redeemer(core, core.signin)
 
     async def graph(self, request: Request) -> Response:
         version = request.url.path.split("/")[1]
@@ -84,7 +87,10 @@ class Endpoints:
         tenant, now = request.path_params["tenant"], self.core.clock.now()
         try:
             with self.core.lock:
-                body = self.core.identity.issue(tenant, form, _base(request))
+                if form.get("grant_type") in USER_GRANTS:
+                    body = self.redeemer.token(tenant, form, _base(request))
+                else:
+                    body = self.core.identity.issue(tenant, form, _base(request))
             status = 200
         except TokenEndpointError as error:
             body = token_error_body(
@@ -159,6 +165,7 @@ def build_app(core: Core, control_routes: list[BaseRoute]) -> Starlette:
         Route("/{tenant}/v2.0/.well-known/openid-configuration", endpoints.openid),
         Route("/{tenant}/.well-known/openid-configuration", endpoints.openid),
         Route("/{tenant}/discovery/v2.0/keys", endpoints.keys),
+        *signin_routes(core),
     ]
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
     for version in ("v1.0", "beta"):

@@ -40,6 +40,10 @@ def serve(
     latency_ms: Annotated[float, typer.Option(help="Latency added to every Graph call.")] = 0,
     config_out: Annotated[Path | None, typer.Option(help="Write connection details here.")] = None,
     tls: Annotated[bool, typer.Option(help="Serve HTTPS with graphsim's own CA.")] = True,
+    redirect_uri: Annotated[
+        list[str] | None,
+        typer.Option(help="Also register this Web redirect URI on the app (repeatable)."),
+    ] = None,
     activity: Annotated[
         float, typer.Option(help="Seconds between simulated Outlook changes (0: none).")
     ] = 0,
@@ -53,6 +57,8 @@ def serve(
     result = sim.seed_demo() if demo else sim.seed(spec)
     if latency_ms:
         sim.inject_latency(latency_ms)
+    for uri in redirect_uri or []:
+        sim.signin.add_redirect_uri(uri)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     tls_dir = config_out.resolve().parent / "graphsim-tls" if config_out else None

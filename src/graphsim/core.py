@@ -23,6 +23,7 @@ from graphsim.loops import BackgroundLoop
 from graphsim.notifications.lifecycle import LifecycleTicker
 from graphsim.notifications.subscriptions import Subscriptions
 from graphsim.requestlog import RequestLog
+from graphsim.signin.service import SignIn
 from graphsim.throttling import Throttle, ThrottleLimits
 
 
@@ -85,6 +86,7 @@ class Core:
         self.background = BackgroundLoop()
         self.store = CalendarStore(options.change_log_size)
         self.identity = Identity(tenant, self.clock, self.ids, options.access_token_lifetime)
+        self.signin = SignIn(self)
         self.faults = Faults(options.seed)
         self.throttle = Throttle(options.throttle, self.clock)
         self.log = RequestLog(options.request_log_size)

@@ -43,6 +43,7 @@ from graphsim.notifications.notifier import Delivery, Notifier
 from graphsim.outlook import Outlook
 from graphsim.records import from_jsonable, to_jsonable
 from graphsim.requestlog import RequestLog
+from graphsim.signin.controls import SignInControls
 from graphsim.transport import SyncASGITransport, async_transport
 
 DEFAULT_ROLES = frozenset({"Calendars.ReadWrite", "Place.Read.All", "User.Read.All"})
@@ -78,11 +79,13 @@ class Simulator:
         )
         self.outlook = Outlook(core)
         self.directory = DirectoryAdmin(core)  # rename, disable, delete… directory users
+        self.signin = SignInControls(self)
         self.app: Starlette = _build_app(self)
         self._request_loop: LoopThread | None = None
         self._transport_lock = threading.Lock()
         if tenant is None:
             self.credentials = self.add_app("roomsync", DEFAULT_ROLES)
+            self.signin.prepare_default_app()
             self.service_account = seeding.add_user(
                 core,
                 f"svc-roomsync@{core.tenant.domain}",
@@ -346,11 +349,8 @@ class Simulator:
                 "room_lists": [
                     {"email": r.email, "name": r.display_name} for r in tenant.room_lists.values()
                 ],
-                "users": [
-                    {"email": u.mail, "name": u.display_name}
-                    for u in tenant.users.values()
-                    if not u.is_room and u.has_mailbox
-                ],
+                "users": self.signin.config_users(),
+                "redirect_uris": list(self.signin.app(None).redirect_uris),
             }
 
     def snapshot(self) -> dict[str, Any]:

@@ -218,6 +218,8 @@ def test_graphsim_serve_writes_its_config_and_answers_over_https(tmp_path: Path)
             "0",
             "--config-out",
             str(config_path),
+            "--redirect-uri",
+            "https://rooms.example/auth/callback",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -243,6 +245,9 @@ def test_graphsim_serve_writes_its_config_and_answers_over_https(tmp_path: Path)
         } <= set(config)
         assert len(config["rooms"]) == 40
         assert all("email" in u for u in config["users"])
+        assert all(u["password"] for u in config["users"])
+        assert [u["admin"] for u in config["users"]].count(True) == 1
+        assert "https://rooms.example/auth/callback" in config["redirect_uris"]
         token = httpx.post(
             f"{config['login_url']}/{config['tenant_id']}/oauth2/v2.0/token",
             data={

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from graphsim.directory.changes import DirectoryChangeKind
 from graphsim.directory.tenant import Address, GeoCoordinates, Room, RoomList, User
 from graphsim.outlook import Outlook, recurrence
+from graphsim.signin.model import ADMIN_ROLE
+from graphsim.signin.passwords import deterministic_password
 
 if TYPE_CHECKING:
     from graphsim.core import Core
@@ -45,6 +47,8 @@ def add_user(core: Core, email: str, name: str, **fields: object) -> User:
     user = User(core.ids.guid(), name, email.lower(), email.lower(), **fields)  # type: ignore[arg-type]
     core.tenant.add_user(user)
     core.directory_changes.record(user.id, DirectoryChangeKind.CREATED)
+    if not user.is_room:
+        core.tenant.signin.passwords[user.id] = deterministic_password(core.options.seed, user.mail)
     core.store.ensure(user.mail, user.id) if user.has_mailbox else None
     return user
 
@@ -255,7 +259,8 @@ _SUBJECTS = [
 
 
 def seed_demo(core: Core, now: datetime) -> SeedResult:
-    """Four buildings as room lists, 40 rooms, 30 people, two weeks of meetings around now."""
+    """Four buildings as room lists, 40 rooms, 30 people, two weeks of meetings around now;
+    the first person holds the app role ``Roomsync.Admin`` on every app declaring it."""
     rng = random.Random(core.options.seed)  # noqa: S311 - reproducible demo data
     domain, result = core.tenant.domain, SeedResult()
     for b, (name, city, street, country, lat, lon) in enumerate(_BUILDINGS):
@@ -293,6 +298,8 @@ def seed_demo(core: Core, now: datetime) -> SeedResult:
             ).mail
         )
     result.meetings = _demo_meetings(core, rng, result, now)
+    admin = core.tenant.users[result.users[0]]
+    core.tenant.signin.assign_everywhere(admin.id, ADMIN_ROLE)
     return result
 
 

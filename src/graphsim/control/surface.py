@@ -18,6 +18,7 @@ for the demo, benchmarks and tests in other processes. Not part of Graph; no tok
          /_sim/delta/{email}/expire, /_sim/rooms/{email}/decline,
          /_sim/subscriptions/{id}/lifecycle {"event"}, /_sim/settle
     GET  /_sim/snapshot
+    POST /_sim/signin/…                     sign-in settings (graphsim.signin.controls)
 """
 
 from __future__ import annotations
@@ -195,6 +196,7 @@ def control_routes(sim: Simulator) -> list[BaseRoute]:
         Route("/_sim/subscriptions/{sid}/lifecycle", _guarded(lifecycle), methods=["POST"]),
         Route("/_sim/snapshot", _guarded(snapshot)),
         _directory_route(sim),
+        *sim.signin.routes(),
         Route("/_sim/{action:path}/{key}/{verb}", _guarded(_keyed(simple)), methods=["POST"]),
         Route("/_sim/{action:path}", _guarded(simple), methods=["POST"]),
     ]

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from graphsim.signin.model import TenantSignIn
+
 
 class AutomateProcessing(StrEnum):
     """Set-CalendarProcessing ``AutomateProcessing`` values graphsim acts on."""
@@ -175,6 +177,7 @@ class Tenant:
     users: dict[str, User] = field(default_factory=dict)
     rooms: dict[str, Room] = field(default_factory=dict)
     room_lists: dict[str, RoomList] = field(default_factory=dict)
+    signin: TenantSignIn = field(default_factory=TenantSignIn)
 
     def find_user(self, key: str) -> User | None:
         """A user by object id, mail or userPrincipalName (case-insensitive)."""

@@ -1,4 +1,5 @@
-"""Entra ID for daemons: the v2.0 token endpoint (client credentials) and OpenID metadata.
+"""Entra ID for daemons: the v2.0 token endpoint (client credentials) and OpenID metadata;
+the user grants (authorization code, refresh token) are in ``graphsim.signin``.
 
 - ``POST /{tenant}/oauth2/v2.0/token``: ``client_secret`` (form or HTTP Basic) or a
   certificate ``client_assertion`` (a JWT signed with the registered certificate's key;
@@ -90,8 +91,12 @@ class Identity:
         self._lock = threading.Lock()
 
     def openid_configuration(self, base: str, tenant: str) -> dict[str, Any]:
-        self._tenant_or_error(tenant)
-        root = f"{base}/{self.tenant.tenant_id}"
+        """For ``common`` and ``organizations`` the endpoints stay multi-tenant and the
+        issuer is the ``{tenantid}`` template (v2-protocols-oidc.md)."""
+        multi = tenant.lower() in ("common", "organizations")
+        if not multi:
+            self._tenant_or_error(tenant)
+        root = f"{base}/{tenant.lower() if multi else self.tenant.tenant_id}"
         return {
             "token_endpoint": f"{root}/oauth2/v2.0/token",
             "token_endpoint_auth_methods_supported": [
@@ -99,13 +104,13 @@ class Identity:
                 "private_key_jwt",
                 "client_secret_basic",
             ],
-            "jwks_uri": f"{base}/{self.tenant.tenant_id}/discovery/v2.0/keys",
+            "jwks_uri": f"{root}/discovery/v2.0/keys",
             "response_modes_supported": ["query", "fragment", "form_post"],
             "subject_types_supported": ["pairwise"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
-            "issuer": f"{root}/v2.0",
+            "issuer": f"{base}/{{tenantid}}/v2.0" if multi else f"{root}/v2.0",
             "request_uri_parameter_supported": False,
             "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
             "device_authorization_endpoint": f"{root}/oauth2/v2.0/devicecode",
@@ -135,6 +140,13 @@ class Identity:
             raise TokenEndpointError(
                 400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type."
             )
+        app = self.client_app(form)
+        resource = _resource(form.get("scope", ""), base)
+        method = self.authenticate_client(app, form, base, tenant)
+        return self._token_response(app, resource, method)
+
+    def client_app(self, form: dict[str, str]) -> AppRegistration:
+        """The enabled app registration named by the request's ``client_id``."""
         client_id = form.get("client_id", "")
         if not client_id:
             raise TokenEndpointError(
@@ -154,9 +166,13 @@ class Identity:
                 "installed by the administrator of the tenant or consented to by any user in "
                 "the tenant. You may have sent your authentication request to the wrong tenant.",
             )
-        resource = _resource(form.get("scope", ""), base)
-        method = self._authenticate(app, form, self._token_urls(base, tenant))
-        return self._token_response(app, resource, method)
+        return app
+
+    def authenticate_client(
+        self, app: AppRegistration, form: dict[str, str], base: str, tenant: str
+    ) -> str:
+        """``appidacr``: "1" for a client secret, "2" for a certificate assertion."""
+        return self._authenticate(app, form, self._token_urls(base, tenant))
 
     def _token_urls(self, base: str, tenant: str) -> set[str]:
         """Audiences a client assertion may name: this endpoint under any tenant alias."""
@@ -284,15 +300,19 @@ class Identity:
             "uti": self.ids.guid().replace("-", "")[:22],
             "ver": "1.0",
         }
-        token = jwt.encode(
-            claims, self._key, algorithm="RS256", headers={"kid": self.kid, "x5t": self.kid}
-        )
+        token = self.sign(claims, x5t=True)
         return {
             "token_type": "Bearer",
             "expires_in": self.lifetime,
             "ext_expires_in": self.lifetime,
             "access_token": token,
         }
+
+    def sign(self, claims: dict[str, Any], *, x5t: bool) -> str:
+        """An RS256 JWT signed with the key the JWKS serves (v1.0 tokens also name it
+        ``x5t``, v2.0 tokens only ``kid``: id-token-claims-reference.md)."""
+        headers = {"kid": self.kid, "x5t": self.kid} if x5t else {"kid": self.kid}
+        return jwt.encode(claims, self._key, algorithm="RS256", headers=headers)
 
     def verify(self, authorization: str | None) -> AppPrincipal:
         """The app behind a ``Bearer`` header; 401 ``InvalidAuthenticationToken`` otherwise."""
