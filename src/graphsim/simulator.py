@@ -22,6 +22,7 @@ from graphsim.calendar.rooms import RoomDecision
 from graphsim.calendar.wire import render, series_json
 from graphsim.clock import Clock
 from graphsim.control import seeding
+from graphsim.control.config_out import serve_config
 from graphsim.control.faults import FailureRule
 from graphsim.control.surface import control_routes
 from graphsim.core import Core, SimOptions
@@ -321,37 +322,7 @@ class Simulator:
 
     def config(self, base_url: str, ca_bundle: str | None = None) -> dict[str, Any]:
         """What ``graphsim serve --config-out`` writes, for this simulator at ``base_url``."""
-        with self.core.lock:
-            tenant = self.core.tenant
-            return {
-                "tenant_id": tenant.tenant_id,
-                "client_id": self.credentials.client_id,
-                "client_secret": self.credentials.client_secret,
-                "service_account": self.service_account,
-                "login_url": base_url,
-                "graph_url": base_url,
-                "ca_bundle": ca_bundle,
-                "rooms": [
-                    {
-                        "email": r.email,
-                        "name": r.display_name,
-                        "room_list": next(
-                            (
-                                rl.email
-                                for rl in tenant.room_lists.values()
-                                if r.email in rl.room_emails
-                            ),
-                            None,
-                        ),
-                    }
-                    for r in tenant.rooms.values()
-                ],
-                "room_lists": [
-                    {"email": r.email, "name": r.display_name} for r in tenant.room_lists.values()
-                ],
-                "users": self.signin.config_users(),
-                "redirect_uris": list(self.signin.app(None).redirect_uris),
-            }
+        return serve_config(self, base_url, ca_bundle)
 
     def snapshot(self) -> dict[str, Any]:
         """The tenant (apps, users, rooms, lists) and every mailbox's items, as JSON data."""
