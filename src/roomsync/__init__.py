@@ -1,6 +1,6 @@
 """roomsync: a workspace-booking backend kept in sync with Microsoft 365 room mailboxes.
 
-Packages and the way their imports point (DESIGN §1):
+Packages and the way their imports point (docs/architecture.md; ``make lint`` checks them):
 
     web, cli, runtime ──> sync ──> m365      (Graph + Entra ID, no database)
                             └────> platform  (database, booking rules, REST)

@@ -1,4 +1,5 @@
-"""Settings, read once from ``ROOMSYNC_*`` environment variables and ``.env`` (CONTRACT).
+"""Settings, read once from ``ROOMSYNC_*`` environment variables and ``.env`` (the
+README's "Configuration" table lists them; keep the two equal).
 
 Build a :class:`Settings` at start-up and pass it down; nothing reads the environment
 elsewhere. Placeholder or missing secrets are refused with a message that says how to fix

@@ -1,4 +1,5 @@
-"""A distributed roomsync on this machine, as DESIGN §5 deploys it: ``roomsync api`` and
+"""A distributed roomsync on this machine, split as docs/architecture.md#processes
+describes: ``roomsync api`` and
 ``roomsync worker`` processes sharing PostgreSQL (data) and Redis (queue), talking to
 graphsim served over HTTPS with its own CA."""
 

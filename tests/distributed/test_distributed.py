@@ -1,4 +1,4 @@
-"""roomsync split across processes on PostgreSQL and Redis (issue "Runtime", DESIGN §5):
+"""roomsync split across processes on PostgreSQL and Redis (docs/architecture.md#processes):
 ``roomsync api`` plus workers, against graphsim over HTTPS.
 
 Every room is pulled exactly once per round however many workers and queued requests

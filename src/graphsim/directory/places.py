@@ -10,7 +10,7 @@
 - Beta ``/users/{id}/findRooms[(RoomList='…')]`` returns at most the first 100 rooms as
   ``emailAddress`` objects; ``findRoomLists`` likewise. Microsoft documents application
   permissions as not supported for these; graphsim allows an app token with
-  User.Read.All (the customer guide calls it through a service account), see README.
+  User.Read.All (roomsync calls it through a service account), see README.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 Imports the tenant's rooms and pulls its bookings (with progress bars), listens for
 changes, then serves the API on http://127.0.0.1:PORT and the emulated tenant on PORT+1 and
-prints what to try. ``--once`` instead runs the round trip of CONTRACT and exits 0 only if
-every step held (``runtime.demo_checks``). graphsim is imported here only when the
-command runs, so no other command loads it.
+prints what to try. ``--once`` instead runs the round trip (rooms imported, bookings pulled,
+a booking made through the API accepted by the room mailbox, a meeting booked in Outlook
+arriving as a booking) and exits 0 only if every step held (``runtime.demo_checks``).
+graphsim is imported here only when the command runs, so no other command loads it.
 """
 
 from __future__ import annotations

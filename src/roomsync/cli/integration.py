@@ -94,7 +94,7 @@ def check(
     database_url: DatabaseUrlOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Get a token and check every permission the guide lists; exit 1 if a required one fails."""
+    """Get a token and check every permission roomsync needs; exit 1 if a required one fails."""
     with sync_context(command_settings(database_url, data_dir)) as ctx:
         report = check_integration(ctx, parse_id(integration))
     if json:

@@ -1,4 +1,4 @@
-"""``roomsync run``, ``roomsync api`` and ``roomsync worker`` (DESIGN §5).
+"""``roomsync run``, ``roomsync api`` and ``roomsync worker`` (docs/architecture.md#processes).
 
 ``run`` and ``api`` apply migrations first; every process refuses to start without
 ``ROOMSYNC_SECRET_KEY`` (it encrypts credentials at rest).

@@ -14,5 +14,5 @@
     retry          the retry policy and Retry-After parsing
 
 Knows nothing of the database: must not import ``roomsync.platform``, ``roomsync.sync``
-or SQLAlchemy (DESIGN §1).
+or SQLAlchemy (an import-linter contract, ``make lint``).
 """

@@ -10,7 +10,8 @@ Behaviour it implements, from Microsoft's documentation:
 - 429, 503 and 504 (and 500/502) are retried after ``Retry-After`` or with exponential
   backoff (throttling.md), see :mod:`roomsync.m365.retry`.
 - Collections page with ``@odata.nextLink``, an absolute URL to be followed as given
-  (paging.md). ``/places`` returns no nextLink (observed, graph-wire-facts §2b): it pages
+  (paging.md). ``/places`` returns no nextLink (observed on real tenants; no example in
+  api-reference/v1.0/api/place-list.md has one): it pages
   with ``$top``/``$skip``, ending at a page shorter than ``$top`` or at ``@odata.count``.
 - Preferences travel in one ``Prefer`` header, comma separated (RFC 7240):
   ``odata.maxpagesize``, ``IdType="ImmutableId"``, ``outlook.timezone``.

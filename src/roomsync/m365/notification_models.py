@@ -1,5 +1,6 @@
 """Pydantic models of Graph's subscriptions and of the change and lifecycle notifications
-it POSTs to a webhook (change-notifications-delivery-webhooks.md; graph-wire-facts §5)."""
+it POSTs to a webhook (concepts/change-notifications-delivery-webhooks.md,
+api-reference/v1.0/resources/changenotification.md)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Graph writes event times as a wall-clock ``dateTime`` with up to 7 fractional digits and
 no offset, plus a ``timeZone`` name: UTC unless ``Prefer: outlook.timezone`` asked for
 another, and then possibly a Windows name ("Pacific Standard Time") or an IANA one
-(datetimetimezone.md, graph-wire-facts §8). On input it accepts every Windows zone but
+(api-reference/v1.0/resources/datetimetimezone.md). On input it accepts every Windows zone but
 only a listed set of IANA names, so roomsync writes Windows names. The two vocabularies
 are mapped with CLDR's windowsZones table as shipped by tzlocal.
 

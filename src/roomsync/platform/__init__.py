@@ -4,5 +4,6 @@ Owns the SQLAlchemy models, the Alembic migrations, the booking and room rules (
 lifecycle, optimistic concurrency), the outbox row written in the same transaction as a
 booking change, and the REST routers for platform resources.
 
-Must not import ``roomsync.m365``, ``roomsync.sync`` or ``roomsync.runtime`` (DESIGN §1).
+Must not import ``roomsync.m365``, ``roomsync.sync`` or ``roomsync.runtime`` (an
+import-linter contract, ``make lint``): a booking platform works with no Microsoft 365.
 """

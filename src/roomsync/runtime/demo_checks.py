@@ -1,4 +1,4 @@
-"""``roomsync demo --once``: the round trip of CONTRACT, checked from the outside.
+"""``roomsync demo --once``: the demo's round trip, checked from the outside.
 
 Rooms imported, bookings pulled, a subscription per room; then a booking made through the
 REST API reaches the room's calendar and the room's acceptance comes back, and a meeting

@@ -1,4 +1,4 @@
-"""The processes of DESIGN §5, configured only by ``ROOMSYNC_DATABASE_URL`` and
+"""The processes (docs/architecture.md#processes), configured only by ``ROOMSYNC_DATABASE_URL`` and
 ``ROOMSYNC_QUEUE_URL``:
 
 - ``roomsync run``: API, webhooks, a Huey consumer on threads and the scheduler in one

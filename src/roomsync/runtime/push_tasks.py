@@ -43,8 +43,8 @@ ANSWER_PRIORITY = 10
 """Reading a room's answer goes before queued pushes: a booking is confirmed seconds after
 its room answered, not after a burst drained."""
 SWEEP_SECONDS = 15
-"""How often the outbox is swept (issue 7: "every few seconds"); one cheap query when
-nothing is due."""
+"""How often the outbox is swept: a push whose queue message was lost still leaves within
+seconds; one cheap query when nothing is due."""
 
 
 class PushTasks:

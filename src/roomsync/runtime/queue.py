@@ -1,4 +1,4 @@
-"""The Huey instance, from ``ROOMSYNC_QUEUE_URL`` (CONTRACT "Settings").
+"""The Huey instance, from ``ROOMSYNC_QUEUE_URL`` (README, "Configuration").
 
 - ``sqlite:///path`` — SqliteHuey, the embedded default: one machine, no other service;
 - ``redis://host:port/db`` — RedisHuey, for workers on many hosts;

@@ -1,4 +1,4 @@
-"""What is due now, per integration: the periodic work of the customer guide.
+"""What is due now, per integration: the periodic work.
 
 - rooms every 30 minutes (``rooms_interval_minutes``);
 - bookings pulled every 2 minutes (``pull_interval_seconds``), or, in listener mode where

@@ -1,4 +1,5 @@
-"""What a room-calendar event means as a booking (issue "Mapping event → booking").
+"""What a room-calendar event means as a booking, and the status reasons the sync writes
+(docs/sync.md, "What each side can see").
 
 - Times: Graph answers in UTC (we send ``Prefer: outlook.timezone="UTC"``) but any
   Windows or IANA zone name it returns is honoured (``roomsync.m365.timezones``).

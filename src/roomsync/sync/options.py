@@ -1,6 +1,6 @@
 """Per-integration tunables, stored as JSON in ``integrations.options``.
 
-Every field has the default the customer guide or DESIGN names; an operator overrides
+Every field has the default the README's "Configuration" section lists; an operator overrides
 only what differs. Unknown keys are refused so a typo cannot silently do nothing.
 """
 

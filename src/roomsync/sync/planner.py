@@ -2,7 +2,8 @@
 
 Given what the room mailbox says about one meeting (a live copy or its removal), the
 booking it matched (if any) and the delta window, :func:`plan` returns one small
-:class:`Decision`. It performs no I/O, so the identity rules of DESIGN §3 can be
+:class:`Decision`. It performs no I/O, so the identity rules
+(docs/architecture.md#identity-rules) can be
 property-tested here and carried out by small executors elsewhere. docs/sync.md has the
 table this module implements.
 
@@ -127,7 +128,7 @@ class ApplyFromOutlook:
     """Outlook changed the meeting: bring the booking in line with the room copy.
 
     ``with_details``: also take title and privacy (Outlook-born bookings only).
-    ``overrides``: the booking had unpushed platform changes that lose (rule 5).
+    ``overrides``: the booking had unpushed platform changes that lose (identity rule 5).
     """
 
     booking_id: UUID

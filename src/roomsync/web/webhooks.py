@@ -1,9 +1,10 @@
-"""Microsoft Graph's webhooks (CONTRACT "Webhooks"): change notifications at
+"""Microsoft Graph's webhooks (README, "API overview"): change notifications at
 ``POST /webhooks/microsoft365``, lifecycle notifications at
 ``POST /webhooks/microsoft365/lifecycle``. No bearer token: each notification is
 authenticated by its subscription's clientState (roomsync.sync.listener.notifications).
 
-- Validation handshake (graph-wire-facts §5b): ``?validationToken=…`` on either URL is
+- Validation handshake (concepts/change-notifications-delivery-webhooks.md, "Notification
+  endpoint validation"): ``?validationToken=…`` on either URL is
   answered 200, ``text/plain``, with the URL-decoded token (``nosniff``, so a browser
   never renders it as anything but text).
 - Notifications: verified, what they ask for queued, answered 202 — within Graph's 3

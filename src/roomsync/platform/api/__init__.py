@@ -1,4 +1,4 @@
-"""The platform's REST API under ``/api/v1``: one router per resource (CONTRACT "REST API")."""
+"""The platform's REST API under ``/api/v1``: one router per resource (README, "API overview")."""
 
 from __future__ import annotations
 

@@ -71,7 +71,7 @@ class OutboxEntry(Entity, Base):
     """A push still owed to Microsoft 365, written in the booking change's transaction.
 
     Rows of one booking are applied in id order; a row is ``done`` only once Graph
-    confirmed it (DESIGN §3).
+    confirmed it (docs/architecture.md#data-that-makes-sync-correct).
     """
 
     __tablename__ = "outbox"

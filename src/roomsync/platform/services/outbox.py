@@ -2,7 +2,8 @@
 room with a mailbox (``email``) changes in an organization with an enabled integration.
 
 Rows are added to the caller's session, so they commit or roll back with the booking
-change (DESIGN §3). Changes that came from Microsoft 365 never reach this module.
+change: a push is never lost with a queue message or a worker. Changes that came from
+Microsoft 365 never reach this module.
 
 The session also remembers which bookings got a row (and their organizations), so that
 whoever listens for commits (``Database.after_commit``; the runtime queues a push) learns

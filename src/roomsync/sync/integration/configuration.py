@@ -1,4 +1,4 @@
-"""Saving an integration's configuration (the guide's "Prerequisites", one per organization).
+"""Saving an integration's configuration (one per organization).
 
 Credentials are stored only encrypted (``SecretBox``, key from ``ROOMSYNC_SECRET_KEY``) and
 never handed back: readers learn whether a secret is set, and a certificate's thumbprint

@@ -1,8 +1,8 @@
 """The credential and permission doctor: ``roomsync integration check ID`` and
 ``POST /integrations/{id}/check``.
 
-It gets a token with the integration's credential, then checks each permission of the
-guide's table (:mod:`roomsync.sync.integration.permissions`) with a harmless call where one exists,
+It gets a token with the integration's credential, then checks each permission
+roomsync needs (:mod:`roomsync.sync.integration.permissions`) with a harmless call where one exists,
 and with the token's ``roles`` claim otherwise. The claim is read by decoding the JWT
 payload without verifying its signature — informational only: Graph, not the claim,
 decides, and access tokens are opaque to clients by Microsoft's own rule. Each verdict

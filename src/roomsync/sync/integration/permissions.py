@@ -1,4 +1,4 @@
-"""The guide's table of Microsoft Graph application permissions, and how each is checked.
+"""The Microsoft Graph application permissions roomsync needs, and how each is checked.
 
 | permission | why roomsync needs it | checked by |
 |---|---|---|

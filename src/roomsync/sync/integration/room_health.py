@@ -1,4 +1,4 @@
-"""Per-room sync health, for ``GET /integrations/{id}/status`` (issue 5, part 6).
+"""Per-room sync health, for ``GET /integrations/{id}/status``.
 
 One row per active Microsoft 365 room of the integration's organization, read from its
 ``room_sync_state`` (a room never pulled yet has an empty row): the last pull round and

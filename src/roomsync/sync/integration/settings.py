@@ -2,7 +2,7 @@
 
 - ``room_selection``: import every room (``{"mode": "all"}``) or only the rooms of chosen
   room lists (``{"mode": "room_lists", "room_lists": [{"email", "name", "building_id"?}]}``),
-  the guide's "Room groups by building": each list fills one building, the one named by
+  room lists as buildings: each list fills one building, the one named by
   ``building_id`` or else one found or created for the list.
 - ``certificate``: a certificate credential given as one PEM text holding the private key
   and the certificate registered on the app, with the key's passphrase if it has one.

@@ -1,7 +1,8 @@
 """Workflow 3, the request side: what a POST of notifications to our webhook does.
 
 Graph counts a notification delivered only when answered with a 2xx within 3 seconds, and
-slows or drops an endpoint that is often late (graph-wire-facts §5d), so this path does
+slows or drops an endpoint that is often late (concepts/change-notifications-delivery-webhooks.md),
+so this path does
 no Graph call and, once warm, no database work: subscription id → (integration, room,
 clientState) comes from an in-memory :class:`SubscriptionDirectory`, which reads every
 subscription of ``room_sync_state`` in one query, and an id it does not know alone, within

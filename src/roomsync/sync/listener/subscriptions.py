@@ -1,10 +1,12 @@
 """One change-notification subscription per room calendar, as roomsync keeps them.
 
-Graph facts applied here (graph-wire-facts §5a, §5e, §5f):
+Graph facts applied here (api-reference/v1.0/api/subscription-post-subscriptions.md,
+api-reference/v1.0/api/subscription-update.md, concepts/change-notifications-lifecycle-events.md):
 
 - a subscription is on ``/users/{room}/events`` (calendarView cannot be subscribed to),
   for created, updated and deleted items, with ``notificationUrl`` and
-  ``lifecycleNotificationUrl`` under ``ROOMSYNC_PUBLIC_URL`` (CONTRACT "Webhooks"); the
+  ``lifecycleNotificationUrl`` under ``ROOMSYNC_PUBLIC_URL`` (``/webhooks/microsoft365``
+  and ``/webhooks/microsoft365/lifecycle``); the
   lifecycle URL can only be set at creation, so a changed public URL means recreating;
 - Outlook subscriptions live at most 10,080 minutes and Graph deletes one not renewed in
   time, so each is renewed well before it expires (``SubscriptionPolicy``);

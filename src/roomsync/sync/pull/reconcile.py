@@ -1,5 +1,6 @@
-"""The end of a full round: bookings the room's calendar no longer holds (issue "Delta
-pull": ``syncStateNotFound``/410 → a fresh full round that reconciles).
+"""The end of a full round: bookings the room's calendar no longer holds (an
+expired or reset delta token, ``syncStateNotFound``/410, starts a fresh full round that
+reconciles; docs/architecture.md#the-four-workflows).
 
 A full round lists everything in the window, so a linked booking it did not see has left
 the room's calendar — or the window. Each is treated exactly like an ``@removed`` item

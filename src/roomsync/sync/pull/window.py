@@ -1,5 +1,6 @@
 """The span a delta round covers: from the start of yesterday to 90 days ahead, in the
-integration's time zone (issue "Delta pull"; both ends configurable).
+integration's time zone (both ends configurable:
+``window_past_days``, ``window_future_days``).
 
 Graph fixes the window inside the delta token for the whole round (delta-query-events.md),
 so moving it means a new initial request; the window is therefore recomputed only when

@@ -1,4 +1,5 @@
-"""Sending a planned push to Microsoft Graph (DESIGN §3 rule 2, docs/sync.md "Pushes").
+"""Sending a planned push to Microsoft Graph (identity rule 2 in
+docs/architecture.md#identity-rules; docs/sync.md "Pushes").
 
 - create: ``POST /users/{organizer}/events`` with the room as ``resource`` attendee and
   location, the booking id in our extended property and a ``transactionId`` made from
@@ -7,7 +8,7 @@
   differs is patched at once. An organizer without a mailbox (404) is booked through the
   integration's service account when it has one — never in the room's own mailbox.
 - update: the organizer's copy is read first (by id, or for a meeting born in Outlook by
-  iCalUId in the organizer's mailbox) so that rule 5 decides a concurrent Outlook edit
+  iCalUId in the organizer's mailbox) so that identity rule 5 decides a concurrent Outlook edit
   before anything is overwritten; then only what differs is PATCHed.
 - cancel: ``POST …/cancel`` as organizer with a comment (event-cancel.md; 202), ``DELETE``
   where Graph refuses it (400: not the organizer), a 404 meaning it is already gone.

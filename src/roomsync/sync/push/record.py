@@ -6,7 +6,7 @@
   current one when what came after it was the sync's own doing (a room's answer), so the
   pull never mistakes those for unpushed platform changes. When the platform overwrote a
   later-but-older Outlook edit, Outlook's version goes to the booking's history.
-- Outlook won (rule 5): the booking takes Outlook's times (``ChangeSource.MICROSOFT365``,
+- Outlook won (identity rule 5): the booking takes Outlook's times (``ChangeSource.MICROSOFT365``,
   so no new push), the platform's version goes to the history, the rows are superseded.
 - The organizer's copy is gone: cancellation is final on either side; the booking is
   cancelled as Outlook's doing.

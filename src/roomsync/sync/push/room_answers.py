@@ -1,4 +1,5 @@
-"""The room mailbox's answer to a push, read back (DESIGN §3 rule 4, docs/sync.md "Pushes").
+"""The room mailbox's answer to a push, read back: the room decides
+occupancy (docs/architecture.md#identity-rules, rule 4; docs/sync.md "Pushes").
 
 A pushed booking stays ``pending`` until the room answers. Exchange's booking attendant
 answers by writing its own copy into the room's calendar (accepted) or by declining,

@@ -3,7 +3,8 @@
 :func:`push_booking` is what the queue runs right after a booking change commits;
 :func:`sweep_outbox` is the periodic safety net that finds rows no push took care of (a
 lost queue message, a worker that died holding the claim), so a push can be delayed but
-never lost (DESIGN §3 "outbox").
+never lost (the outbox row is written with the booking change;
+docs/architecture.md#data-that-makes-sync-correct).
 
 One booking is pushed by one worker at a time (its claim on the outbox rows is the lock);
 the push claims the booking's due rows, sends the booking's current state (``push_plan``,

@@ -1,5 +1,5 @@
-"""Which platform field of a room comes from which Microsoft 365 property (the guide's
-"Fields to Import": field, whether occupants see it, and its "AD field name").
+"""Which platform field of a room comes from which Microsoft 365 property (per mapping:
+the platform field, whether occupants see it, and the Graph or directory property it reads).
 
 A mapping is ``{"field", "source", "visible", "combine"?}``:
 

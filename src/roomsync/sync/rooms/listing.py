@@ -4,8 +4,8 @@ Two sources (``integrations.room_source``):
 
 - ``places`` (default): v1.0 ``/places/microsoft.graph.room`` and ``…/roomlist/rooms``
   with Place.Read.All; rooms hidden from the address book are not listed.
-- ``findrooms``: beta ``/users/{service account}/findRooms`` and ``findRoomLists``, as the
-  customer guide describes. Microsoft has deprecated them, documents no application
+- ``findrooms``: beta ``/users/{service account}/findRooms`` and ``findRoomLists``.
+  Microsoft has deprecated them, documents no application
   permission for them, and returns at most the first 100 rooms with only a name and an
   address; a listing that reaches 100 is therefore treated as cut short.
 

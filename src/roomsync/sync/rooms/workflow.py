@@ -1,4 +1,4 @@
-"""Workflow 1 of the guide, "Resource Retrieval from Microsoft 365": every 30 minutes (and
+"""Workflow 1, rooms (docs/architecture.md#the-four-workflows): every 30 minutes (and
 on demand), list the integration's rooms, map their fields and create or update the
 platform's resources.
 

@@ -1,3 +1,3 @@
-"""The guide's user sync: the people who book rooms kept in step with the directory by
+"""The user sync: the people who book rooms kept in step with the directory by
 ``/users/delta`` (names, addresses, accounts disabled or deleted).
 """

@@ -1,6 +1,6 @@
 """The user sync: the platform's users kept in step with the directory, with
-``GET /users/delta`` (the guide: "User.Read.All — necessary to synchronize information of
-users who book rooms").
+``GET /users/delta`` (with User.Read.All, the permission it needs to read the users who book
+rooms).
 
 One run (with the room import, every 30 minutes, or on demand): the shared gate, the
 integration's ``users:`` lease, a recorded run (kind ``users``), then
