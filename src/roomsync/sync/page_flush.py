@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from roomsync.logs import log_context
 from roomsync.m365.models import DeltaPage
-from roomsync.platform.db import Database, new_id, utcnow
+from roomsync.platform.db import Database, new_id
 from roomsync.platform.models import RoomSyncState
 from roomsync.sync.apply import PageApplier
 from roomsync.sync.context import SyncContext
@@ -253,7 +253,7 @@ def ensure_room_states(
         present = set(session.scalars(select(RoomSyncState.resource_id)))
     resource_ids = [resource_id for resource_id in resource_ids if resource_id not in present]
     insert = sqlite_insert if database.is_sqlite else pg_insert
-    now = utcnow()
+    now = database.now()
     for start in range(0, len(resource_ids), _INSERT_CHUNK):
         rows = [
             {
