@@ -14,7 +14,7 @@ from roomsync.platform.models import Integration
 from roomsync.platform.services.bookings import update_booking
 from roomsync.sync.connection import graph_for
 from roomsync.sync.push import PushState, push_due
-from roomsync.sync.push_claim import claim_push
+from roomsync.sync.push_claim import claim_push, push_claim_for
 from roomsync.sync.push_graph import transaction_id
 from roomsync.sync.room_answers import RoomAnswer, check_answers_of, check_room_answer
 from tests.sync.harness import Tenant, tomorrow_at
@@ -228,7 +228,9 @@ def test_a_push_leaves_alone_the_bookings_another_push_holds(tenant: Tenant) -> 
     room = tenant.room_emails[0]
     first, held = [book(tenant, room, tomorrow_at(h), tomorrow_at(h + 1)) for h in (8, 10)]
     with tenant.database.session() as session:
-        assert claim_push(session, held, now=tenant.ctx.clock()) is not None  # another worker
+        claim_for = push_claim_for(tenant.ctx.settings)
+        job = claim_push(session, held, now=tenant.ctx.clock(), claim_for=claim_for)
+        assert job is not None  # another worker holds it now
 
     outcomes = push_due(tenant.ctx, first, limit=10)
 
