@@ -17,7 +17,8 @@ from roomsync.platform.models import Integration
 from roomsync.sync.connection import graph_for
 from roomsync.sync.leases import lease
 from roomsync.sync.listener import LifecycleNotice, renew_subscriptions, subscriptions_lease
-from tests.sync.listener_harness import Listening, eventually, listening, workers
+from tests.polling import eventually
+from tests.sync.listener_harness import Listening, listening, workers
 
 WAIT = 20.0
 
