@@ -33,6 +33,8 @@ from roomsync.sync.status import integration_status
 from tests.polling import eventually
 from tests.sync.harness import SECRET_KEY, StepClock, Tenant, connected_tenant
 
+pytestmark = pytest.mark.slow  # a real import process, killed mid-listing
+
 LEASE_SECONDS = 5  # the smallest ROOMSYNC_LEASE_SECONDS the settings accept
 
 

@@ -26,6 +26,8 @@ from tests.sync.harness import SECRET_KEY, tomorrow_at
 from tests.sync.listener_harness import free_port, workers
 from tests.web.tenants import ADMIN_TOKEN, SUPER_ADMIN
 
+pytestmark = pytest.mark.slow  # uvicorn, queue workers and graphsim's notifier
+
 SUBSCRIBED_SECONDS = 10.0
 ARRIVAL_SECONDS = 5.0
 

@@ -24,6 +24,8 @@ from tests.polling import eventually
 from tests.sync.harness import tomorrow_at
 from tests.sync.listener_harness import Listening, listening, workers
 
+pytestmark = pytest.mark.slow  # uvicorn, queue workers and graphsim's notifier
+
 ARRIVAL_SECONDS = 5.0
 
 
