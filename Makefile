@@ -1,4 +1,5 @@
-# The two Quick-start commands (README): `make demo` and `make test`.
+# The two Quick-start commands (README): `make demo` and `make test`; and `make check`, the
+# edit loop's (lint, types and the tests not marked slow, in about a minute and a half).
 # Each creates .venv and installs what it needs when missing, then says what it did.
 
 PYTHON ?= python3
@@ -9,12 +10,14 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime
 TEST_STAMP    := $(VENV)/.installed-test
 BENCH_STAMP   := $(VENV)/.installed-bench
 
-.PHONY: demo test lint typecheck pytest bench clean install
+.PHONY: demo test check lint typecheck pytest fast-pytest bench clean install
 
 demo: $(RUNTIME_STAMP)
 	$(BIN)/roomsync demo
 
 test: $(TEST_STAMP) lint typecheck pytest
+
+check: $(TEST_STAMP) lint typecheck fast-pytest
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench
@@ -26,6 +29,11 @@ typecheck: $(TEST_STAMP)
 
 pytest: $(TEST_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The tests not marked slow (those start servers, workers or processes), on SQLite only
+# (make test runs the PostgreSQL variants), on two processes (pytest-xdist).
+fast-pytest: $(TEST_STAMP)
+	$(BIN)/python -m pytest -m "not slow and not postgres" -n 2 -q $(PYTEST_ARGS)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench
@@ -43,7 +51,7 @@ $(RUNTIME_STAMP): pyproject.toml | $(VENV)/bin/python
 	@touch $@
 
 $(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
-	@echo "make: installing roomsync with its test tools (pytest, hypothesis, mypy, ruff, import-linter, msgraph-sdk) into $(VENV)"
+	@echo "make: installing roomsync with its test tools (pytest, pytest-xdist, hypothesis, mypy, ruff, import-linter, msgraph-sdk) into $(VENV)"
 	$(BIN)/python -m pip install --disable-pip-version-check -e '.[test]'
 	@touch $@ $(RUNTIME_STAMP)
 

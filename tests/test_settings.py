@@ -81,3 +81,16 @@ def test_a_given_key_wins_over_the_demo_key(tmp_path: Path) -> None:
 def test_environment_variables_use_the_roomsync_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ROOMSYNC_DATABASE_URL", "sqlite:///elsewhere.db")
     assert Settings(_env_file=None).database_url == "sqlite:///elsewhere.db"
+
+
+def test_the_push_claim_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROOMSYNC_PUSH_CLAIM_SECONDS", "15")
+    assert Settings(_env_file=None).push_claim_seconds == 15
+    monkeypatch.delenv("ROOMSYNC_PUSH_CLAIM_SECONDS")
+    assert Settings(_env_file=None).push_claim_seconds == 120
+
+
+def test_a_push_claim_shorter_than_ten_seconds_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROOMSYNC_PUSH_CLAIM_SECONDS", "3")
+    with pytest.raises(ValidationError, match="push_claim_seconds"):
+        Settings(_env_file=None)

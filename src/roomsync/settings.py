@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     # How long any workflow's lease, and its run's ``running``, outlive a process killed
     # while holding them; a live run renews both from a heartbeat every third of it.
     lease_seconds: float = Field(default=120.0, ge=5)
+    # How long a worker's claim on a booking's pushes holds it: a worker killed mid-push
+    # keeps that booking from being pushed this long at most. A claim is not renewed while
+    # its push runs, so it must stay longer than a push can take (Graph's retries included,
+    # which wait up to a minute on a Retry-After): past it, a second push of the same
+    # booking may start beside the first.
+    push_claim_seconds: float = Field(default=120.0, ge=10)
     public_url: str = "http://127.0.0.1:8000"
     secret_key: SecretStr | None = None
     # Comma-separated keys that still decrypt what was saved before the last key change.

@@ -10,16 +10,19 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
 
+from tests.polling import eventually
+
 ADMIN_TOKEN = "distributed-test-admin-token-0123456789"
 SECRET_KEY = "distributed-test-secret-key-0123456789-abcdef"
+PUSH_CLAIM_SECONDS = 10
+"""The shortest claim the settings allow: the pushes of a killed worker are free again
+after it (a push against the local graphsim takes well under a second)."""
 
 
 def free_port() -> int:
@@ -43,7 +46,9 @@ class Cluster:
 
     def start_api(self) -> None:
         self._start("api", "api", "--port", str(self.api_port))
-        wait_for(lambda: _ready(self.api_url), timeout=60, what="the API to be ready")
+        assert eventually(lambda: _ready(self.api_url), timeout=60, every=0.25), (
+            "Timed out waiting for the API to be ready."
+        )
 
     def start_worker(self, name: str, *, scheduler: bool = False, workers: int = 4) -> None:
         arguments = ["worker", "--workers", str(workers)] + (["--scheduler"] if scheduler else [])
@@ -91,7 +96,13 @@ class Cluster:
 
 
 def cluster_env(
-    *, database_url: str, redis_url: str, queue_name: str, graph: Any, lease_seconds: int = 5
+    *,
+    database_url: str,
+    redis_url: str,
+    queue_name: str,
+    graph: Any,
+    lease_seconds: int = 5,
+    push_claim_seconds: int = PUSH_CLAIM_SECONDS,
 ) -> dict[str, str]:
     return {
         "ROOMSYNC_DATABASE_URL": database_url,
@@ -103,18 +114,10 @@ def cluster_env(
         "ROOMSYNC_GRAPH_URL": graph.base_url,
         "ROOMSYNC_CA_BUNDLE": str(graph.ca_path),
         "ROOMSYNC_LEASE_SECONDS": str(lease_seconds),
+        "ROOMSYNC_PUSH_CLAIM_SECONDS": str(push_claim_seconds),
         "ROOMSYNC_LOG_FORMAT": "json",
         "ROOMSYNC_LOG_LEVEL": "INFO",
     }
-
-
-def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"Timed out after {timeout:.0f} s waiting for {what}.")
 
 
 def _ready(url: str) -> bool:

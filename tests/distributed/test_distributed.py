@@ -25,7 +25,8 @@ from huey import RedisHuey
 from sqlalchemy.engine import make_url
 
 from graphsim import ServerHandle, SimOptions, Simulator, serve
-from tests.distributed.cluster import Cluster, cluster_env, wait_for
+from tests.distributed.cluster import Cluster, cluster_env
+from tests.polling import eventually
 
 pytestmark = pytest.mark.slow
 ZONE = "Europe/Paris"
@@ -172,7 +173,9 @@ def test_api_and_two_workers_pull_every_room_once_per_round_and_push_once(
             assert (
                 api.post(f"integrations/{integration}/sync/bookings?wait=false").status_code == 202
             )
-    wait_for(lambda: _settled(cluster, integration), timeout=180, what="the rounds to end")
+    assert eventually(lambda: _settled(cluster, integration), timeout=180, every=0.25), (
+        "Timed out waiting for the rounds to end."
+    )
 
     rounds = [run for run in finished_pulls(cluster, integration) if run["outcome"] == "succeeded"]
     per_room = delta_requests_per_room(sim)
@@ -184,9 +187,9 @@ def test_api_and_two_workers_pull_every_room_once_per_round_and_push_once(
         organizer = next(u.mail for u in sim.tenant.users.values() if u.mail.startswith("user"))
         day = free_day()
         booked = [book(api, rooms[n]["id"], organizer, day + timedelta(hours=n)) for n in range(10)]
-        wait_for(
-            lambda: set(statuses(api, booked)) == {"confirmed"}, timeout=90, what="the room answers"
-        )
+        assert eventually(
+            lambda: set(statuses(api, booked)) == {"confirmed"}, timeout=90, every=0.25
+        ), "Timed out waiting for the room answers."
     copies = organizer_copies(sim, organizer)
     assert all(copies[f"roomsync-{booking}"] == 1 for booking in booked), copies
 
@@ -218,14 +221,14 @@ def test_a_worker_killed_during_pushes_loses_and_duplicates_nothing(cluster_for:
             book(api, rooms[n % 10]["id"], organizer, day + timedelta(hours=n // 10))
             for n in range(40)
         ]
-        wait_for(
-            lambda: sum(organizer_copies(sim, organizer).values()) >= 8, timeout=60, what="pushes"
-        )
+        assert eventually(
+            lambda: sum(organizer_copies(sim, organizer).values()) >= 8, timeout=60, every=0.25
+        ), "Timed out waiting for pushes."
         cluster.kill("doomed")
         cluster.start_worker("replacement", scheduler=True, workers=2)
-        wait_for(
-            lambda: set(statuses(api, booked)) == {"confirmed"}, timeout=180, what="every push"
-        )
+        assert eventually(
+            lambda: set(statuses(api, booked)) == {"confirmed"}, timeout=180, every=0.25
+        ), "Timed out waiting for every push."
     copies = organizer_copies(sim, organizer)
     assert [copies[f"roomsync-{booking}"] for booking in booked] == [1] * 40
 
@@ -242,17 +245,19 @@ def test_a_worker_killed_during_a_pull_round_loses_and_duplicates_nothing(
 
     with cluster.api() as api:
         api.post(f"integrations/{integration}/sync/bookings?wait=false").raise_for_status()
-        wait_for(lambda: _bookings(api) > 0, timeout=60, what="the first pages")
+        assert eventually(lambda: _bookings(api) > 0, timeout=60, every=0.25), (
+            "Timed out waiting for the first pages."
+        )
         cluster.kill("doomed")
         cut_short = _bookings(api)
         cluster.start_worker("replacement")
         time.sleep(LEASE_SECONDS + 1)  # the killed worker's lease lapses, as it would in production
         api.post(f"integrations/{integration}/sync/bookings?wait=false").raise_for_status()
-        wait_for(
+        assert eventually(
             lambda: any(r["outcome"] == "succeeded" for r in finished_pulls(cluster, integration)),
             timeout=180,
-            what="a complete round",
-        )
+            every=0.25,
+        ), "Timed out waiting for a complete round."
         total = _bookings(api)
     expected = sum(len(sim.calendar_view(room, *_window())) for room in ROOMS)
     assert cut_short < total
@@ -322,4 +327,6 @@ def _import_rooms_on_the_worker(cluster: Cluster, integration: str) -> None:
             runs = api.get(f"integrations/{integration}/status").json()["runs"]["rooms"]
             return bool(runs) and runs[0]["outcome"] != "running"
 
-        wait_for(ended, timeout=60, what="the worker's room import")
+        assert eventually(ended, timeout=60, every=0.25), (
+            "Timed out waiting for the worker's room import."
+        )

@@ -21,7 +21,8 @@ from roomsync.sync.listener.workflow import (
     renew_subscriptions,
     subscriptions_lease,
 )
-from tests.sync.listener_harness import Listening, eventually, listening, workers
+from tests.polling import eventually
+from tests.sync.listener_harness import Listening, listening, workers
 
 WAIT = 20.0
 

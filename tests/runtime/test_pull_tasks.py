@@ -3,7 +3,6 @@ worker are pulled together."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from roomsync.platform.models import SyncRun
 from roomsync.runtime.pull_tasks import PullTasks, WaitingRooms
 from roomsync.runtime.queue import build_huey, close_queue
 from roomsync.runtime.runtime import Runtime
+from tests.polling import eventually
 from tests.sync.harness import Tenant, connected_tenant, tomorrow_at
 
 
@@ -32,15 +32,6 @@ def runtime(tenant: Tenant, tmp_path: Path) -> Iterator[Runtime]:
     built = Runtime(settings, tenant.database, transport=tenant.sim.transport())
     yield built
     built.close()
-
-
-def wait_for(condition: object, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(condition) and condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_requests_for_a_queued_room_pull_coalesce_into_one(
@@ -59,9 +50,9 @@ def test_requests_for_a_queued_room_pull_coalesce_into_one(
     assert runtime.huey.pending_count() == 1
     workers = runtime.start_workers(workers=1, periodic=False)
     try:
-        assert wait_for(lambda: len(tenant.bookings(room)) == 1)
-        assert wait_for(
-            lambda: runtime.request_room_pull(tenant.integration_id, tenant.rooms[room])
+        assert eventually(lambda: len(tenant.bookings(room)) == 1, timeout=20)
+        assert eventually(
+            lambda: runtime.request_room_pull(tenant.integration_id, tenant.rooms[room]), timeout=20
         )
     finally:
         workers.stop(graceful=True)

@@ -12,7 +12,7 @@ import pytest
 from roomsync.platform.db import Database
 from roomsync.platform.enums import BookingStatus, OutboxState
 from roomsync.runtime.runtime import Runtime
-from tests.runtime.test_pull_tasks import wait_for
+from tests.polling import eventually
 from tests.sync.harness import StepClock, Tenant, tomorrow_at
 from tests.sync.push_support import (
     book,
@@ -58,7 +58,9 @@ def test_a_committed_booking_is_pushed_by_a_worker_and_confirmed_by_the_rooms_an
     assert runtime.huey.pending_count() == 1  # queued by the commit itself
     workers = runtime.start_workers(workers=2, periodic=False)
     try:
-        assert wait_for(lambda: tenant.booking(booking_id).status is BookingStatus.CONFIRMED)
+        assert eventually(
+            lambda: tenant.booking(booking_id).status is BookingStatus.CONFIRMED, timeout=20
+        )
     finally:
         workers.stop(graceful=True)
 
@@ -78,7 +80,7 @@ def test_a_push_whose_queue_message_was_lost_is_delivered_by_the_sweep(
     runtime.pushes.sweep()
     workers = runtime.start_workers(workers=1, periodic=False)
     try:
-        assert wait_for(lambda: all_done(tenant, booking_id))
+        assert eventually(lambda: all_done(tenant, booking_id), timeout=20)
     finally:
         workers.stop(graceful=True)
 
@@ -95,12 +97,15 @@ def test_the_minute_sweep_sweeps_now_and_queues_the_sweeps_of_the_rest_of_the_mi
     before = datetime.now(UTC).replace(tzinfo=None)
 
     runtime.pushes.sweep_this_minute.call_local()
+    after = datetime.now(UTC).replace(tzinfo=None)
 
     assert all_done(tenant, booking_id)  # swept at once
     assert len(meetings(tenant.sim, room)) == 1
-    later = [t for t in runtime.huey.pending() if t.name == "roomsync.sweep_outbox"]
-    offsets = sorted(round((t.eta - before).total_seconds()) for t in later)
-    assert offsets == [15, 30, 45]
+    later = sorted(t.eta for t in runtime.huey.pending() if t.name == "roomsync.sweep_outbox")
+    # Queued after the sweep, by the queue's wall clock: however long the sweep took.
+    delays = [timedelta(seconds=s) for s in (15, 30, 45)]
+    assert len(later) == len(delays)
+    assert all(before + d <= eta <= after + d for eta, d in zip(later, delays, strict=True))
 
 
 def test_edits_made_while_the_push_waits_in_the_queue_go_out_as_one_patch(
@@ -110,7 +115,7 @@ def test_edits_made_while_the_push_waits_in_the_queue_go_out_as_one_patch(
     booking_id = book(tenant, tenant.room_emails[0], tomorrow_at(9), tomorrow_at(10))
     workers = runtime.start_workers(workers=2, periodic=False)
     try:
-        assert wait_for(lambda: all_done(tenant, booking_id))
+        assert eventually(lambda: all_done(tenant, booking_id), timeout=20)
     finally:
         workers.stop(graceful=True)
     tenant.sim.requests.clear()
@@ -119,8 +124,8 @@ def test_edits_made_while_the_push_waits_in_the_queue_go_out_as_one_patch(
         move(tenant, booking_id, tomorrow_at(hour), tomorrow_at(hour + 1))
     workers = runtime.start_workers(workers=2, periodic=False)
     try:
-        assert wait_for(lambda: not pending_rows(tenant, booking_id))
-        assert wait_for(lambda: runtime.huey.pending_count() == 0)
+        assert eventually(lambda: not pending_rows(tenant, booking_id), timeout=20)
+        assert eventually(lambda: runtime.huey.pending_count() == 0, timeout=20)
     finally:
         workers.stop(graceful=True)
 
@@ -147,7 +152,7 @@ def test_commits_made_while_a_push_is_queued_are_taken_by_it(
 
     workers = runtime.start_workers(workers=2, periodic=False)
     try:
-        assert wait_for(lambda: all(all_done(tenant, b) for b in bookings))
+        assert eventually(lambda: all(all_done(tenant, b) for b in bookings), timeout=20)
     finally:
         workers.stop(graceful=True)
     assert len(meetings(tenant.sim, room)) == 3

@@ -31,13 +31,26 @@ ZONE = "Europe/Paris"
 
 
 class StepClock:
-    """A clock tests move by hand (real time by default)."""
+    """A clock tests move by hand (real time by default). Given to the sync context, it is
+    also the database's clock: every row the platform stamps reads it."""
 
     def __init__(self, now: datetime | None = None) -> None:
         self.now = now
 
     def __call__(self) -> datetime:
         return self.now or datetime.now(UTC)
+
+
+class GraphsimClock:
+    """graphsim's view of a :class:`StepClock` (graphsim asks ``clock.now()``), for a test
+    that needs Outlook's ``lastModifiedDateTime`` and the platform's ``updated_at`` on one
+    timeline. Only for tests that move the clock a little: graphsim's tokens expire by it."""
+
+    def __init__(self, clock: StepClock) -> None:
+        self.clock = clock
+
+    def now(self) -> datetime:
+        return self.clock()
 
 
 @dataclass
@@ -99,10 +112,17 @@ def connect(
     options: SimOptions | None = None,
     integration_options: dict[str, Any] | None = None,
     clock: StepClock | None = None,
+    graph_on_clock: bool = False,
 ) -> Tenant:
     """A seeded tenant with ``rooms`` empty room calendars, and a platform organization
-    whose integration and rooms point at it."""
-    sim = Simulator(seed=7, options=options or SimOptions(seed=7, room_processing_delay=0.0))
+    whose integration and rooms point at it. ``graph_on_clock``: graphsim reads ``clock``
+    too (:class:`GraphsimClock`)."""
+    clock = clock or StepClock()
+    sim = Simulator(
+        seed=7,
+        options=options or SimOptions(seed=7, room_processing_delay=0.0),
+        clock=GraphsimClock(clock) if graph_on_clock else None,
+    )
     seeded = sim.seed(
         rooms=rooms,
         room_lists=1,
@@ -112,9 +132,7 @@ def connect(
         private_meetings=0,
     )
     settings = Settings(_env_file=None, secret_key=SECRET_KEY)
-    ctx = SyncContext.build(
-        settings, database, transport=sim.transport(), clock=clock or StepClock()
-    )
+    ctx = SyncContext.build(settings, database, transport=sim.transport(), clock=clock)
     with database.session() as session:
         organization = create_organization(session, name="Contoso")
         building = create_building(

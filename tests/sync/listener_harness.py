@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,13 +116,3 @@ def workers(runtime: Runtime, count: int = 2) -> Iterator[None]:
         yield
     finally:
         consumer.stop(graceful=True)
-
-
-def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    """True as soon as ``condition`` holds, False if it still does not after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()

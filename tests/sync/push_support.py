@@ -27,10 +27,21 @@ from tests.sync.harness import StepClock, Tenant, connect
 
 @contextlib.contextmanager
 def connected(
-    database: Database, *, rooms: int = 2, clock: StepClock | None = None, **options: Any
+    database: Database,
+    *,
+    rooms: int = 2,
+    clock: StepClock | None = None,
+    graph_on_clock: bool = False,
+    **options: Any,
 ) -> Iterator[Tenant]:
     """A tenant whose integration has ``options``, closed afterwards."""
-    tenant = connect(database, rooms=rooms, clock=clock, integration_options=options)
+    tenant = connect(
+        database,
+        rooms=rooms,
+        clock=clock,
+        graph_on_clock=graph_on_clock,
+        integration_options=options,
+    )
     try:
         yield tenant
     finally:

@@ -13,7 +13,7 @@ from roomsync.platform.enums import BookingStatus, OutboxState, SyncState
 from roomsync.platform.models import Integration
 from roomsync.platform.services.bookings import update_booking
 from roomsync.sync.integration.connection import graph_for
-from roomsync.sync.push.claim import claim_push
+from roomsync.sync.push.claim import claim_push, push_claim_for
 from roomsync.sync.push.graph import transaction_id
 from roomsync.sync.push.room_answers import RoomAnswer, check_answers_of, check_room_answer
 from roomsync.sync.push.workflow import PushState, push_due
@@ -228,7 +228,9 @@ def test_a_push_leaves_alone_the_bookings_another_push_holds(tenant: Tenant) -> 
     room = tenant.room_emails[0]
     first, held = [book(tenant, room, tomorrow_at(h), tomorrow_at(h + 1)) for h in (8, 10)]
     with tenant.database.session() as session:
-        assert claim_push(session, held, now=tenant.ctx.clock()) is not None  # another worker
+        claim_for = push_claim_for(tenant.ctx.settings)
+        job = claim_push(session, held, now=tenant.ctx.clock(), claim_for=claim_for)
+        assert job is not None  # another worker holds it now
 
     outcomes = push_due(tenant.ctx, first, limit=10)
 

@@ -3,7 +3,6 @@ same booking resolve deterministically, and both sides end up holding the same m
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,7 +24,7 @@ from roomsync.sync.push.conflicts import (
     decide_before_patch,
 )
 from roomsync.sync.push.room_answers import check_room_answer
-from tests.sync.harness import Tenant, tomorrow_at
+from tests.sync.harness import StepClock, Tenant, tomorrow_at
 from tests.sync.push_support import book, connected, meetings, move, pull, push, span
 
 T0 = datetime(2030, 1, 7, 9, tzinfo=UTC)
@@ -122,8 +121,15 @@ def test_the_verdict_depends_only_on_the_facts(pair: tuple[OrganizerCopy, Platfo
 
 
 @pytest.fixture
-def tenant(database: Database) -> Iterator[Tenant]:
-    with connected(database, rooms=1) as tenant:
+def clock() -> StepClock:
+    """Stopped at the present: only the edits below move it, so which edit is later is
+    decided here, not by how fast the machine runs."""
+    return StepClock(datetime.now(UTC))
+
+
+@pytest.fixture
+def tenant(database: Database, clock: StepClock) -> Iterator[Tenant]:
+    with connected(database, rooms=1, clock=clock, graph_on_clock=True) as tenant:
         yield tenant
 
 
@@ -136,15 +142,22 @@ def pushed_and_confirmed(tenant: Tenant) -> tuple[uuid.UUID, str]:
     return booking_id, event["id"]
 
 
-def edit_outlook(tenant: Tenant, event_id: str) -> None:
+def edit_outlook(tenant: Tenant, event_id: str, clock: StepClock) -> None:
+    """The organizer moves the meeting in Outlook; then a second passes."""
     tenant.sim.outlook.move_meeting(tenant.users[0], event_id, tomorrow_at(13), tomorrow_at(14))
     tenant.sim.settle()
-    time.sleep(0.01)  # the two edits must have distinct timestamps
+    tick(clock)
 
 
-def edit_platform(tenant: Tenant, booking_id: uuid.UUID) -> None:
+def edit_platform(tenant: Tenant, booking_id: uuid.UUID, clock: StepClock) -> None:
+    """Someone moves the booking on the platform; then a second passes."""
     move(tenant, booking_id, tomorrow_at(16), tomorrow_at(17))
-    time.sleep(0.01)
+    tick(clock)
+
+
+def tick(clock: StepClock) -> None:
+    assert clock.now is not None
+    clock.now += timedelta(seconds=1)
 
 
 def overridden(tenant: Tenant, booking_id: uuid.UUID) -> list[str]:
@@ -161,16 +174,16 @@ def overridden(tenant: Tenant, booking_id: uuid.UUID) -> list[str]:
 @pytest.mark.parametrize("first", ["push", "pull"])
 @pytest.mark.parametrize("later", ["outlook", "platform"])
 def test_simultaneous_edits_converge_to_the_later_one_on_both_sides(
-    tenant: Tenant, first: str, later: str
+    tenant: Tenant, clock: StepClock, first: str, later: str
 ) -> None:
     room, organizer = tenant.room_emails[0], tenant.users[0]
     booking_id, event_id = pushed_and_confirmed(tenant)
     if later == "outlook":
-        edit_platform(tenant, booking_id)
-        edit_outlook(tenant, event_id)
+        edit_platform(tenant, booking_id, clock)
+        edit_outlook(tenant, event_id, clock)
     else:
-        edit_outlook(tenant, event_id)
-        edit_platform(tenant, booking_id)
+        edit_outlook(tenant, event_id, clock)
+        edit_platform(tenant, booking_id, clock)
 
     if first == "push":
         push(tenant, booking_id)
@@ -197,10 +210,12 @@ def test_simultaneous_edits_converge_to_the_later_one_on_both_sides(
     assert [b.id for b in tenant.bookings(room)] == [booking_id]
 
 
-def test_an_outlook_edit_that_wins_is_not_overwritten_by_a_patch(tenant: Tenant) -> None:
+def test_an_outlook_edit_that_wins_is_not_overwritten_by_a_patch(
+    tenant: Tenant, clock: StepClock
+) -> None:
     booking_id, event_id = pushed_and_confirmed(tenant)
-    edit_platform(tenant, booking_id)
-    edit_outlook(tenant, event_id)
+    edit_platform(tenant, booking_id, clock)
+    edit_outlook(tenant, event_id, clock)
     tenant.sim.requests.clear()
 
     push(tenant, booking_id)

@@ -19,7 +19,7 @@ from roomsync.platform.exceptions import BookingConflictError
 from roomsync.sync.context import SyncContext
 from roomsync.sync.exceptions import NothingToRetryError
 from roomsync.sync.integration.status import integration_status
-from roomsync.sync.push.claim import claim_push
+from roomsync.sync.push.claim import claim_push, push_claim_for
 from roomsync.sync.push.failure import end_overdue_pushes
 from roomsync.sync.push.outbox import request_push_retry
 from roomsync.sync.push.room_answers import RoomAnswer, check_room_answer, check_room_answers
@@ -233,7 +233,9 @@ def test_a_booking_a_push_is_sending_right_now_is_left_to_that_push(
     booking_id = book(tenant, tenant.room_emails[0], tomorrow_at(9), tomorrow_at(10))
     later(clock, seconds=TIMEOUT_SECONDS + 1)
     with tenant.database.session() as session:
-        assert claim_push(session, booking_id, now=tenant.ctx.clock()) is not None
+        claim_for = push_claim_for(tenant.ctx.settings)
+        job = claim_push(session, booking_id, now=tenant.ctx.clock(), claim_for=claim_for)
+        assert job is not None
 
     assert end_overdue_pushes(tenant.ctx) == []
     assert tenant.booking(booking_id).status is BookingStatus.PENDING

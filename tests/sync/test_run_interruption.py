@@ -30,8 +30,10 @@ from roomsync.sync.context import SyncContext
 from roomsync.sync.exceptions import LeaseHeldError
 from roomsync.sync.integration.status import integration_status
 from roomsync.sync.rooms.workflow import rooms_lease_name, sync_rooms
-from tests.distributed.cluster import wait_for
+from tests.polling import eventually
 from tests.sync.harness import SECRET_KEY, StepClock, Tenant, connected_tenant
+
+pytestmark = pytest.mark.slow  # a real import process, killed mid-listing
 
 LEASE_SECONDS = 5  # the smallest ROOMSYNC_LEASE_SECONDS the settings accept
 
@@ -101,11 +103,11 @@ def test_an_import_killed_mid_listing_is_interrupted_and_a_manual_one_runs_withi
     tenant.sim.inject_latency(60_000, path_contains="/places")
     child = start_import(tenant, served, database_url, tmp_path)
     try:
-        wait_for(
+        assert eventually(
             lambda: bool(running_rooms_runs(tenant)) and rooms_lease_held(tenant),
             timeout=60,
-            what="the import process to start its run",
-        )
+            every=0.25,
+        ), "Timed out waiting for the import process to start its run."
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)

@@ -26,7 +26,7 @@ from roomsync.sync.mapping import ROOM_DECLINED
 from roomsync.sync.pull.workflow import pull_bookings
 from roomsync.web.app import create_app
 from roomsync.web.server import serving_in_background
-from tests.runtime.test_pull_tasks import wait_for
+from tests.polling import eventually
 from tests.sync.harness import Tenant, tomorrow_at
 from tests.sync.push_support import add_mailbox, connected, meetings, set_integration, span
 from tests.web.tenants import bearer
@@ -107,7 +107,7 @@ def test_create_move_and_cancel_through_the_api_each_show_as_one_meeting_in_the_
     booking = stack.book(tomorrow_at(9), tomorrow_at(10))
     assert (booking["status"], booking["sync"]["state"]) == ("pending", "pending")
 
-    assert wait_for(lambda: stack.settled(booking, "confirmed"))
+    assert eventually(lambda: stack.settled(booking, "confirmed"), timeout=20)
     assert stack.room_spans() == [(tomorrow_at(9), tomorrow_at(10))]
     assert stack.get(booking)["sync"]["ical_uid"]
 
@@ -116,12 +116,14 @@ def test_create_move_and_cancel_through_the_api_each_show_as_one_meeting_in_the_
         json={"start": tomorrow_at(14).isoformat(), "end": tomorrow_at(15).isoformat()},
     )
     assert moved.status_code == 200, moved.text
-    assert wait_for(lambda: stack.room_spans() == [(tomorrow_at(14), tomorrow_at(15))])
-    assert wait_for(lambda: stack.settled(booking, "confirmed"))
+    assert eventually(
+        lambda: stack.room_spans() == [(tomorrow_at(14), tomorrow_at(15))], timeout=20
+    )
+    assert eventually(lambda: stack.settled(booking, "confirmed"), timeout=20)
 
     assert stack.api.delete(f"bookings/{booking['id']}").status_code == 200
-    assert wait_for(lambda: stack.room_spans() == [])
-    assert wait_for(lambda: stack.settled(booking, "cancelled"))
+    assert eventually(lambda: stack.room_spans() == [], timeout=20)
+    assert eventually(lambda: stack.settled(booking, "cancelled"), timeout=20)
     assert len(stack.tenant.sim.events(stack.tenant.users[0])) == 0
 
 
@@ -134,14 +136,14 @@ def test_a_slot_already_taken_in_outlook_makes_the_booking_declined_with_its_rea
 
     booking = stack.book(tomorrow_at(9, 30), tomorrow_at(10, 30))
 
-    assert wait_for(lambda: stack.get(booking)["status"] == "declined")
+    assert eventually(lambda: stack.get(booking)["status"] == "declined", timeout=20)
     assert stack.get(booking)["status_reason"] == ROOM_DECLINED
     assert stack.room_spans() == [(tomorrow_at(9), tomorrow_at(10))]
 
 
 def test_a_failed_push_shows_on_the_booking_and_an_admin_can_retry_it(stack: Stack) -> None:
     booking = stack.book(tomorrow_at(9), tomorrow_at(10), organizer="visitor@example.com")
-    assert wait_for(lambda: stack.get(booking)["sync"]["state"] == "failed")
+    assert eventually(lambda: stack.get(booking)["sync"]["state"] == "failed", timeout=20)
     failed = stack.get(booking)
     assert "visitor@example.com" in failed["sync"]["error"]
     assert "service_account" in failed["sync"]["error"]
@@ -156,7 +158,7 @@ def test_a_failed_push_shows_on_the_booking_and_an_admin_can_retry_it(stack: Sta
     assert refused.status_code == 403
     assert retried.status_code == 202, retried.text
     assert (retried.json()["status"], retried.json()["sync"]["state"]) == ("pending", "pending")
-    assert wait_for(lambda: stack.settled(booking, "confirmed"))
+    assert eventually(lambda: stack.settled(booking, "confirmed"), timeout=20)
     assert stack.room_spans() == [(tomorrow_at(9), tomorrow_at(10))]
 
 
@@ -212,7 +214,7 @@ def test_an_outlook_meeting_of_an_organizer_without_a_mailbox_is_refused_with_40
 
 def test_retrying_a_synced_booking_answers_409_and_leaves_its_sync_alone(stack: Stack) -> None:
     booking = stack.book(tomorrow_at(9), tomorrow_at(10))
-    assert wait_for(lambda: stack.settled(booking, "confirmed"))
+    assert eventually(lambda: stack.settled(booking, "confirmed"), timeout=20)
     before = stack.get(booking)
 
     refused = stack.api.post(f"bookings/{booking['id']}/sync/retry")

@@ -21,9 +21,12 @@ from roomsync.runtime.runtime import Runtime
 from roomsync.settings import Settings
 from roomsync.web.app import create_app
 from roomsync.web.server import serving_in_background
+from tests.polling import eventually
 from tests.sync.harness import SECRET_KEY, tomorrow_at
-from tests.sync.listener_harness import eventually, free_port, workers
+from tests.sync.listener_harness import free_port, workers
 from tests.web.tenants import ADMIN_TOKEN, SUPER_ADMIN
+
+pytestmark = pytest.mark.slow  # uvicorn, queue workers and graphsim's notifier
 
 SUBSCRIBED_SECONDS = 10.0
 ARRIVAL_SECONDS = 5.0

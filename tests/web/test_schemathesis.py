@@ -26,6 +26,8 @@ from roomsync.web.app import create_app
 from tests.sync.rooms_testkit import context, settings, tenant
 from tests.web.tenants import ADMIN_TOKEN
 
+pytestmark = pytest.mark.slow  # generated requests against every operation
+
 EXAMPLES = int(os.environ.get("ROOMSYNC_SCHEMATHESIS_EXAMPLES", "5"))
 _DISABLED_CHECKS = ("positive_data_acceptance",)
 

@@ -20,8 +20,11 @@ from roomsync.platform.db import Database
 from roomsync.platform.enums import SyncRunTrigger
 from roomsync.platform.models import SyncRun
 from roomsync.sync.listener.workflow import renew_subscriptions
+from tests.polling import eventually
 from tests.sync.harness import tomorrow_at
-from tests.sync.listener_harness import Listening, eventually, listening, workers
+from tests.sync.listener_harness import Listening, listening, workers
+
+pytestmark = pytest.mark.slow  # uvicorn, queue workers and graphsim's notifier
 
 ARRIVAL_SECONDS = 5.0
 

@@ -1,4 +1,14 @@
-"""The database: engine, sessions, the UTC column type and time-ordered ids.
+"""The database: engine, sessions, the clock, the UTC column type and time-ordered ids.
+
+The clock: a :class:`Database` keeps the one clock of its process (``clock``, the wall
+clock unless a test or the sync context gives it another). Every timestamp a row gets
+without being given one — ``created_at``, ``updated_at``, an outbox row's
+``next_attempt_at`` — comes from it, through ORM flushes and Core ``insert``/``update``
+statements alike (:func:`stamp`, the columns' default, reads the clock of the engine that
+runs the statement); services read it with :func:`now` for the instants they set
+themselves (``cancelled_at``, ``retired_at``, a token's ``last_used_at``). The sync context
+is built on the same clock (``SyncContext.build``), so a test that moves it moves every
+timestamp the platform writes and every decision the sync takes from them.
 
 SQLite is the embedded default. It runs in WAL mode with foreign keys on and a busy
 timeout, and every transaction starts with ``BEGIN IMMEDIATE`` (SQLAlchemy's pysqlite
@@ -24,7 +34,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, Engine, create_engine, event, text
-from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.engine import URL, Dialect, ExecutionContext, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -110,8 +120,26 @@ new_id = _UUIDv7Generator()
 """A new time-ordered UUID: ``ORDER BY id`` is creation order (docs/decisions.md §2)."""
 
 
+Clock = Callable[[], datetime]
+"""A source of the current instant, timezone-aware UTC."""
+_CLOCK_OPTION = "roomsync_clock"
+
+
 def utcnow() -> datetime:
+    """The wall clock: the default clock, and the fallback of a session not made here."""
     return datetime.now(UTC)
+
+
+def now(session: Session) -> datetime:
+    """The current instant on the clock of the database ``session`` belongs to."""
+    clock: Clock = session.info.get(_CLOCK_OPTION, utcnow)
+    return clock()
+
+
+def stamp(context: ExecutionContext) -> datetime:
+    """The default of a timestamp column: the clock of the engine running the statement."""
+    clock: Clock = context.execution_options.get(_CLOCK_OPTION, utcnow)
+    return clock()
 
 
 def as_utc(value: datetime) -> datetime:
@@ -153,12 +181,20 @@ def describe_url(url: URL) -> str:
 
 
 class Database:
-    """One engine and its session factory, built from a database URL."""
+    """One engine and its session factory, built from a database URL, and the clock that
+    stamps its rows (``clock`` may be replaced later: what is stamped next follows it)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, clock: Clock = utcnow) -> None:
         self.url = parse_database_url(url)
-        self.engine = _create_engine(self.url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.clock = clock
+        self.engine = _create_engine(self.url, clock=self.now)
+        self._sessions = sessionmaker(
+            self.engine, expire_on_commit=False, info={_CLOCK_OPTION: self.now}
+        )
+
+    def now(self) -> datetime:
+        """The current instant on this database's clock."""
+        return self.clock()
 
     @property
     def is_sqlite(self) -> bool:
@@ -209,11 +245,13 @@ class Database:
         self.engine.dispose()
 
 
-def _create_engine(url: URL) -> Engine:
+def _create_engine(url: URL, *, clock: Clock) -> Engine:
+    options = {_CLOCK_OPTION: clock}  # read by stamp(), the timestamp columns' default
     if url.get_backend_name() == "sqlite":
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+            execution_options=options,
         )
         event.listen(engine, "connect", _configure_sqlite_connection)
         _WriterTurn.of(url).follow(engine)
@@ -223,6 +261,7 @@ def _create_engine(url: URL) -> Engine:
             url,
             pool_pre_ping=True,
             connect_args={"connect_timeout": _POSTGRES_CONNECT_TIMEOUT_SECONDS},
+            execution_options=options,
         )
     except NoSuchModuleError as exc:
         raise DatabaseUrlError(f"No driver for {describe_url(url)}: {exc}.") from exc

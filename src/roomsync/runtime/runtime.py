@@ -17,7 +17,7 @@ from huey import Huey
 from huey.consumer import Consumer
 from sqlalchemy.orm import Session
 
-from roomsync.platform.db import Database, utcnow
+from roomsync.platform.db import Database
 from roomsync.platform.enums import SyncRunKind, SyncRunTrigger
 from roomsync.platform.services.outbox import take_written_outbox
 from roomsync.runtime.listener_tasks import ListenerTasks
@@ -52,7 +52,7 @@ class Runtime:
         *,
         transport: httpx.BaseTransport | None = None,
         huey: Huey | None = None,
-        clock: Clock = utcnow,
+        clock: Clock | None = None,
     ) -> None:
         self.settings = settings
         self.database = database

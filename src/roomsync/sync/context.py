@@ -3,6 +3,11 @@
 
 Tests and graphsim swap the HTTP transport here — the one seam to Microsoft 365 — and
 may inject a clock; nothing else is replaced.
+
+One clock: the context and its database read the same one, so the timestamps the platform
+writes (``updated_at``, ``cancelled_at``) and the instants the sync compares them with
+never come from two sources. :meth:`SyncContext.build` given a ``clock`` makes it the
+database's clock too (``database.clock``); given none, the context takes the database's.
 """
 
 from __future__ import annotations
@@ -11,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import httpx
 
@@ -19,10 +23,10 @@ from roomsync.m365.clouds import CloudEndpoints
 from roomsync.m365.credentials import TokenProviders
 from roomsync.m365.http import build_http_client
 from roomsync.platform.crypto import SecretBox
-from roomsync.platform.db import Database, utcnow
+from roomsync.platform.db import Clock, Database, utcnow
 from roomsync.settings import Settings
 
-Clock = Callable[[], datetime]
+__all__ = ["Clock", "SyncContext"]
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,11 @@ class SyncContext:
         database: Database,
         *,
         transport: httpx.BaseTransport | None = None,
-        clock: Clock = utcnow,
+        clock: Clock | None = None,
     ) -> SyncContext:
+        """The context of one process; ``clock``, when given, becomes ``database``'s too."""
+        if clock is not None:
+            database.clock = clock
         http = build_http_client(ca_bundle=settings.ca_bundle, transport=transport)
         cloud = CloudEndpoints.from_settings(settings)
         return cls(
@@ -56,7 +63,7 @@ class SyncContext:
             http=http,
             cloud=cloud,
             tokens=TokenProviders(http=http, cloud=cloud),
-            clock=clock,
+            clock=database.clock,
         )
 
     def close(self) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from roomsync.platform.db import Database, new_id, utcnow
+from roomsync.platform.db import Database, new_id
 from roomsync.platform.models import RoomSyncState
 
 # Rows per INSERT: SQLite allows 32,766 bound values per statement.
@@ -25,7 +25,7 @@ def ensure_room_states(
         present = set(session.scalars(select(RoomSyncState.resource_id)))
     resource_ids = [resource_id for resource_id in resource_ids if resource_id not in present]
     insert = sqlite_insert if database.is_sqlite else pg_insert
-    now = utcnow()
+    now = database.now()
     for start in range(0, len(resource_ids), _INSERT_CHUNK):
         rows = [
             {

@@ -19,7 +19,7 @@ from roomsync.platform.api import API_PREFIX
 from roomsync.platform.api.booking_schemas import BookingOut, booking_out
 from roomsync.platform.api.deps import PrincipalDep, SessionDep
 from roomsync.platform.api.schemas import error_responses, etag
-from roomsync.platform.db import utcnow
+from roomsync.platform.db import now
 from roomsync.platform.services.booking_sync import booking_sync_views
 from roomsync.platform.services.bookings import get_booking
 from roomsync.sync.push.outbox import request_push_retry
@@ -41,7 +41,7 @@ def retry_booking_sync(
 ) -> BookingOut:
     booking = get_booking(session, booking_id=booking_id)
     principal.check_admin(booking.organization_id)
-    request_push_retry(session, booking_id=booking.id, now=utcnow())
+    request_push_retry(session, booking_id=booking.id, now=now(session))
     session.flush()
     response.headers["ETag"] = etag(booking.version)
     return booking_out(booking, booking_sync_views(session, [booking])[booking.id], principal)

@@ -12,7 +12,6 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from roomsync.platform.api.deps import DatabaseDep
-from roomsync.platform.db import utcnow
 from roomsync.sync.integration.secret_expiry import refresh_expiry_gauge
 from roomsync.sync.integration.status_metrics import refresh_status_gauges
 
@@ -21,7 +20,7 @@ router = APIRouter(tags=["health"])
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 def metrics(database: DatabaseDep) -> Response:
-    now = utcnow()
+    now = database.now()
     refresh_expiry_gauge(database, now)
     refresh_status_gauges(database, now)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from roomsync.platform.db import UTCDateTime, new_id, utcnow
+from roomsync.platform.db import UTCDateTime, new_id, stamp
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -62,10 +62,11 @@ class Base(DeclarativeBase):
 
 
 class Timestamped:
-    """``created_at`` and ``updated_at``, kept by the ORM in UTC."""
+    """``created_at`` and ``updated_at`` in UTC, from the database's clock (``db.stamp``)
+    whenever a statement does not set them."""
 
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, sort_order=10)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, sort_order=10)
+    created_at: Mapped[datetime] = mapped_column(default=stamp, sort_order=10)
+    updated_at: Mapped[datetime] = mapped_column(default=stamp, onupdate=stamp, sort_order=10)
 
 
 class Entity(Timestamped):

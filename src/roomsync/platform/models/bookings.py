@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from roomsync.platform.db import utcnow
+from roomsync.platform.db import stamp
 from roomsync.platform.enums import (
     BookingStatus,
     ChangeSource,
@@ -85,7 +85,7 @@ class OutboxEntry(Entity, Base):
     booking_version: Mapped[int]
     state: Mapped[OutboxState] = mapped_column(EnumText(OutboxState), default=OutboxState.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=stamp)
     claimed_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     done_at: Mapped[datetime | None]

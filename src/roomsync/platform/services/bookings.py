@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from roomsync.platform.db import isoformat_utc, utcnow
+from roomsync.platform.db import isoformat_utc, now
 from roomsync.platform.enums import BookingStatus, ChangeSource, HistoryKind, Origin, OutboxAction
 from roomsync.platform.exceptions import ConflictError, NotFoundError, VersionMismatchError
 from roomsync.platform.models import Booking, BookingHistory, Resource
@@ -170,7 +170,7 @@ def cancel_booking(
         return booking
     check_changeable_in_outlook(session, booking, rooms[booking.resource_id], source)
     _change_status(session, booking, BookingStatus.CANCELLED, reason, source)
-    booking.cancelled_at = utcnow()
+    booking.cancelled_at = now(session)
     if _follows_rules(source) and is_pushable(session, rooms[booking.resource_id]):
         enqueue_push(session, booking=booking, action=OutboxAction.CANCEL)
     session.flush()

@@ -9,12 +9,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from roomsync.platform.db import utcnow
+from roomsync.platform.db import now
 from roomsync.platform.enums import Origin
 from roomsync.platform.exceptions import InvalidInputError
 from roomsync.platform.models import Resource
@@ -63,7 +64,7 @@ def create_resource(
         attributes=attributes or {},
         hidden_fields=hidden_fields,
     )
-    _set_active(resource, active)
+    _set_active(resource, active, at=now(session))
     session.add(resource)
     _flush(session, resource)
     return resource
@@ -117,7 +118,7 @@ def update_resource(
         attributes=given(attributes, resource.attributes),
         hidden_fields=given(hidden_fields, resource.hidden_fields),
     )
-    _set_active(resource, given(active, resource.active))
+    _set_active(resource, given(active, resource.active), at=now(session))
     _flush(session, resource)
     return resource
 
@@ -223,11 +224,11 @@ def _checked_hidden_fields(hidden_fields: Sequence[str], attributes: dict[str, A
     return sorted(set(hidden_fields))
 
 
-def _set_active(resource: Resource, active: bool) -> None:
+def _set_active(resource: Resource, active: bool, *, at: datetime) -> None:
     if active:
         resource.retired_at = None
     elif resource.active or resource.retired_at is None:
-        resource.retired_at = utcnow()
+        resource.retired_at = at
     resource.active = active
 
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from roomsync.platform.db import utcnow
+from roomsync.platform.db import now
 from roomsync.platform.enums import Role
 from roomsync.platform.models import ApiToken
 from roomsync.platform.services.organizations import get_organization
@@ -62,7 +62,7 @@ def find_api_token(session: Session, *, secret: str) -> ApiToken | None:
         )
     ).first()
     if token is not None:
-        now = utcnow()
-        if token.last_used_at is None or now - token.last_used_at > _LAST_USED_PRECISION:
-            token.last_used_at = now
+        used_at = now(session)
+        if token.last_used_at is None or used_at - token.last_used_at > _LAST_USED_PRECISION:
+            token.last_used_at = used_at
     return token

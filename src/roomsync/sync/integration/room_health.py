@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from roomsync.platform.db import utcnow
+from roomsync.platform.db import now as database_now
 from roomsync.platform.enums import SyncRunOutcome
 from roomsync.platform.models import Integration, Resource, RoomSyncState
 from roomsync.sync.exceptions import IntegrationUnavailableError
@@ -62,7 +62,7 @@ def room_health(
         )
         .order_by(Resource.name, Resource.id)
     ).all()
-    moment = now or utcnow()
+    moment = now or database_now(session)
     return [_health(room, state, moment) for room, state in rows]
 
 

@@ -5,7 +5,8 @@ that claims the rows (``claimed_until``, so the sweep leaves them alone). It is 
 booking's lock: while any of its rows is claimed (and the claim has not expired), no other
 push of that booking starts (:class:`LeaseHeldError`), so one booking's changes reach
 Graph one at a time, in order. A worker killed mid-push blocks the booking for
-``CLAIM_FOR`` at most, as a lease would.
+``ROOMSYNC_PUSH_CLAIM_SECONDS`` (:func:`push_claim_for`) at most, as a lease would; the
+claim is not renewed while the push runs.
 
 :func:`claim_pushes` claims the rows of the booking a queue message names and, in the
 same transaction, of up to ``limit - 1`` other bookings of its organization whose due
@@ -36,20 +37,25 @@ from roomsync.platform.models import (
     Resource,
     User,
 )
+from roomsync.settings import Settings
 from roomsync.sync.exceptions import LeaseHeldError
 from roomsync.sync.links import agreed_times
 from roomsync.sync.options import IntegrationOptions
 from roomsync.sync.push.outbox import PushJob
 from roomsync.sync.push.plan import BookingSnapshot, LinkSnapshot
 
-CLAIM_FOR = timedelta(minutes=2)
 EARLY = timedelta(seconds=1)
 """A retry queued for ``next_attempt_at`` may start this much early (clocks of the queue)."""
 T = TypeVar("T")
 
 
+def push_claim_for(settings: Settings) -> timedelta:
+    """How long a claim holds a booking's pushes (``ROOMSYNC_PUSH_CLAIM_SECONDS``)."""
+    return timedelta(seconds=settings.push_claim_seconds)
+
+
 def claim_push(
-    session: Session, booking_id: uuid.UUID, *, now: datetime, claim_for: timedelta = CLAIM_FOR
+    session: Session, booking_id: uuid.UUID, *, now: datetime, claim_for: timedelta
 ) -> PushJob | None:
     """Claim the booking's due rows and snapshot what to push; None when none is due.
 
@@ -76,7 +82,7 @@ def claim_pushes(
     *,
     now: datetime,
     limit: int,
-    claim_for: timedelta = CLAIM_FOR,
+    claim_for: timedelta,
 ) -> Claimed:
     """Claim ``booking_id``'s due rows (first) and those of up to ``limit - 1`` other
     bookings of its organization."""

@@ -39,7 +39,7 @@ from roomsync.sync.exceptions import PushRefusedError
 from roomsync.sync.integration.access import is_credential_failure, stopping_on_credential_failure
 from roomsync.sync.integration.connection import tokens_for
 from roomsync.sync.mailbox_pool import map_per_mailbox
-from roomsync.sync.push.claim import CLAIM_FOR, claim_pushes
+from roomsync.sync.push.claim import claim_pushes, push_claim_for
 from roomsync.sync.push.failure import decline_unsent
 from roomsync.sync.push.graph import PushResult, PushSender, awaits_room
 from roomsync.sync.push.outbox import PushJob, due_bookings, fail_rows, gives_up, release_rows
@@ -110,7 +110,13 @@ def push_due(
     record. The outcome of each booking pushed, ``booking_id``'s always included;
     ``on_claimed`` learns, before they are sent, whether more may be due."""
     with ctx.database.session() as session:
-        claimed = claim_pushes(session, booking_id, now=ctx.clock(), limit=limit)
+        claimed = claim_pushes(
+            session,
+            booking_id,
+            now=ctx.clock(),
+            limit=limit,
+            claim_for=push_claim_for(ctx.settings),
+        )
     if on_claimed is not None:
         on_claimed(claimed.more)
     outcomes = _push(ctx, claimed.jobs)
@@ -215,7 +221,7 @@ def _record_alone(ctx: SyncContext, job: PushJob, result: Sent) -> PushOutcome:
         except IntegrityError:
             continue
     logger.error("The push of booking %s could not be recorded", job.booking.booking_id)
-    return PushOutcome(PushState.RETRYING, retry_at=ctx.clock() + CLAIM_FOR)
+    return PushOutcome(PushState.RETRYING, retry_at=ctx.clock() + push_claim_for(ctx.settings))
 
 
 def _record_one(session: Session, job: PushJob, result: Sent, now: datetime) -> PushOutcome:
