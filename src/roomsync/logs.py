@@ -184,6 +184,16 @@ def build_handler(log_format: LogFormat, stream: object = None) -> logging.Handl
     return handler
 
 
+def route_uvicorn_through_root() -> None:
+    """uvicorn's loggers hand their lines to the root handler. uvicorn's own default
+    config, if any server in the process ran with it (graphsim's does), gave them handlers
+    of their own and stopped them propagating."""
+    for name in UVICORN_LOGGERS:
+        uvicorn_logger = logging.getLogger(name)
+        uvicorn_logger.handlers.clear()
+        uvicorn_logger.propagate = True
+
+
 def configure_logging(settings: Settings) -> None:
     """Route every logger through one handler in the configured format and level:
     uvicorn's access and error lines, Python warnings and uncaught exceptions too."""
@@ -194,10 +204,7 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level.upper())
     for noisy in ("httpx", "httpcore", "huey", "msal"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
-    for name in UVICORN_LOGGERS:  # uvicorn's own config, if it ran, gave them handlers
-        uvicorn_logger = logging.getLogger(name)
-        uvicorn_logger.handlers.clear()
-        uvicorn_logger.propagate = True
+    route_uvicorn_through_root()
     logging.captureWarnings(True)
     sys.excepthook = _log_uncaught
     threading.excepthook = _log_uncaught_in_thread
