@@ -11,7 +11,7 @@ drained, answers read, pulls) both sides must hold the same meetings (``converge
 The machine runs in polling mode: notifications are not part of it (a listener needs a
 served app), the pull they would trigger is.
 
-``ROOMSYNC_CONVERGENCE_EXAMPLES`` sets the number of examples (15 by default, about a
+``ROOMSYNC_CONVERGENCE_EXAMPLES`` sets the number of examples (30 by default, about half a
 minute on SQLite); long runs set it to hundreds.
 """
 
@@ -36,7 +36,7 @@ from roomsync.platform.models import Base
 from tests.sync.convergence_check import divergences
 from tests.sync.convergence_world import SERIES_DAYS, SLOTS, World
 
-EXAMPLES = int(os.environ.get("ROOMSYNC_CONVERGENCE_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("ROOMSYNC_CONVERGENCE_EXAMPLES", "30"))
 STEPS = int(os.environ.get("ROOMSYNC_CONVERGENCE_STEPS", "20"))
 
 index = st.integers(0, 7)
