@@ -28,9 +28,9 @@ from roomsync.platform.enums import BookingStatus, OutboxState
 from roomsync.platform.exceptions import PlatformError
 from roomsync.platform.models import Booking, OutboxEntry
 from roomsync.platform.services.bookings import cancel_booking, create_booking, update_booking
-from roomsync.sync.push import push_booking, sweep_outbox
-from roomsync.sync.push_failure import end_overdue_pushes
-from roomsync.sync.room_answers import check_room_answer, check_room_answers
+from roomsync.sync.push.failure import end_overdue_pushes
+from roomsync.sync.push.room_answers import check_room_answer, check_room_answers
+from roomsync.sync.push.workflow import push_booking, sweep_outbox
 from tests.sync.harness import StepClock, Tenant, connect, tomorrow_at
 from tests.sync.push_support import pull
 from tests.sync.rooms_testkit import SleepRecorder
