@@ -70,18 +70,6 @@ def test_an_outlook_cancel_before_any_pull_cancels_a_pushed_booking(world: World
     assert world.tenant.booking(booking.id).status is BookingStatus.CANCELLED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "An Outlook series whose room is changed and changed back (with or without a pull "
-        "in between) loses its bookings: the pull cancels every occurrence's booking "
-        "('Cancelled in Outlook.') while the room holds the series again under new ids, and "
-        "the new copies create no booking. A single meeting doing the same converges. The "
-        "removal check looks a vanished room copy up by iCalUId on /events, which lists "
-        "single meetings and series masters but not occurrences, so an occurrence's new "
-        "copy is never found there (user-list-events.md; calendarView lists occurrences)."
-    ),
-)
 def test_an_outlook_series_moved_to_another_room_and_back_keeps_its_bookings(
     world: World,
 ) -> None:

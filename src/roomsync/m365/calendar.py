@@ -185,6 +185,16 @@ def find_events_by_booking_id(graph: GraphClient, mailbox: str, booking_id: str)
     return _find_events(graph, mailbox, condition)
 
 
+def events_in_view(graph: GraphClient, mailbox: str, start: datetime, end: datetime) -> list[Event]:
+    """The mailbox's instances overlapping [start, end): single meetings, and occurrences
+    and exceptions of series, each with its own iCalUId (user-list-calendarview.md); the
+    ``/events`` list holds series masters instead of their occurrences."""
+    path = f"/users/{path_segment(mailbox)}/calendarView"
+    params = {"startDateTime": _utc_text(start), "endDateTime": _utc_text(end)}
+    items = graph.iter_values(path, params=params, headers=CALENDAR_PREFERENCES.headers())
+    return [parse_wire(Event, item, source=f"GET {path}") for item in items]
+
+
 def booking_id_of(event: Event) -> str | None:
     """The booking id roomsync tagged the event with, when the property was expanded."""
     return event.extended_property(BOOKING_ID_PROPERTY)

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from roomsync.m365.calendar import DeltaWindow, booking_id_of, find_events_by_ical_uid, get_event
+from roomsync.m365.calendar import DeltaWindow, booking_id_of, find_events_by_ical_uid
 from roomsync.m365.directory import find_user_by_email
-from roomsync.m365.exceptions import GraphError, NotFound
+from roomsync.m365.exceptions import GraphError
 from roomsync.m365.graph import GraphClient
 from roomsync.m365.models import AttendeeType, Event
 from roomsync.platform.enums import BookingStatus, Origin, OutboxAction, OutboxState
@@ -45,6 +45,7 @@ from roomsync.sync.pull.organizer_privacy import (
     organizers_to_ask,
     privacy_for,
 )
+from roomsync.sync.pull.removals import RemovalLookup, fetch_copy, where_to_look
 from roomsync.sync.pull.rounds import RoomRound
 
 logger = logging.getLogger(__name__)
@@ -105,16 +106,6 @@ class OrganizerDirectory:
         if user is None:
             return Organizer(email, fallback_name, external=True)
         return Organizer(email, user.display_name or fallback_name, external=False)
-
-
-@dataclass(frozen=True)
-class RemovalLookup:
-    """Where to look for a meeting the room's delta reported removed."""
-
-    check: RemovalCheck
-    mailbox: str
-    event_id: str | None
-    ical_uid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -219,7 +210,7 @@ def perform_lookups(
     """Ask Graph (outside any transaction) what :func:`plan_lookups` found it must."""
     result = Prefetched()
     for room_event_id, lookup in lookups.removals.items():
-        result.removals[room_event_id] = RemovalEvidence(lookup.check, _fetch(graph, lookup))
+        result.removals[room_event_id] = RemovalEvidence(lookup.check, fetch_copy(graph, lookup))
     if lookups.window is not None:
         found = [e.event for e in result.removals.values() if e.check is RemovalCheck.ROOM_COPY]
         result.privacy = privacy_for(directory.privacy, lookups.window, lookups.privacy_of, found)
@@ -250,38 +241,8 @@ def _removals_to_verify(
             round_.window,
         )
         if isinstance(decision, VerifyRemoval):
-            checks[room_event_id] = _where_to_look(decision.check, link)
+            checks[room_event_id] = where_to_look(decision.check, link, index.booking_of(link))
     return checks
-
-
-def _where_to_look(check: RemovalCheck, link: EventLink) -> RemovalLookup:
-    if check is RemovalCheck.ROOM_COPY:
-        return RemovalLookup(check, link.room_email, link.room_event_id, link.ical_uid)
-    return RemovalLookup(check, link.organizer_email or link.room_email, link.organizer_event_id)
-
-
-def _fetch(graph: GraphClient, lookup: RemovalLookup) -> Event | None:
-    """The meeting's copy, or None when it is gone.
-
-    A room that declines an update of a meeting it had accepted drops its copy; when it
-    accepts a later update it writes a new copy, under a new id with the same iCalUId. So
-    a room copy missing under its old id is looked for by iCalUId before it is believed
-    gone: the meeting may still hold the room.
-    """
-    found = _get(graph, lookup.mailbox, lookup.event_id)
-    if found is not None or lookup.check is not RemovalCheck.ROOM_COPY or not lookup.ical_uid:
-        return found
-    copies = find_events_by_ical_uid(graph, lookup.mailbox, lookup.ical_uid)
-    return next((copy for copy in copies if not copy.is_cancelled), None)
-
-
-def _get(graph: GraphClient, mailbox: str, event_id: str | None) -> Event | None:
-    if event_id is None:
-        return None
-    try:
-        return get_event(graph, mailbox, event_id)
-    except NotFound:
-        return None
 
 
 def _rooms_with_creates_in_flight(session: Session, resource_ids: set[uuid.UUID]) -> set[uuid.UUID]:
