@@ -17,8 +17,8 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from roomsync.errors import RoomsyncError
-from roomsync.platform.api.deps import DatabaseDep
-from roomsync.sync.context import SyncContext
+from roomsync.platform.api.deps import DatabaseDep, SettingsDep
+from roomsync.settings import Settings
 from roomsync.web.auth.pages import error_page
 from roomsync.web.auth.sessions import COOKIE_NAME, revoke_session
 from roomsync.web.auth.signin import (
@@ -40,23 +40,27 @@ _FORM = "application/x-www-form-urlencoded"
 @router.get("/auth/login")
 def login(
     ctx: SyncContextDep,
+    settings: SettingsDep,
     organization: str | None = None,
     login_hint: str | None = None,
     next: str | None = None,
 ) -> Response:
     return _answered(
-        lambda: RedirectResponse(start_sign_in(ctx, Login(organization, login_hint, next)), 302)
+        lambda: RedirectResponse(
+            start_sign_in(ctx, settings, Login(organization, login_hint, next)), 302
+        )
     )
 
 
 @router.api_route(CALLBACK_PATH, methods=["GET", "POST"])
-async def callback(request: Request, ctx: SyncContextDep) -> Response:
+async def callback(request: Request, ctx: SyncContextDep, settings: SettingsDep) -> Response:
     fields = dict(request.query_params)
     if request.method == "POST" and request.headers.get("content-type", "").startswith(_FORM):
         fields |= dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
     keys = signing_keys_of(request.app, ctx)
     return await run_in_threadpool(
-        _answered, lambda: _signed_in(finish_sign_in(ctx, keys, flow_answer(fields)), ctx)
+        _answered,
+        lambda: _signed_in(finish_sign_in(ctx, settings, keys, flow_answer(fields)), settings),
     )
 
 
@@ -73,14 +77,14 @@ def logout(
     return response
 
 
-def _signed_in(cookie: SignedInCookie, ctx: SyncContext) -> Response:
+def _signed_in(cookie: SignedInCookie, settings: Settings) -> Response:
     response = RedirectResponse(cookie.next_path, status_code=303)
     response.set_cookie(
         COOKIE_NAME,
         cookie.value,
-        max_age=int(ctx.settings.session_max_hours * 3600),
+        max_age=int(settings.session_max_hours * 3600),
         path="/",
-        secure=ctx.settings.public_url.lower().startswith("https://"),
+        secure=settings.public_url.lower().startswith("https://"),
         httponly=True,
         samesite="lax",
     )

@@ -24,6 +24,7 @@ from roomsync.m365.jwks import SigningKeys
 from roomsync.m365.signin import AuthCodeSignIn
 from roomsync.platform.enums import Role
 from roomsync.platform.models import Integration
+from roomsync.settings import Settings
 from roomsync.sync.context import SyncContext
 from roomsync.sync.integration.connection import credential_of
 from roomsync.web.auth.flows import integration_for_login, save_flow, take_flow
@@ -49,8 +50,9 @@ class SignedInCookie:
     next_path: str
 
 
-def start_sign_in(ctx: SyncContext, login: Login) -> str:
-    """Where to send the browser: the authorize URL of the organization's tenant."""
+def start_sign_in(ctx: SyncContext, settings: Settings, login: Login) -> str:
+    """Where to send the browser: the authorize URL of the organization's tenant
+    (``settings`` are the app's: its public URL and session lifetimes)."""
     next_path = same_origin_path(login.next_path)
     with ctx.database.session() as session:
         integration = integration_for_login(
@@ -58,7 +60,7 @@ def start_sign_in(ctx: SyncContext, login: Login) -> str:
         )
         signin = AuthCodeSignIn(credential_of(ctx, integration), http=ctx.http, cloud=ctx.cloud)
         named, integration_id = bool(login.organization), integration.id
-    flow = signin.start(redirect_uri=redirect_uri(ctx), login_hint=login.login_hint)
+    flow = signin.start(redirect_uri=redirect_uri(settings), login_hint=login.login_hint)
     with ctx.database.session() as session:
         chosen = session.get_one(Integration, integration_id)
         save_flow(
@@ -72,7 +74,9 @@ def start_sign_in(ctx: SyncContext, login: Login) -> str:
     return str(flow["auth_uri"])
 
 
-def finish_sign_in(ctx: SyncContext, keys: SigningKeys, answer: dict[str, str]) -> SignedInCookie:
+def finish_sign_in(
+    ctx: SyncContext, settings: Settings, keys: SigningKeys, answer: dict[str, str]
+) -> SignedInCookie:
     """The session cookie for a verified answer; SignInRefusedError or SignInFailed otherwise."""
     state = answer.get("state")
     if not state:
@@ -91,7 +95,7 @@ def finish_sign_in(ctx: SyncContext, keys: SigningKeys, answer: dict[str, str]) 
         organization_id = organization_of(session, identity, named=named)
         user = upsert_person(session, organization_id=organization_id, identity=identity)
         role = Role.ADMIN if identity.is_admin else Role.OCCUPANT
-        value = open_session(session, user=user, role=role, settings=ctx.settings, now=ctx.clock())
+        value = open_session(session, user=user, role=role, settings=settings, now=ctx.clock())
     return SignedInCookie(value=value, next_path=next_path)
 
 
@@ -140,8 +144,8 @@ def same_origin_path(next_path: str | None) -> str:
     return next_path
 
 
-def redirect_uri(ctx: SyncContext) -> str:
-    return f"{ctx.settings.public_url.rstrip('/')}{CALLBACK_PATH}"
+def redirect_uri(settings: Settings) -> str:
+    return f"{settings.public_url.rstrip('/')}{CALLBACK_PATH}"
 
 
 def signing_keys_of(app: FastAPI, ctx: SyncContext) -> SigningKeys:
