@@ -5,6 +5,8 @@ every bad answer is a clear refusal that opens no session."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin
 
@@ -266,3 +268,52 @@ def test_me_without_cookie_or_token_is_401(site: Site) -> None:
 
     assert answered.status_code == 401
     assert answered.json()["error"]["code"]
+
+
+class MovableClock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    settings: dict[str, float]
+    activity: list[timedelta]
+    then: timedelta
+    status: int
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        Lifetime({"session_idle_minutes": 30}, [timedelta(minutes=20)], timedelta(minutes=20), 200),
+        Lifetime({"session_idle_minutes": 30}, [], timedelta(minutes=31), 401),
+        Lifetime(
+            {"session_idle_minutes": 600, "session_max_hours": 1},
+            [timedelta(minutes=25), timedelta(minutes=25)],
+            timedelta(minutes=11),
+            401,
+        ),
+    ],
+    ids=["used-within-idle-lifetime", "idle-too-long", "older-than-max"],
+)
+def test_a_session_ends_when_idle_too_long_or_too_old(
+    database: Database, sim: Simulator, factory: Any, case: Lifetime
+) -> None:
+    clock = MovableClock()
+    database.clock = clock
+    ctx = context(database, sim, clock=clock)
+    connect(ctx, sim, factory.organization("Acme"))
+    with serving(database, ctx, **case.settings) as url, browser(sim) as client:
+        sign_in(client, url, *person(sim))
+        for pause in case.activity:
+            clock.now += pause
+            assert client.get(f"{url}/api/v1/me").status_code == 200
+        clock.now += case.then
+        answered = client.get(f"{url}/api/v1/me")
+    ctx.close()
+
+    assert answered.status_code == case.status, answered.text

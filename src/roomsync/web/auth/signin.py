@@ -69,7 +69,7 @@ def start_sign_in(ctx: SyncContext, settings: Settings, login: Login) -> str:
             named=named,
             flow=flow,
             next_path=next_path,
-            now=ctx.clock(),
+            now=ctx.database.clock(),
         )
     return str(flow["auth_uri"])
 
@@ -85,7 +85,7 @@ def finish_sign_in(
         )
     # Its own transaction: the flow is spent even when what follows fails.
     with ctx.database.session() as session:
-        row = take_flow(session, state, now=ctx.clock())
+        row = take_flow(session, state, now=ctx.database.clock())
         flow, named, next_path = dict(row.flow), row.organization_id, row.next_path or "/"
         integration = session.get_one(Integration, row.integration_id)
         signin = AuthCodeSignIn(credential_of(ctx, integration), http=ctx.http, cloud=ctx.cloud)
@@ -95,7 +95,9 @@ def finish_sign_in(
         organization_id = organization_of(session, identity, named=named)
         user = upsert_person(session, organization_id=organization_id, identity=identity)
         role = Role.ADMIN if identity.is_admin else Role.OCCUPANT
-        value = open_session(session, user=user, role=role, settings=settings, now=ctx.clock())
+        value = open_session(
+            session, user=user, role=role, settings=settings, now=ctx.database.clock()
+        )
     return SignedInCookie(value=value, next_path=next_path)
 
 
