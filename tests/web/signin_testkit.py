@@ -41,11 +41,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(database: Database, ctx: SyncContext, **changes: Any) -> Iterator[str]:
-    """roomsync on 127.0.0.1 with ``ROOMSYNC_PUBLIC_URL`` its own address."""
-    port = free_port()
+def serving(
+    database: Database, ctx: SyncContext, *, port: int | None = None, **changes: Any
+) -> Iterator[str]:
+    """roomsync on 127.0.0.1 with ``ROOMSYNC_PUBLIC_URL`` its own address (unless changed)."""
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
-    app_settings = settings(admin_token=SecretStr(ADMIN_TOKEN), public_url=url, **changes)
+    values = {"admin_token": SecretStr(ADMIN_TOKEN), "public_url": url} | changes
+    app_settings = settings(**values)
     with serving_in_background(create_app(app_settings, database, sync_context=ctx), port=port):
         yield url
 

@@ -18,6 +18,9 @@ from graphsim import Simulator
 from roomsync.platform.db import Database
 from roomsync.platform.enums import Role
 from roomsync.platform.models import SignInSession, User
+from roomsync.web.auth.id_token import Identity
+from roomsync.web.auth.signin import organization_of
+from roomsync.web.exceptions import SignInRefusedError
 from tests.graphsim.signin_testkit import person, submit
 from tests.sync.rooms_testkit import connect, context, tenant
 from tests.web.signin_testkit import (
@@ -26,6 +29,7 @@ from tests.web.signin_testkit import (
     alert,
     answer_form,
     browser,
+    free_port,
     login,
     serving,
     sign_in,
@@ -317,3 +321,58 @@ def test_a_session_ends_when_idle_too_long_or_too_old(
     ctx.close()
 
     assert answered.status_code == case.status, answered.text
+
+
+def test_organizations_sharing_a_tenant_and_app_are_told_apart_by_name(
+    client: httpx.Client, site: Site, sim: Simulator, factory: Any, database: Database
+) -> None:
+    other = factory.organization("Acme Labs")
+    ctx = context(database, sim)
+    connect(ctx, sim, other)
+    ctx.close()
+    email, password = person(sim)
+    ambiguous = login(client, site.url, login_hint=email)
+    named = sign_in(client, site.url, email, password, organization=str(other))
+
+    assert ambiguous.status_code == 409
+    assert "organization=" in alert(ambiguous)
+    assert named.status_code == 303, named.text
+    assert me(client, site).json()["organization_id"] == str(other)
+
+
+def test_the_cookie_is_secure_when_the_public_url_is_https(
+    database: Database, sim: Simulator, factory: Any
+) -> None:
+    ctx = context(database, sim)
+    connect(ctx, sim, factory.organization("Acme"))
+    port = free_port()
+    public = f"https://127.0.0.1:{port}"
+    sim.signin.add_redirect_uri(f"{public}/auth/callback")
+    email, password = person(sim)
+    with serving(database, ctx, port=port, public_url=public) as url, browser(sim) as client:
+        auth_uri = login(client, url, login_hint=email).headers["location"]
+        _, fields = answer_form(submit(client, auth_uri, email, password))
+        done = client.post(f"{url}/auth/callback", data=fields)
+    ctx.close()
+
+    assert done.status_code == 303, done.text
+    assert "secure" in done.headers["set-cookie"].lower()
+
+
+@pytest.mark.parametrize("named", [False, True])
+def test_a_verified_person_of_a_tenant_no_organization_uses_is_403(
+    database: Database, site: Site, sim: Simulator, named: bool
+) -> None:
+    stranger = Identity(
+        tenant_id="99999999-0000-0000-0000-000000000000",
+        client_id=sim.credentials.client_id,
+        object_id="00000000-0000-0000-0000-0000000000bb",
+        email="someone@fabrikam.example",
+        name="Someone",
+        roles=(),
+    )
+    with database.session() as session, pytest.raises(SignInRefusedError) as refused:
+        organization_of(session, stranger, named=site.organization_id if named else None)
+
+    assert refused.value.http_status == 403
+    assert stranger.tenant_id in refused.value.message
