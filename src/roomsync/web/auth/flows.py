@@ -92,6 +92,9 @@ def save_flow(
     next_path: str,
     now: datetime,
 ) -> None:
+    """Keep msal's flow under its state; flows nobody finished are dropped on the way, so
+    abandoned sign-ins do not pile up."""
+    _drop_expired(session, now)
     session.add(
         SignInFlow(
             state=str(flow["state"]),
@@ -106,7 +109,7 @@ def save_flow(
 
 def take_flow(session: Session, state: str, *, now: datetime) -> SignInFlow:
     """The flow ``state`` stands for, removed so it cannot be used twice; expired ones go."""
-    session.execute(delete(SignInFlow).where(SignInFlow.expires_at <= now))
+    _drop_expired(session, now)
     found = session.scalars(select(SignInFlow).where(SignInFlow.state == state)).first()
     if found is None:
         raise SignInRefusedError(
@@ -116,3 +119,7 @@ def take_flow(session: Session, state: str, *, now: datetime) -> SignInFlow:
         )
     session.delete(found)
     return found
+
+
+def _drop_expired(session: Session, now: datetime) -> None:
+    session.execute(delete(SignInFlow).where(SignInFlow.expires_at <= now))
