@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     graph_url: str = "https://graph.microsoft.com"
     ca_bundle: Path | None = None
     max_booking_hours: float = Field(default=24.0, gt=0)
+    # A sign-in session ends after this long without a request, and at the latest this
+    # long after sign-in, whatever its use.
+    session_idle_minutes: float = Field(default=480.0, gt=0)
+    session_max_hours: float = Field(default=168.0, gt=0)
     log_format: LogFormat = LogFormat.TEXT
     log_level: LogLevel = LogLevel.INFO
 

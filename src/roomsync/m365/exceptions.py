@@ -24,6 +24,7 @@ text. Messages never contain secrets, tokens or clientStates.
         ├── GraphRequestFailed          any other unsuccessful status
         ├── InvalidResponse             a successful answer roomsync cannot read
         ├── UnknownTimeZone             a zone name that is neither Windows nor IANA
+        ├── SignInFailed                a person's sign-in did not complete (400)
         └── GraphConnectionError        timeout, DNS, TLS or refused connection
 """
 
@@ -131,6 +132,14 @@ class GraphRequestFailed(GraphError):
 
 class InvalidResponse(GraphError):
     code = "m365_invalid_response"
+
+
+class SignInFailed(GraphError):
+    """A person's sign-in did not complete: Entra ID answered an error, the answer does not
+    belong to the flow that was started, or its id_token does not verify."""
+
+    code = "sign_in_failed"
+    http_status = 400
 
 
 class UnknownTimeZone(GraphError):

@@ -11,6 +11,8 @@ from roomsync.runtime.runtime import Runtime
 from roomsync.settings import Settings
 from roomsync.sync.context import SyncContext
 from roomsync.web import booking_sync, health, integrations, metrics, webhooks
+from roomsync.web.auth import me, routes
+from roomsync.web.auth.cross_site import CrossSiteGuard
 from roomsync.web.deps import install_state
 from roomsync.web.errors import declare_body_errors, install_error_handlers
 
@@ -35,7 +37,8 @@ def create_app(
     install_error_handlers(app)
     for router in (health.router, metrics.router, build_router(), integrations.router):
         app.include_router(router)
-    for router in (booking_sync.router, webhooks.router):
+    for router in (booking_sync.router, webhooks.router, me.router, routes.router):
         app.include_router(router)
+    app.add_middleware(CrossSiteGuard, public_url=settings.public_url)
     declare_body_errors(app)
     return app

@@ -2,7 +2,8 @@
 
 RoomsyncError
 └── WebError
-    └── ServerStartError   the HTTP server could not start (port taken, ...)
+    ├── ServerStartError   the HTTP server could not start (port taken, ...)
+    └── SignInRefusedError      a sign-in cannot go on (unknown organization, bad ``next``, ...)
 """
 
 from __future__ import annotations
@@ -16,3 +17,13 @@ class WebError(RoomsyncError):
 
 class ServerStartError(WebError):
     code = "server_start_failed"
+
+
+class SignInRefusedError(WebError):
+    """A sign-in request roomsync cannot go on with; ``http_status`` is the page's status."""
+
+    code = "sign_in_refused"
+
+    def __init__(self, message: str, *, status: int = 400, field: str | None = None) -> None:
+        super().__init__(message, details={"field": field} if field else None)
+        self.http_status = status

@@ -12,6 +12,7 @@ from roomsync.platform.models.microsoft365 import (
 )
 from roomsync.platform.models.organizations import ApiToken, Building, Organization, User
 from roomsync.platform.models.resources import Resource
+from roomsync.platform.models.signin import SignInFlow, SignInSession
 
 __all__ = [
     "ApiToken",
@@ -27,6 +28,8 @@ __all__ = [
     "OutboxEntry",
     "Resource",
     "RoomSyncState",
+    "SignInFlow",
+    "SignInSession",
     "SyncRun",
     "User",
 ]
