@@ -27,8 +27,10 @@ lint: $(TEST_STAMP)
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
+# The whole suite on two processes (pytest-xdist, grouped by module): most tests wait on
+# servers, subprocesses and databases rather than on a core. PYTEST_ARGS="-n 0" runs it in one.
 pytest: $(TEST_STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 # The tests not marked slow (those start servers, workers or processes), on SQLite only
 # (make test runs the PostgreSQL variants), on two processes (pytest-xdist).
