@@ -201,3 +201,17 @@ class PlatformFactory:
 @pytest.fixture
 def factory(database: Database) -> PlatformFactory:
     return PlatformFactory(database)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Captured output reaches the report as text UTF-8 can carry: tests that log a lone
+    surrogate (a forged clientState, say) would otherwise break pytest-xdist, whose workers
+    send reports to the controller as UTF-8."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    report.sections = [(name, _encodable(text)) for name, text in report.sections]
+
+
+def _encodable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
