@@ -213,6 +213,18 @@ def _present(headers: Mapping[str, str | None] | None) -> dict[str, str]:
     return {k: v for k, v in (headers or {}).items() if v is not None}
 
 
+def msal_application(credential: Credential, *, http: httpx.Client, cloud: CloudEndpoints) -> Any:
+    """msal's application for this credential, on the shared client and the cloud's login
+    host (instance discovery only against Microsoft's own hosts)."""
+    return msal.ConfidentialClientApplication(
+        credential.client_id,
+        client_credential=credential.msal_credential(),
+        authority=cloud.authority(credential.tenant_id),
+        http_client=MsalHttpClient(http),
+        instance_discovery=cloud.is_microsoft_login_host,
+    )
+
+
 class TokenProvider:
     """Bearer tokens for one credential, from one long-lived msal application."""
 
@@ -243,13 +255,7 @@ class TokenProvider:
             return self._application
 
     def _build_application(self) -> Any:
-        return msal.ConfidentialClientApplication(
-            self.credential.client_id,
-            client_credential=self.credential.msal_credential(),
-            authority=self._cloud.authority(self.credential.tenant_id),
-            http_client=MsalHttpClient(self._http),
-            instance_discovery=self._cloud.is_microsoft_login_host,
-        )
+        return msal_application(self.credential, http=self._http, cloud=self._cloud)
 
     def _translated(self, call: Callable[[], T]) -> T:
         """Runs an msal call, turning whatever it raises into our exceptions."""

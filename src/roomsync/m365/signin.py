@@ -18,10 +18,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import httpx
-import msal
 
 from roomsync.m365.clouds import CloudEndpoints
-from roomsync.m365.credentials import Credential, MsalHttpClient
+from roomsync.m365.credentials import Credential, msal_application
 from roomsync.m365.error_mapping import error_from_transport
 from roomsync.m365.exceptions import SignInFailed
 
@@ -61,13 +60,7 @@ class AuthCodeSignIn:
         return id_token
 
     def _application(self) -> Any:
-        return msal.ConfidentialClientApplication(
-            self.credential.client_id,
-            client_credential=self.credential.msal_credential(),
-            authority=self._cloud.authority(self.credential.tenant_id),
-            http_client=MsalHttpClient(self._http),
-            instance_discovery=self._cloud.is_microsoft_login_host,
-        )
+        return msal_application(self.credential, http=self._http, cloud=self._cloud)
 
     def _translated(self, call: Callable[[], T]) -> T:
         try:
