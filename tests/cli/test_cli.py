@@ -72,6 +72,8 @@ def test_token_create_prints_a_working_token_once_and_stores_its_hash(
         "occupant",
         "--name",
         "kiosk",
+        "--user",
+        "Ann@Acme.test",
         cwd=tmp_path,
         env={"ROOMSYNC_DATABASE_URL": database_url},
     )
@@ -95,14 +97,18 @@ def test_token_create_prints_a_working_token_once_and_stores_its_hash(
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["--organization", "acme", "--role", "admin", "--name", "x"], "is not an organization id"),
+        (["--organization", "acme", "--role", "admin", "--name", "x"], "'acme' is not an id"),
         (
             ["--organization", str(uuid.uuid4()), "--role", "admin", "--name", "x"],
             "There is no organization",
         ),
         (
             ["--organization", str(uuid.uuid4()), "--role", "boss", "--name", "x"],
-            "--role 'boss' is not a role: use admin or occupant.",
+            "--role 'boss' is not a role: use admin, occupant, display.",
+        ),
+        (
+            ["--organization", str(uuid.uuid4()), "--role", "occupant", "--name", "x"],
+            "--role occupant needs --user EMAIL",
         ),
     ],
 )
