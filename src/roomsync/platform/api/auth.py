@@ -40,6 +40,14 @@ class Principal:
     name: str | None = None
     session: SignedIn | None = None
     resource_id: uuid.UUID | None = None
+    token_id: uuid.UUID | None = None
+
+    @property
+    def actor(self) -> str:
+        """Who acts, as a booking's history records it."""
+        if self.email is not None:
+            return self.email
+        return f"api token {self.token_id}" if self.token_id else "ROOMSYNC_ADMIN_TOKEN"
 
     @property
     def via(self) -> Literal["session", "token"]:
@@ -128,7 +136,10 @@ def authenticate(
     if token.role is Role.OCCUPANT:
         return _person_principal(session, token)
     return Principal(
-        role=token.role, organization_id=token.organization_id, resource_id=token.resource_id
+        role=token.role,
+        organization_id=token.organization_id,
+        resource_id=token.resource_id,
+        token_id=token.id,
     )
 
 
@@ -147,6 +158,7 @@ def _person_principal(session: Session, token: ApiToken) -> Principal:
         email=user.email,
         user_id=user.id,
         name=user.name,
+        token_id=token.id,
     )
 
 

@@ -65,13 +65,13 @@ def create_booking(
     resource = get_resource(session, resource_id=body.resource_id)
     principal.check_access(resource.organization_id)
     organizer = _organizer_email(principal, body.organizer_email)
-    acting_for_other = principal.email is not None and organizer.lower() != principal.email
+    acting_for_other = organizer.strip().lower() != principal.email
     booking = service.create_booking(
         session,
         organization_id=resource.organization_id,
         resource_id=resource.id,
         organizer_email=organizer,
-        actor=(principal.email if acting_for_other else None),
+        actor=(principal.actor if acting_for_other else None),
         title=body.title,
         start=body.start,
         end=body.end,
