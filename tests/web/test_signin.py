@@ -34,6 +34,7 @@ from tests.web.signin_testkit import (
     serving,
     sign_in,
 )
+from tests.web.tenants import ADMIN_TOKEN
 
 
 @pytest.fixture
@@ -376,3 +377,73 @@ def test_a_verified_person_of_a_tenant_no_organization_uses_is_403(
 
     assert refused.value.http_status == 403
     assert stranger.tenant_id in refused.value.message
+
+
+# --- A session is the person across the whole API ----------------------------------------
+
+
+def room_of(factory: Any, organization_id: Any, name: str = "Board") -> str:
+    return str(factory.room(factory.building(organization_id), name=name))
+
+
+def test_a_session_books_as_its_person_and_only_as_them(
+    client: httpx.Client, site: Site, sim: Simulator, factory: Any
+) -> None:
+    email, password = person(sim)
+    sign_in(client, site.url, email, password)
+    room = room_of(factory, site.organization_id)
+    body = {
+        "resource_id": room,
+        "title": "1:1",
+        "start": "2030-01-07T09:00:00Z",
+        "end": "2030-01-07T10:00:00Z",
+    }
+    same_site = {"Origin": site.url, "Sec-Fetch-Site": "same-origin"}
+    as_other = client.post(
+        f"{site.url}/api/v1/bookings",
+        json=body | {"organizer_email": "someone.else@example.com"},
+        headers=same_site,
+    )
+    own = client.post(f"{site.url}/api/v1/bookings", json=body, headers=same_site)
+    forged = client.post(
+        f"{site.url}/api/v1/bookings",
+        json=body | {"start": "2030-01-07T11:00:00Z", "end": "2030-01-07T12:00:00Z"},
+        headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+    )
+
+    assert as_other.status_code == 403, as_other.text
+    assert [d["field"] for d in as_other.json()["error"]["details"]] == ["organizer_email"]
+    assert own.status_code == 201, own.text
+    assert own.json()["organizer_email"] == email
+    assert forged.status_code == 403
+    assert forged.json()["error"]["code"] == "cross_site_request"
+
+
+def test_a_session_of_one_organization_cannot_reach_anothers_data(
+    client: httpx.Client, site: Site, sim: Simulator, factory: Any
+) -> None:
+    email, password = person(sim)
+    sign_in(client, site.url, email, password)
+    other_room = room_of(factory, factory.organization("Globex"))
+    own_room = room_of(factory, site.organization_id)
+
+    theirs = client.get(f"{site.url}/api/v1/resources/{other_room}")
+    listed = client.get(f"{site.url}/api/v1/resources")
+
+    assert theirs.status_code == 403
+    assert [item["id"] for item in listed.json()["items"]] == [own_room]
+
+
+def test_an_address_on_the_admin_emails_list_signs_in_as_an_admin(
+    client: httpx.Client, site: Site, sim: Simulator
+) -> None:
+    email, password = person(sim)
+    listed = httpx.patch(
+        f"{site.url}/api/v1/organizations/{site.organization_id}",
+        json={"admin_emails": [email.upper()]},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
+    assert listed.status_code == 200, listed.text
+    sign_in(client, site.url, email, password)
+
+    assert me(client, site).json()["role"] == "admin"
