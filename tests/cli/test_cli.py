@@ -229,6 +229,9 @@ def test_demo_once_runs_the_round_trip_and_exits_zero(tmp_path: Path) -> None:
     assert "40 rooms" in result.stdout
     assert "40 of 40 rooms listened to" in result.stdout
     assert "The demo round trip held." in result.stdout
+    assert "/auth/login" in result.stdout
+    assert "as admin: " in result.stdout
+    assert "as occupant: " in result.stdout
     assert " no " not in result.stdout
     assert "Pulling bookings" in result.stderr
     assert (data_dir / "roomsync.db").exists()
