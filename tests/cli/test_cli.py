@@ -94,6 +94,38 @@ def test_token_create_prints_a_working_token_once_and_stores_its_hash(
         assert secret not in (stored.token_hash, stored.token_prefix)
 
 
+def test_token_list_shows_no_secret_and_revoke_stops_the_token_at_once(
+    database: Database, database_url: str, tmp_path: Path
+) -> None:
+    env = {"ROOMSYNC_DATABASE_URL": database_url}
+    with database.session() as session:
+        organization_id = create_organization(session, name="Acme").id
+    created = roomsync(
+        "token", "create", "--organization", str(organization_id), "--role", "occupant",
+        "--name", "ann", "--user", "ann@acme.test", cwd=tmp_path, env=env,
+    )  # fmt: skip
+    secret = created.stdout.strip()
+    with database.session() as session:
+        token = find_api_token(session, secret=secret)
+        assert token is not None
+        token_id = token.id
+
+    listed = roomsync(
+        "token", "list", "--organization", str(organization_id), cwd=tmp_path, env=env
+    )
+    revoked = roomsync("token", "revoke", str(token_id), cwd=tmp_path, env=env)
+    again = roomsync("token", "list", "--organization", str(organization_id), cwd=tmp_path, env=env)
+
+    assert listed.returncode == revoked.returncode == 0, listed.stderr + revoked.stderr
+    row = listed.stdout.splitlines()[1].split("\t")
+    assert row[:4] == [str(token_id), "occupant", "ann", "ann@acme.test"]
+    assert row[-1] == "-"
+    assert secret not in listed.stdout + again.stdout
+    assert again.stdout.splitlines()[1].split("\t")[-1] != "-"
+    with database.session() as session:
+        assert find_api_token(session, secret=secret) is None
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
