@@ -4,6 +4,7 @@ every bad answer is a clear refusal that opens no session."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,12 +18,13 @@ from sqlalchemy import func, select
 from graphsim import Simulator
 from roomsync.platform.db import Database
 from roomsync.platform.enums import Role
-from roomsync.platform.models import SignInSession, User
+from roomsync.platform.models import BookingHistory, SignInSession, User
+from roomsync.sync.push.workflow import push_booking
 from roomsync.web.auth.id_token import Identity
 from roomsync.web.auth.signin import organization_of
 from roomsync.web.exceptions import SignInRefusedError
-from tests.graphsim.signin_testkit import person, submit
-from tests.sync.rooms_testkit import connect, context, tenant
+from tests.graphsim.signin_testkit import LOGIN, person, submit
+from tests.sync.rooms_testkit import connect, context, room_lists, tenant
 from tests.web.signin_testkit import (
     COOKIE,
     Site,
@@ -447,3 +449,50 @@ def test_an_address_on_the_admin_emails_list_signs_in_as_an_admin(
     sign_in(client, site.url, email, password)
 
     assert me(client, site).json()["role"] == "admin"
+
+
+def test_a_signed_in_admin_books_on_behalf_and_the_meeting_lands_in_that_persons_mailbox(
+    client: httpx.Client, sim: Simulator, database: Database, factory: Any
+) -> None:
+    admin_email, password = person(sim)
+    sim.signin.assign(admin_email, "Roomsync.Admin")
+    colleague = next(
+        u["email"] for u in sim.config(LOGIN)["users"] if u["email"] not in (admin_email,)
+        and u["email"].startswith("user")
+    )  # fmt: skip
+    room_email = next(iter(room_lists(sim).values()))[0]
+    organization_id = factory.organization("Acme")
+    room = factory.room(factory.building(organization_id), name="Board", email=room_email)
+    ctx = context(database, sim)
+    connect(ctx, sim, organization_id)
+    try:
+        with serving(database, ctx) as url:
+            sign_in(client, url, admin_email, password)
+            booked = client.post(
+                f"{url}/api/v1/bookings",
+                json={
+                    "resource_id": str(room),
+                    "organizer_email": colleague,
+                    "title": "Booked for a colleague",
+                    "start": "2030-01-07T09:00:00Z",
+                    "end": "2030-01-07T10:00:00Z",
+                },
+                headers={"Origin": url},
+            )
+            assert booked.status_code == 201, booked.text
+            outcome = push_booking(ctx, uuid.UUID(booked.json()["id"]))
+    finally:
+        ctx.close()
+
+    assert outcome is not None
+    subjects = [event["subject"] for event in sim.events(colleague)]
+    assert "Booked for a colleague" in subjects
+    assert "Booked for a colleague" not in [e["subject"] for e in sim.events(admin_email)]
+    with database.session() as session:
+        entry = session.scalars(
+            select(BookingHistory).where(
+                BookingHistory.booking_id == uuid.UUID(booked.json()["id"])
+            )
+        ).first()
+        assert entry is not None
+        assert entry.data["actor"] == admin_email
