@@ -57,7 +57,10 @@ def get_principal(
     database: DatabaseDep,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    session_cookie: Annotated[str | None, Cookie(alias=COOKIE_NAME)] = None,
+    # Not in the OpenAPI description: the cookie is the browser's, set by /auth/callback.
+    session_cookie: Annotated[
+        str | None, Cookie(alias=COOKIE_NAME, include_in_schema=False)
+    ] = None,
 ) -> Principal:
     """A bearer token, when sent, decides; otherwise the session cookie does (writes made
     with it have passed the cross-site check of ``web.auth.cross_site`` already)."""
