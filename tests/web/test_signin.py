@@ -23,6 +23,7 @@ from roomsync.sync.push.workflow import push_booking
 from roomsync.web.auth.id_token import Identity
 from roomsync.web.auth.signin import organization_of
 from roomsync.web.exceptions import SignInRefusedError
+from tests.graphsim.graphsim_testkit import fast_options
 from tests.graphsim.signin_testkit import LOGIN, person, submit
 from tests.sync.rooms_testkit import connect, context, room_lists, tenant
 from tests.web.signin_testkit import (
@@ -496,3 +497,34 @@ def test_a_signed_in_admin_books_on_behalf_and_the_meeting_lands_in_that_persons
         ).first()
         assert entry is not None
         assert entry.data["actor"] == admin_email
+
+
+def test_two_organizations_on_two_tenants_sign_in_separately_and_see_only_their_own(
+    database: Database, factory: Any
+) -> None:
+    """Two emulated tenants (one roomsync server per tenant, as each in-process tenant
+    is reached through its own transport, over one database)."""
+    seen = {}
+    second = Simulator(options=fast_options(seed=8))  # another seed: another tenant id
+    second.seed(rooms=2, room_lists=1, users=2, events_per_room=0, recurring_series=0)
+    with tenant() as first, second:
+        for name, sim in (("Acme", first), ("Globex", second)):
+            organization_id = factory.organization(name)
+            room = room_of(factory, organization_id, name=f"{name} room")
+            ctx = context(database, sim)
+            connect(ctx, sim, organization_id)
+            try:
+                with serving(database, ctx) as url, browser(sim) as http:
+                    email, password = person(sim)
+                    # both emulated tenants use one domain, so the sign-in names the organization
+                    sign_in(http, url, email, password, organization=str(organization_id))
+                    who = http.get(f"{url}/api/v1/me").json()
+                    rooms = http.get(f"{url}/api/v1/resources").json()["items"]
+                    seen[name] = (who["organization_id"], [r["id"] for r in rooms], room)
+                    assert who["organization_id"] == str(organization_id)
+            finally:
+                ctx.close()
+    assert first.tenant_id != second.tenant_id
+    assert seen["Acme"][0] != seen["Globex"][0]
+    for _, rooms, room in seen.values():
+        assert rooms == [room]
