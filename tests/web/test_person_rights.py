@@ -9,12 +9,17 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from roomsync.platform.db import Database
 from roomsync.platform.enums import HistoryKind, Role
+from roomsync.platform.exceptions import PermissionDeniedError
 from roomsync.platform.models import ApiToken, BookingHistory
+from roomsync.platform.services.sessions import check_form_token, find_session, open_session
 from roomsync.platform.services.tokens import hash_token
+from roomsync.platform.services.users import create_user
+from tests.sync.rooms_testkit import settings
 from tests.web.tenants import (
     COLLEAGUE,
     ORGANIZER,
@@ -169,3 +174,26 @@ def test_only_the_super_admin_sets_admin_emails(api: httpx.Client, tenant: Tenan
     assert [d["field"] for d in refused.json()["error"]["details"]] == ["admin_emails"]
     assert set_.status_code == 200, set_.text
     assert set_.json()["admin_emails"] == ["boss@acme.test"]
+
+
+def test_a_form_token_belongs_to_its_session_only(database: Database, factory: Any) -> None:
+    organization_id = factory.organization("Acme")
+    app_settings = settings()
+    with database.session() as session:
+        user = create_user(session, organization_id=organization_id, email=ORGANIZER, name="Ann")
+        first = open_session(
+            session, user=user, role=Role.OCCUPANT, settings=app_settings, now=database.clock()
+        )
+        second = open_session(
+            session, user=user, role=Role.OCCUPANT, settings=app_settings, now=database.clock()
+        )
+    with database.session() as session:
+        mine = find_session(session, first, settings=app_settings, now=database.clock())
+        theirs = find_session(session, second, settings=app_settings, now=database.clock())
+    assert mine is not None
+    assert theirs is not None
+    check_form_token(mine, mine.csrf_token)
+    for sent in (theirs.csrf_token, "", None, first):
+        with pytest.raises(PermissionDeniedError) as refused:
+            check_form_token(mine, sent)
+        assert refused.value.details[0]["field"] == "csrf_token"
