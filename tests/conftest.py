@@ -137,6 +137,9 @@ def database(database_url: str) -> Iterator[Database]:
 # --- Platform objects, made through the services ------------------------------------------
 
 
+OCCUPANT_EMAIL = "occupant@example.com"
+
+
 class PlatformFactory:
     """Makes organizations, buildings, rooms, tokens and integrations for a test, each in a
     committed transaction of its own, and returns their ids (or token secrets)."""
@@ -177,10 +180,16 @@ class PlatformFactory:
                 hidden_fields=hidden_fields,
             ).id
 
-    def token(self, organization_id: uuid.UUID, role: Role = Role.ADMIN) -> str:
+    def token(
+        self, organization_id: uuid.UUID, role: Role = Role.ADMIN, *, user: str | None = None
+    ) -> str:
+        """A token's secret; an occupant token acts for ``user`` (an occupant address by
+        default)."""
+        if role is Role.OCCUPANT and user is None:
+            user = OCCUPANT_EMAIL
         with self.database.session() as session:
             return create_api_token(
-                session, organization_id=organization_id, role=role, name=f"test {role}"
+                session, organization_id=organization_id, role=role, name=f"test {role}", user=user
             ).secret
 
     def integration(self, organization_id: uuid.UUID, *, enabled: bool = True) -> uuid.UUID:

@@ -72,6 +72,8 @@ def test_token_create_prints_a_working_token_once_and_stores_its_hash(
         "occupant",
         "--name",
         "kiosk",
+        "--user",
+        "Ann@Acme.test",
         cwd=tmp_path,
         env={"ROOMSYNC_DATABASE_URL": database_url},
     )
@@ -92,17 +94,53 @@ def test_token_create_prints_a_working_token_once_and_stores_its_hash(
         assert secret not in (stored.token_hash, stored.token_prefix)
 
 
+def test_token_list_shows_no_secret_and_revoke_stops_the_token_at_once(
+    database: Database, database_url: str, tmp_path: Path
+) -> None:
+    env = {"ROOMSYNC_DATABASE_URL": database_url}
+    with database.session() as session:
+        organization_id = create_organization(session, name="Acme").id
+    created = roomsync(
+        "token", "create", "--organization", str(organization_id), "--role", "occupant",
+        "--name", "ann", "--user", "ann@acme.test", cwd=tmp_path, env=env,
+    )  # fmt: skip
+    secret = created.stdout.strip()
+    with database.session() as session:
+        token = find_api_token(session, secret=secret)
+        assert token is not None
+        token_id = token.id
+
+    listed = roomsync(
+        "token", "list", "--organization", str(organization_id), cwd=tmp_path, env=env
+    )
+    revoked = roomsync("token", "revoke", str(token_id), cwd=tmp_path, env=env)
+    again = roomsync("token", "list", "--organization", str(organization_id), cwd=tmp_path, env=env)
+
+    assert listed.returncode == revoked.returncode == 0, listed.stderr + revoked.stderr
+    row = listed.stdout.splitlines()[1].split("\t")
+    assert row[:4] == [str(token_id), "occupant", "ann", "ann@acme.test"]
+    assert row[-1] == "-"
+    assert secret not in listed.stdout + again.stdout
+    assert again.stdout.splitlines()[1].split("\t")[-1] != "-"
+    with database.session() as session:
+        assert find_api_token(session, secret=secret) is None
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["--organization", "acme", "--role", "admin", "--name", "x"], "is not an organization id"),
+        (["--organization", "acme", "--role", "admin", "--name", "x"], "'acme' is not an id"),
         (
             ["--organization", str(uuid.uuid4()), "--role", "admin", "--name", "x"],
             "There is no organization",
         ),
         (
             ["--organization", str(uuid.uuid4()), "--role", "boss", "--name", "x"],
-            "--role 'boss' is not a role: use admin or occupant.",
+            "--role 'boss' is not a role: use admin, occupant, display.",
+        ),
+        (
+            ["--organization", str(uuid.uuid4()), "--role", "occupant", "--name", "x"],
+            "--role occupant needs --user EMAIL",
         ),
     ],
 )
@@ -223,6 +261,9 @@ def test_demo_once_runs_the_round_trip_and_exits_zero(tmp_path: Path) -> None:
     assert "40 rooms" in result.stdout
     assert "40 of 40 rooms listened to" in result.stdout
     assert "The demo round trip held." in result.stdout
+    assert "/auth/login" in result.stdout
+    assert "as admin: " in result.stdout
+    assert "as occupant: " in result.stdout
     assert " no " not in result.stdout
     assert "Pulling bookings" in result.stderr
     assert (data_dir / "roomsync.db").exists()

@@ -96,7 +96,11 @@ def titles_over_rest(tenant: Tenant, tmp_path: Path, booking: Booking) -> tuple[
     with tenant.database.session() as session:
         tokens = [
             create_api_token(
-                session, organization_id=tenant.organization_id, role=role, name=role.value
+                session,
+                organization_id=tenant.organization_id,
+                role=role,
+                name=role.value,
+                user="occupant@example.com" if role is Role.OCCUPANT else None,
             ).secret
             for role in (Role.OCCUPANT, Role.ADMIN)
         ]

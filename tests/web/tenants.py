@@ -10,6 +10,8 @@ from roomsync.platform.enums import Role
 
 ADMIN_TOKEN = "test-super-admin-token-with-enough-entropy"
 MAX_BOOKING_HOURS = 8
+ORGANIZER = "ann@acme.test"
+COLLEAGUE = "colleague@acme.test"
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -21,13 +23,15 @@ SUPER_ADMIN = bearer(ADMIN_TOKEN)
 
 @dataclass(frozen=True)
 class Tenant:
-    """An organization with a building, a room and an admin and an occupant token."""
+    """An organization with a building, a room, an admin token and two occupant tokens:
+    ``occupant`` acts for Ann (the organizer of ``booking_json``), ``colleague`` for a colleague."""
 
     organization_id: uuid.UUID
     building_id: uuid.UUID
     room_id: uuid.UUID
     admin: dict[str, str]
     occupant: dict[str, str]
+    colleague: dict[str, str]
 
 
 def make_tenant(factory: Any, name: str, *, room_email: str | None = None) -> Tenant:
@@ -38,7 +42,8 @@ def make_tenant(factory: Any, name: str, *, room_email: str | None = None) -> Te
         building_id=building_id,
         room_id=factory.room(building_id, name=f"{name} room", email=room_email),
         admin=bearer(factory.token(organization_id, Role.ADMIN)),
-        occupant=bearer(factory.token(organization_id, Role.OCCUPANT)),
+        occupant=bearer(factory.token(organization_id, Role.OCCUPANT, user=ORGANIZER)),
+        colleague=bearer(factory.token(organization_id, Role.OCCUPANT, user=COLLEAGUE)),
     )
 
 

@@ -141,8 +141,8 @@ def test_occupants_see_private_titles_hidden_and_admins_see_them(
     booking = create(
         api, tenant, "2030-01-07T09:00:00Z", "2030-01-07T10:00:00Z", title="Layoffs", private=True
     ).json()
-    as_occupant = api.get(f"{BOOKINGS}/{booking['id']}", headers=tenant.occupant).json()
-    listed = api.get(BOOKINGS, headers=tenant.occupant).json()["items"]
+    as_occupant = api.get(f"{BOOKINGS}/{booking['id']}", headers=tenant.colleague).json()
+    listed = api.get(BOOKINGS, headers=tenant.colleague).json()["items"]
     as_admin = api.get(f"{BOOKINGS}/{booking['id']}", headers=tenant.admin).json()
     assert as_occupant["title"] == listed[0]["title"] == "Private booking"
     assert as_admin["title"] == "Layoffs"

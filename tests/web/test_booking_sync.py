@@ -86,7 +86,11 @@ def stack(database: Database, tmp_path: Path) -> Iterator[Stack]:
                 session, organization_id=tenant.organization_id, role=Role.ADMIN, name="admin"
             ).secret
             occupant = create_api_token(
-                session, organization_id=tenant.organization_id, role=Role.OCCUPANT, name="o"
+                session,
+                organization_id=tenant.organization_id,
+                role=Role.OCCUPANT,
+                name="o",
+                user="occupant@example.com",
             ).secret
         try:
             with (

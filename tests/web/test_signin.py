@@ -4,6 +4,7 @@ every bad answer is a clear refusal that opens no session."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,12 +18,14 @@ from sqlalchemy import func, select
 from graphsim import Simulator
 from roomsync.platform.db import Database
 from roomsync.platform.enums import Role
-from roomsync.platform.models import SignInSession, User
+from roomsync.platform.models import BookingHistory, SignInSession, User
+from roomsync.sync.push.workflow import push_booking
 from roomsync.web.auth.id_token import Identity
 from roomsync.web.auth.signin import organization_of
 from roomsync.web.exceptions import SignInRefusedError
-from tests.graphsim.signin_testkit import person, submit
-from tests.sync.rooms_testkit import connect, context, tenant
+from tests.graphsim.graphsim_testkit import fast_options
+from tests.graphsim.signin_testkit import LOGIN, person, submit
+from tests.sync.rooms_testkit import connect, context, room_lists, tenant
 from tests.web.signin_testkit import (
     COOKIE,
     Site,
@@ -34,6 +37,7 @@ from tests.web.signin_testkit import (
     serving,
     sign_in,
 )
+from tests.web.tenants import ADMIN_TOKEN
 
 
 @pytest.fixture
@@ -376,3 +380,151 @@ def test_a_verified_person_of_a_tenant_no_organization_uses_is_403(
 
     assert refused.value.http_status == 403
     assert stranger.tenant_id in refused.value.message
+
+
+# --- A session is the person across the whole API ----------------------------------------
+
+
+def room_of(factory: Any, organization_id: Any, name: str = "Board") -> str:
+    return str(factory.room(factory.building(organization_id), name=name))
+
+
+def test_a_session_books_as_its_person_and_only_as_them(
+    client: httpx.Client, site: Site, sim: Simulator, factory: Any
+) -> None:
+    email, password = person(sim)
+    sign_in(client, site.url, email, password)
+    room = room_of(factory, site.organization_id)
+    body = {
+        "resource_id": room,
+        "title": "1:1",
+        "start": "2030-01-07T09:00:00Z",
+        "end": "2030-01-07T10:00:00Z",
+    }
+    same_site = {"Origin": site.url, "Sec-Fetch-Site": "same-origin"}
+    as_other = client.post(
+        f"{site.url}/api/v1/bookings",
+        json=body | {"organizer_email": "someone.else@example.com"},
+        headers=same_site,
+    )
+    own = client.post(f"{site.url}/api/v1/bookings", json=body, headers=same_site)
+    forged = client.post(
+        f"{site.url}/api/v1/bookings",
+        json=body | {"start": "2030-01-07T11:00:00Z", "end": "2030-01-07T12:00:00Z"},
+        headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+    )
+
+    assert as_other.status_code == 403, as_other.text
+    assert [d["field"] for d in as_other.json()["error"]["details"]] == ["organizer_email"]
+    assert own.status_code == 201, own.text
+    assert own.json()["organizer_email"] == email
+    assert forged.status_code == 403
+    assert forged.json()["error"]["code"] == "cross_site_request"
+
+
+def test_a_session_of_one_organization_cannot_reach_anothers_data(
+    client: httpx.Client, site: Site, sim: Simulator, factory: Any
+) -> None:
+    email, password = person(sim)
+    sign_in(client, site.url, email, password)
+    other_room = room_of(factory, factory.organization("Globex"))
+    own_room = room_of(factory, site.organization_id)
+
+    theirs = client.get(f"{site.url}/api/v1/resources/{other_room}")
+    listed = client.get(f"{site.url}/api/v1/resources")
+
+    assert theirs.status_code == 403
+    assert [item["id"] for item in listed.json()["items"]] == [own_room]
+
+
+def test_an_address_on_the_admin_emails_list_signs_in_as_an_admin(
+    client: httpx.Client, site: Site, sim: Simulator
+) -> None:
+    email, password = person(sim)
+    listed = httpx.patch(
+        f"{site.url}/api/v1/organizations/{site.organization_id}",
+        json={"admin_emails": [email.upper()]},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
+    assert listed.status_code == 200, listed.text
+    sign_in(client, site.url, email, password)
+
+    assert me(client, site).json()["role"] == "admin"
+
+
+def test_a_signed_in_admin_books_on_behalf_and_the_meeting_lands_in_that_persons_mailbox(
+    client: httpx.Client, sim: Simulator, database: Database, factory: Any
+) -> None:
+    admin_email, password = person(sim)
+    sim.signin.assign(admin_email, "Roomsync.Admin")
+    colleague = next(
+        u["email"] for u in sim.config(LOGIN)["users"] if u["email"] not in (admin_email,)
+        and u["email"].startswith("user")
+    )  # fmt: skip
+    room_email = next(iter(room_lists(sim).values()))[0]
+    organization_id = factory.organization("Acme")
+    room = factory.room(factory.building(organization_id), name="Board", email=room_email)
+    ctx = context(database, sim)
+    connect(ctx, sim, organization_id)
+    try:
+        with serving(database, ctx) as url:
+            sign_in(client, url, admin_email, password)
+            booked = client.post(
+                f"{url}/api/v1/bookings",
+                json={
+                    "resource_id": str(room),
+                    "organizer_email": colleague,
+                    "title": "Booked for a colleague",
+                    "start": "2030-01-07T09:00:00Z",
+                    "end": "2030-01-07T10:00:00Z",
+                },
+                headers={"Origin": url},
+            )
+            assert booked.status_code == 201, booked.text
+            outcome = push_booking(ctx, uuid.UUID(booked.json()["id"]))
+    finally:
+        ctx.close()
+
+    assert outcome is not None
+    subjects = [event["subject"] for event in sim.events(colleague)]
+    assert "Booked for a colleague" in subjects
+    assert "Booked for a colleague" not in [e["subject"] for e in sim.events(admin_email)]
+    with database.session() as session:
+        entry = session.scalars(
+            select(BookingHistory).where(
+                BookingHistory.booking_id == uuid.UUID(booked.json()["id"])
+            )
+        ).first()
+        assert entry is not None
+        assert entry.data["actor"] == admin_email
+
+
+def test_two_organizations_on_two_tenants_sign_in_separately_and_see_only_their_own(
+    database: Database, factory: Any
+) -> None:
+    """Two emulated tenants (one roomsync server per tenant, as each in-process tenant
+    is reached through its own transport, over one database)."""
+    seen = {}
+    second = Simulator(options=fast_options(seed=8))  # another seed: another tenant id
+    second.seed(rooms=2, room_lists=1, users=2, events_per_room=0, recurring_series=0)
+    with tenant() as first, second:
+        for name, sim in (("Acme", first), ("Globex", second)):
+            organization_id = factory.organization(name)
+            room = room_of(factory, organization_id, name=f"{name} room")
+            ctx = context(database, sim)
+            connect(ctx, sim, organization_id)
+            try:
+                with serving(database, ctx) as url, browser(sim) as http:
+                    email, password = person(sim)
+                    # both emulated tenants use one domain, so the sign-in names the organization
+                    sign_in(http, url, email, password, organization=str(organization_id))
+                    who = http.get(f"{url}/api/v1/me").json()
+                    rooms = http.get(f"{url}/api/v1/resources").json()["items"]
+                    seen[name] = (who["organization_id"], [r["id"] for r in rooms], room)
+                    assert who["organization_id"] == str(organization_id)
+            finally:
+                ctx.close()
+    assert first.tenant_id != second.tenant_id
+    assert seen["Acme"][0] != seen["Globex"][0]
+    for _, rooms, room in seen.values():
+        assert rooms == [room]

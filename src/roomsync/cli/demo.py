@@ -62,6 +62,7 @@ def demo(
         listening = built.subscribe(connected)
         built.run_workers()
         if once:
+            _print(built.sign_in_lines())
             _check(built, connected)
             return
         _welcome(built, connected.admin_token, tenant_url, listening)
@@ -84,7 +85,11 @@ def _check(built: Demo, connected: Connected) -> None:
 
 
 def _welcome(built: Demo, token: str, tenant_url: str, listening: int) -> None:
-    for line in built.instructions(token=token, tenant_url=tenant_url, listening=listening):
+    _print(built.instructions(token=token, tenant_url=tenant_url, listening=listening))
+
+
+def _print(lines: list[str]) -> None:
+    for line in lines:
         out.print(line, highlight=False, soft_wrap=True, markup=False)
 
 

@@ -39,6 +39,7 @@ class HistoryKind(StrEnum):
 class Role(StrEnum):
     ADMIN = "admin"
     OCCUPANT = "occupant"
+    DISPLAY = "display"
 
 
 class OutboxAction(StrEnum):

@@ -193,6 +193,7 @@ class Demo:
             f"\nroomsync demo: listening to {listening} rooms of the emulated tenant.",
             f"API {self.base_url} (OpenAPI {self.base_url}/docs); emulated tenant {tenant_url}",
             f"Admin token (shown once): {token}",
+            *self.sign_in_lines(),
             f"\nBook {room} (its mailbox answers within a second; see the status):",
             f"  curl -s -X POST {api}/bookings {auth} {json} -d '{booking}'",
             f"  curl -s '{api}/resources?limit=5' {auth}   # the rooms imported",
@@ -205,6 +206,18 @@ class Demo:
             f"&start={_z(ours)}&end={_z(theirs + SLOT)}' {auth}",
             "\nPress Ctrl-C to stop.",
         ]
+
+    def sign_in_lines(self) -> list[str]:
+        """Whom to sign in as (graphsim's seeded people): the holder of Roomsync.Admin and
+        one occupant, with their passwords."""
+        people = [u for u in self.sim.signin.config_users() if u["password"]]
+        admin = next((u for u in people if u["admin"]), None)
+        occupant = next((u for u in people if not u["admin"]), None)
+        lines = [f"\nSign in with Microsoft (the emulated tenant): {self.base_url}/auth/login"]
+        for label, user in (("admin", admin), ("occupant", occupant)):
+            if user is not None:
+                lines.append(f"  as {label}: {user['email']}  password {user['password']}")
+        return lines
 
     def _listened(self, connected: Connected) -> int:
         with self.database.session() as session:

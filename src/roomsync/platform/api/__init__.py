@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from roomsync.platform.api import bookings, buildings, organizations, resources, users
+from roomsync.platform.api import bookings, buildings, organizations, resources, tokens, users
 from roomsync.platform.api.schemas import error_responses
 
 API_PREFIX = "/api/v1"
@@ -12,6 +12,6 @@ API_PREFIX = "/api/v1"
 
 def build_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX, responses=error_responses(401, 403, 404, 422))
-    for module in (organizations, buildings, resources, users, bookings):
+    for module in (organizations, buildings, resources, users, bookings, tokens):
         router.include_router(module.router)
     return router

@@ -1,4 +1,5 @@
-"""Who is calling: the super-admin (``ROOMSYNC_ADMIN_TOKEN``) or an organization's API token.
+"""Who is calling: the super-admin (``ROOMSYNC_ADMIN_TOKEN``), an organization's API token,
+or a person signed in with Microsoft (the ``roomsync_session`` cookie).
 
 An organization's token only ever reaches that organization's data: naming another
 organization's object is answered 403. Occupant tokens read resources and bookings and
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hmac
 import uuid
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import SecretStr
 from sqlalchemy.orm import Session
@@ -20,17 +22,36 @@ from roomsync.platform.exceptions import (
     InvalidInputError,
     PermissionDeniedError,
 )
+from roomsync.platform.models import ApiToken, User
+from roomsync.platform.services.sessions import SignedIn
 from roomsync.platform.services.tokens import find_api_token
 
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller. ``organization_id`` is None only for the super-admin; ``email`` is the
-    person the caller acts for, None while no token is bound to a person."""
+    """The caller. ``organization_id`` is None only for the super-admin; ``email`` (with
+    ``user_id`` and ``name``) is the person the caller acts for, None for tokens bound to
+    no person; ``session`` is the sign-in session when the caller came with its cookie."""
 
     role: Role
     organization_id: uuid.UUID | None = None
     email: str | None = None
+    user_id: uuid.UUID | None = None
+    name: str | None = None
+    session: SignedIn | None = None
+    resource_id: uuid.UUID | None = None
+    token_id: uuid.UUID | None = None
+
+    @property
+    def actor(self) -> str:
+        """Who acts, as a booking's history records it."""
+        if self.email is not None:
+            return self.email
+        return f"api token {self.token_id}" if self.token_id else "ROOMSYNC_ADMIN_TOKEN"
+
+    @property
+    def via(self) -> Literal["session", "token"]:
+        return "session" if self.session is not None else "token"
 
     @property
     def is_super_admin(self) -> bool:
@@ -74,6 +95,23 @@ class Principal:
             return requested
         return self.organization_id
 
+    def check_display_request(self, method: str, path: str, query: dict[str, str]) -> None:
+        """A display token reads its one resource (and its bookings and schedule) and
+        ``/api/v1/me``; anything else is 403."""
+        if self.role is not Role.DISPLAY:
+            return
+        own = f"/api/v1/resources/{self.resource_id}"
+        readable = (
+            path in ("/api/v1/me", own)
+            or path.startswith(own + "/")
+            or (path == "/api/v1/bookings" and query.get("resource_id") == str(self.resource_id))
+        )
+        if method not in ("GET", "HEAD") or not readable:
+            raise PermissionDeniedError(
+                f"A display token reads only its resource {self.resource_id} "
+                "(and its bookings and schedule)."
+            )
+
     def check_super_admin(self) -> None:
         if not self.is_super_admin:
             raise PermissionDeniedError("Only ROOMSYNC_ADMIN_TOKEN may do this.")
@@ -95,4 +133,47 @@ def authenticate(
     token = find_api_token(session, secret=secret)
     if token is None:
         raise AuthenticationError("The bearer token is unknown or revoked.")
-    return Principal(role=token.role, organization_id=token.organization_id)
+    if token.role is Role.OCCUPANT:
+        return _person_principal(session, token)
+    return Principal(
+        role=token.role,
+        organization_id=token.organization_id,
+        resource_id=token.resource_id,
+        token_id=token.id,
+    )
+
+
+def _person_principal(session: Session, token: ApiToken) -> Principal:
+    user = session.get(User, token.user_id) if token.user_id is not None else None
+    if user is None:
+        raise AuthenticationError(
+            "This occupant token acts for no person and no longer works: replace it with "
+            f"`roomsync token create --organization {token.organization_id} --role occupant "
+            "--user EMAIL --name NAME` (and revoke it with `roomsync token revoke "
+            f"{token.id}`)."
+        )
+    return Principal(
+        role=Role.OCCUPANT,
+        organization_id=token.organization_id,
+        email=user.email,
+        user_id=user.id,
+        name=user.name,
+        token_id=token.id,
+    )
+
+
+def signed_in_principal(signed_in: SignedIn | None) -> Principal:
+    """The principal of a live sign-in session, or 401 saying to sign in again."""
+    if signed_in is None:
+        raise AuthenticationError(
+            "The roomsync_session cookie opens no session (signed out, idle too long, "
+            "or expired): sign in again at /auth/login."
+        )
+    return Principal(
+        role=signed_in.role,
+        organization_id=signed_in.organization_id,
+        email=signed_in.email,
+        user_id=signed_in.user_id,
+        name=signed_in.name,
+        session=signed_in,
+    )

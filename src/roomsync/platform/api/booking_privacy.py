@@ -2,9 +2,9 @@
 
 A private booking's title is shown only to its organizer and to admins; everyone else
 reads "Private booking". Only they may change ``private`` too, since turning a private
-booking public is how its title would reach everyone. An occupant token that is not bound
-to a person (none is until sign-in exists) is never the organizer: it may book privately,
-but only an admin may change the privacy of an existing booking.
+booking public is how its title would reach everyone. The caller is the organizer when
+the person it acts for (a session, or an occupant token's user) has the booking's
+``organizer_email``; a token acting for no person never is.
 """
 
 from __future__ import annotations

@@ -23,7 +23,11 @@ from roomsync.platform.services.booking_sync import BookingSyncView
 
 class BookingIn(InputModel):
     resource_id: uuid.UUID
-    organizer_email: EmailText
+    organizer_email: EmailText | None = Field(
+        default=None,
+        description="Whom the meeting is for; the caller's own address when omitted. Only "
+        "admins may book for someone else.",
+    )
     title: Title
     start: Instant
     end: Instant

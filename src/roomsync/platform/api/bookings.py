@@ -5,6 +5,10 @@ title); ``PATCH`` and ``DELETE`` honour ``If-Match: "<version>"`` (412 when stal
 accepted when absent); single-booking responses carry ``ETag: "<version>"``. Only the
 organizer or an admin may change ``private`` (403 naming the field, before anything is
 changed); a private booking's title reaches no one else (``booking_privacy``).
+
+A person (a session or an occupant token) acts only as themselves: they book with their
+own ``organizer_email`` (another is 403 naming the field) and move or cancel only what they
+organize. Admins may book on someone's behalf; the history records who acted.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from fastapi import APIRouter, Header, Query, Response
 from sqlalchemy.orm import Session
 
 from roomsync.platform.api.auth import Principal
-from roomsync.platform.api.booking_privacy import permitted_changes
+from roomsync.platform.api.booking_privacy import is_organizer_or_admin, permitted_changes
 from roomsync.platform.api.booking_schemas import BookingIn, BookingOut, BookingPatch, booking_out
 from roomsync.platform.api.deps import (
     DEFAULT_LIMIT,
@@ -30,7 +34,8 @@ from roomsync.platform.api.deps import (
 )
 from roomsync.platform.api.fields import Instant
 from roomsync.platform.api.schemas import PageOut, error_responses, etag, parse_if_match
-from roomsync.platform.enums import BookingStatus
+from roomsync.platform.enums import BookingStatus, Role
+from roomsync.platform.exceptions import InvalidInputError, PermissionDeniedError
 from roomsync.platform.models import Booking
 from roomsync.platform.services import bookings as service
 from roomsync.platform.services.booking_sync import booking_sync_views
@@ -59,11 +64,14 @@ def create_booking(
 ) -> BookingOut:
     resource = get_resource(session, resource_id=body.resource_id)
     principal.check_access(resource.organization_id)
+    organizer = _organizer_email(principal, body.organizer_email)
+    acting_for_other = organizer.strip().lower() != principal.email
     booking = service.create_booking(
         session,
         organization_id=resource.organization_id,
         resource_id=resource.id,
-        organizer_email=body.organizer_email,
+        organizer_email=organizer,
+        actor=(principal.actor if acting_for_other else None),
         title=body.title,
         start=body.start,
         end=body.end,
@@ -124,9 +132,8 @@ def update_booking(
     settings: SettingsDep,
     if_match: IfMatchHeader = None,
 ) -> BookingOut:
-    """Only the organizer or an admin may change `private` (403 naming the field, nothing
-    changed); occupant tokens act for no person yet, so for them it is admin work."""
-    booking = _visible_booking(session, booking_id, principal)
+    """Only the organizer or an admin may change a booking (403, nothing changed)."""
+    booking = _own_booking(session, booking_id, principal)
     changes = permitted_changes(principal, booking, body.changes())
     if body.resource_id is not None:
         principal.check_access(get_resource(session, resource_id=body.resource_id).organization_id)
@@ -148,7 +155,7 @@ def cancel_booking(
     principal: PrincipalDep,
     if_match: IfMatchHeader = None,
 ) -> BookingOut:
-    _visible_booking(session, booking_id, principal)
+    _own_booking(session, booking_id, principal)
     booking = service.cancel_booking(
         session, booking_id=booking_id, expected_version=parse_if_match(if_match)
     )
@@ -159,6 +166,34 @@ def _visible_booking(session: Session, booking_id: uuid.UUID, principal: Princip
     booking = service.get_booking(session, booking_id=booking_id)
     principal.check_access(booking.organization_id)
     return booking
+
+
+def _own_booking(session: Session, booking_id: uuid.UUID, principal: Principal) -> Booking:
+    """The booking, if ``principal`` may change it: admins any, a person their own."""
+    booking = _visible_booking(session, booking_id, principal)
+    if not is_organizer_or_admin(principal, booking):
+        raise PermissionDeniedError(
+            "Only the booking's organizer or an admin may change or cancel it."
+        )
+    return booking
+
+
+def _organizer_email(principal: Principal, requested: str | None) -> str:
+    """Whom a new booking is for: the caller unless an admin names someone else."""
+    if principal.role not in (Role.ADMIN, Role.OCCUPANT):
+        raise PermissionDeniedError("This token may not book.")
+    if requested is None:
+        if principal.email is None:
+            message = "organizer_email is required: this token acts for no person."
+            raise InvalidInputError(message, field="organizer_email")
+        return principal.email
+    if principal.is_admin or (principal.email or "") == requested.strip().lower():
+        return requested
+    message = (
+        "An occupant books only as themselves: organizer_email must be "
+        f"{principal.email} (or left out); booking for someone else needs an admin."
+    )
+    raise PermissionDeniedError(message, details=[{"field": "organizer_email", "message": message}])
 
 
 def _single(

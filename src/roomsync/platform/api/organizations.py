@@ -1,4 +1,5 @@
-"""``/organizations``: only the super-admin creates them; a token sees its own."""
+"""``/organizations``: only the super-admin creates them and sets ``admin_emails`` (people
+who are admins whatever their app roles say); a token sees its own."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import uuid
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from roomsync.platform.api.deps import (
     DEFAULT_LIMIT,
@@ -15,8 +16,9 @@ from roomsync.platform.api.deps import (
     PrincipalDep,
     SessionDep,
 )
-from roomsync.platform.api.fields import Name
+from roomsync.platform.api.fields import EmailText, Name
 from roomsync.platform.api.schemas import InputModel, PageOut, PatchModel, page_out
+from roomsync.platform.exceptions import PermissionDeniedError
 from roomsync.platform.models import Organization
 from roomsync.platform.services import organizations as service
 
@@ -29,6 +31,11 @@ class OrganizationIn(InputModel):
 
 class OrganizationPatch(PatchModel):
     name: Name | None = None
+    admin_emails: list[EmailText] | None = Field(
+        default=None,
+        description="People who are admins when they sign in (super-admin only).",
+        max_length=200,
+    )
 
 
 class OrganizationOut(BaseModel):
@@ -36,6 +43,7 @@ class OrganizationOut(BaseModel):
 
     id: uuid.UUID
     name: str
+    admin_emails: list[str]
     created_at: datetime
     updated_at: datetime
 
@@ -73,7 +81,10 @@ def get_organization(
     return _out(service.get_organization(session, organization_id=organization_id))
 
 
-@router.patch("/{organization_id}", summary="Rename an organization (admin)")
+@router.patch(
+    "/{organization_id}",
+    summary="Rename an organization (admin), set its admin_emails (super-admin)",
+)
 def update_organization(
     organization_id: uuid.UUID,
     body: OrganizationPatch,
@@ -81,6 +92,10 @@ def update_organization(
     principal: PrincipalDep,
 ) -> OrganizationOut:
     principal.check_admin(organization_id)
-    return _out(
-        service.update_organization(session, organization_id=organization_id, **body.changes())
-    )
+    changes = body.changes()
+    if "admin_emails" in changes and not principal.is_super_admin:
+        message = "Only ROOMSYNC_ADMIN_TOKEN may set admin_emails."
+        raise PermissionDeniedError(
+            message, details=[{"field": "admin_emails", "message": message}]
+        )
+    return _out(service.update_organization(session, organization_id=organization_id, **changes))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, true
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from roomsync.platform.enums import Role
@@ -19,6 +19,8 @@ class Organization(Entity, Base):
     __tablename__ = "organizations"
 
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    # People who are admins whatever their app roles say (set by the super-admin).
+    admin_emails: Mapped[list[str]] = mapped_column(default=list, server_default=text("'[]'"))
 
 
 class Building(Entity, Base):
@@ -57,7 +59,8 @@ class User(Entity, Base):
 
 
 class ApiToken(Entity, Base):
-    """A bearer token of one organization; only its SHA-256 hash is stored."""
+    """A bearer token of one organization; only its SHA-256 hash is stored. An occupant
+    token acts for ``user_id``; a display token shows ``resource_id`` only."""
 
     __tablename__ = "api_tokens"
 
@@ -68,3 +71,7 @@ class ApiToken(Entity, Base):
     token_prefix: Mapped[str] = mapped_column(String(16))
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    resource_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("resources.id", ondelete="CASCADE")
+    )

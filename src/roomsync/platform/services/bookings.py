@@ -69,8 +69,11 @@ def create_booking(
     status: BookingStatus | None = None,
     source: ChangeSource = ChangeSource.PLATFORM,
     max_duration: timedelta = DEFAULT_MAX_DURATION,
+    actor: str | None = None,
 ) -> Booking:
-    """Book ``resource_id`` over [start, end); ``status`` defaults to what the rules say."""
+    """Book ``resource_id`` over [start, end); ``status`` defaults to what the rules say.
+    ``actor``, the address of whoever booked on the organizer's behalf, goes into the
+    history."""
     start, end = checked_interval(start, end, source=source, max_duration=max_duration)
     resource = _in_organization(
         lock_resources(session, [resource_id])[resource_id], organization_id
@@ -97,9 +100,8 @@ def create_booking(
     )
     session.add(booking)
     session.flush()
-    append_history(
-        session, booking=booking, kind=HistoryKind.CREATED, source=source, data=_snapshot(booking)
-    )
+    data = _snapshot(booking) | ({"actor": actor} if actor else {})
+    append_history(session, booking=booking, kind=HistoryKind.CREATED, source=source, data=data)
     if pushable:
         enqueue_push(session, booking=booking, action=OutboxAction.CREATE)
     session.flush()

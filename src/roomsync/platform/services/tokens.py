@@ -1,7 +1,8 @@
 """API tokens: bearer secrets per organization, stored as SHA-256 hashes only.
 
 The plain token exists once, in the :class:`IssuedToken` returned at creation; nothing
-else ever holds or logs it.
+else ever holds or logs it. An occupant token acts for one person (``user``), a display
+token shows one resource; a revoked token stops working at once.
 """
 
 from __future__ import annotations
@@ -17,9 +18,13 @@ from sqlalchemy.orm import Session
 
 from roomsync.platform.db import now
 from roomsync.platform.enums import Role
+from roomsync.platform.exceptions import InvalidInputError
 from roomsync.platform.models import ApiToken
+from roomsync.platform.services.lookup import Page, get_or_raise, paginate
 from roomsync.platform.services.organizations import get_organization
-from roomsync.platform.services.validation import clean_name
+from roomsync.platform.services.resources import get_resource
+from roomsync.platform.services.users import organizer_user
+from roomsync.platform.services.validation import clean_name, normalize_email
 
 TOKEN_PREFIX = "rs_"  # noqa: S105 - marks roomsync tokens in logs and scanners; not a secret
 _SHOWN_PREFIX_LENGTH = len(TOKEN_PREFIX) + 6
@@ -38,9 +43,19 @@ def hash_token(secret: str) -> str:
 
 
 def create_api_token(
-    session: Session, *, organization_id: uuid.UUID, role: Role, name: str
+    session: Session,
+    *,
+    organization_id: uuid.UUID,
+    role: Role,
+    name: str,
+    user: str | None = None,
+    resource_id: uuid.UUID | None = None,
 ) -> IssuedToken:
+    """A new token; an occupant token needs ``user`` (the email it acts for), a display
+    token ``resource_id`` (a resource of the organization), an admin token neither."""
     get_organization(session, organization_id=organization_id)
+    user_id = _bound_user(session, organization_id, role, user)
+    resource_id = _bound_resource(session, organization_id, role, resource_id)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         organization_id=organization_id,
@@ -48,6 +63,8 @@ def create_api_token(
         role=role,
         token_hash=hash_token(secret),
         token_prefix=secret[:_SHOWN_PREFIX_LENGTH],
+        user_id=user_id,
+        resource_id=resource_id,
     )
     session.add(token)
     session.flush()
@@ -66,3 +83,63 @@ def find_api_token(session: Session, *, secret: str) -> ApiToken | None:
         if token.last_used_at is None or used_at - token.last_used_at > _LAST_USED_PRECISION:
             token.last_used_at = used_at
     return token
+
+
+def list_api_tokens(
+    session: Session,
+    *,
+    organization_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[ApiToken]:
+    """Tokens (revoked ones too) by creation, of one organization or all."""
+    where = [] if organization_id is None else [ApiToken.organization_id == organization_id]
+    return paginate(session, ApiToken, where=where, limit=limit, cursor=cursor)
+
+
+def get_api_token(session: Session, *, token_id: uuid.UUID) -> ApiToken:
+    return get_or_raise(session, ApiToken, token_id, noun="token")
+
+
+def revoke_api_token(session: Session, *, token_id: uuid.UUID) -> ApiToken:
+    """Revoke the token (again is no change); it is refused from the next request on."""
+    token = get_api_token(session, token_id=token_id)
+    if token.revoked_at is None:
+        token.revoked_at = now(session)
+    session.flush()
+    return token
+
+
+def _bound_user(
+    session: Session, organization_id: uuid.UUID, role: Role, user: str | None
+) -> uuid.UUID | None:
+    if role is not Role.OCCUPANT:
+        if user:
+            raise InvalidInputError("Only occupant tokens act for a person.", field="user")
+        return None
+    if not user:
+        raise InvalidInputError(
+            "An occupant token acts for one person: give the email it books as (user).",
+            field="user",
+        )
+    email = normalize_email(user, field="user")
+    return organizer_user(session, organization_id=organization_id, email=email).id
+
+
+def _bound_resource(
+    session: Session, organization_id: uuid.UUID, role: Role, resource_id: uuid.UUID | None
+) -> uuid.UUID | None:
+    if role is not Role.DISPLAY:
+        if resource_id is not None:
+            raise InvalidInputError("Only display tokens show one resource.", field="resource_id")
+        return None
+    if resource_id is None:
+        raise InvalidInputError(
+            "A display token shows one resource: give its id (resource_id).", field="resource_id"
+        )
+    resource = get_resource(session, resource_id=resource_id)
+    if resource.organization_id != organization_id:
+        raise InvalidInputError(
+            "The resource belongs to another organization.", field="resource_id"
+        )
+    return resource.id

@@ -18,9 +18,9 @@ from starlette.concurrency import run_in_threadpool
 
 from roomsync.errors import RoomsyncError
 from roomsync.platform.api.deps import DatabaseDep, SettingsDep
+from roomsync.platform.services.sessions import COOKIE_NAME, revoke_session
 from roomsync.settings import Settings
 from roomsync.web.auth.pages import error_page
-from roomsync.web.auth.sessions import COOKIE_NAME, revoke_session
 from roomsync.web.auth.signin import (
     CALLBACK_PATH,
     Login,

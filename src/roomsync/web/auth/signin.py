@@ -23,14 +23,15 @@ from sqlalchemy.orm import Session
 from roomsync.m365.jwks import SigningKeys
 from roomsync.m365.signin import AuthCodeSignIn
 from roomsync.platform.enums import Role
-from roomsync.platform.models import Integration
+from roomsync.platform.models import Integration, Organization
+from roomsync.platform.services.organizations import is_listed_admin
+from roomsync.platform.services.sessions import open_session
 from roomsync.settings import Settings
 from roomsync.sync.context import SyncContext
 from roomsync.sync.integration.connection import credential_of
 from roomsync.web.auth.flows import integration_for_login, save_flow, take_flow
 from roomsync.web.auth.id_token import Expected, Identity, verify_id_token
 from roomsync.web.auth.people import upsert_person
-from roomsync.web.auth.sessions import open_session
 from roomsync.web.exceptions import SignInRefusedError
 
 CALLBACK_PATH = "/auth/callback"
@@ -94,7 +95,8 @@ def finish_sign_in(
     with ctx.database.session() as session:
         organization_id = organization_of(session, identity, named=named)
         user = upsert_person(session, organization_id=organization_id, identity=identity)
-        role = Role.ADMIN if identity.is_admin else Role.OCCUPANT
+        listed = is_listed_admin(session.get_one(Organization, organization_id), identity.email)
+        role = Role.ADMIN if identity.is_admin or listed else Role.OCCUPANT
         value = open_session(
             session, user=user, role=role, settings=settings, now=ctx.database.clock()
         )
