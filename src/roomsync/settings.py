@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     previous_secret_keys: SecretStr | None = None
     admin_token: SecretStr | None = None
     login_url: str = "https://login.microsoftonline.com"
+    # Where browsers are sent for Entra ID's sign-in page when that is not login_url: an
+    # emulated tenant that roomsync reaches in-process but browsers reach over HTTP (the
+    # demo, the browser tests). Only the scheme and host of the sign-in address change.
+    sign_in_page_url: str | None = None
     graph_url: str = "https://graph.microsoft.com"
     ca_bundle: Path | None = None
     max_booking_hours: float = Field(default=24.0, gt=0)

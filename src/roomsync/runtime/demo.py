@@ -269,6 +269,8 @@ def _demo_settings(settings: Settings, options: DemoOptions, base_url: str) -> S
             "database_url": f"sqlite:///{data / 'roomsync.db'}",
             "queue_url": f"sqlite:///{data / 'roomsync-queue.db'}",
             "public_url": base_url,
+            # roomsync reaches the tenant in-process; a browser signing in reaches it here.
+            "sign_in_page_url": f"http://{HOST}:{options.port + 1}",
             "log_level": "WARNING",
         }
     )

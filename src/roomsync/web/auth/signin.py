@@ -14,7 +14,7 @@ import threading
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import FastAPI
 from sqlalchemy import select
@@ -72,7 +72,15 @@ def start_sign_in(ctx: SyncContext, settings: Settings, login: Login) -> str:
             next_path=next_path,
             now=ctx.database.clock(),
         )
-    return str(flow["auth_uri"])
+    return browser_address(str(flow["auth_uri"]), settings)
+
+
+def browser_address(auth_uri: str, settings: Settings) -> str:
+    """The authorize URL as the browser must open it (``sign_in_page_url`` when set)."""
+    if not settings.sign_in_page_url:
+        return auth_uri
+    page = urlsplit(settings.sign_in_page_url)
+    return urlunsplit(urlsplit(auth_uri)._replace(scheme=page.scheme, netloc=page.netloc))
 
 
 def finish_sign_in(
