@@ -1,0 +1,113 @@
+// roomsync's own script: live refresh of [data-live] regions, table sort and filter,
+// confirmation of risky buttons. Pages work without it; it only saves reloads.
+(function () {
+  "use strict";
+
+  function enhanceTables(root) {
+    root.querySelectorAll("[data-filter]").forEach(function (input) {
+      var table = document.querySelector(input.getAttribute("data-filter"));
+      if (!table || input.dataset.bound) return;
+      input.dataset.bound = "1";
+      input.addEventListener("input", function () { applyFilter(input, table); });
+      applyFilter(input, table);
+    });
+    root.querySelectorAll("table.sortable th button[data-sort]").forEach(function (button) {
+      if (button.dataset.bound) return;
+      button.dataset.bound = "1";
+      button.addEventListener("click", function () { sortBy(button); });
+    });
+  }
+
+  function applyFilter(input, table) {
+    var needle = input.value.trim().toLowerCase();
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      row.hidden = needle !== "" && row.textContent.toLowerCase().indexOf(needle) === -1;
+    });
+  }
+
+  function cellValue(row, index, numeric) {
+    var cell = row.children[index];
+    var raw = cell.hasAttribute("data-value") ? cell.getAttribute("data-value") : cell.textContent;
+    return numeric ? parseFloat(raw) || 0 : raw.trim().toLowerCase();
+  }
+
+  function sortBy(button) {
+    var th = button.closest("th");
+    var table = th.closest("table");
+    var index = Array.prototype.indexOf.call(th.parentNode.children, th);
+    var ascending = th.getAttribute("aria-sort") !== "ascending";
+    var numeric = button.getAttribute("data-sort") === "number";
+    table.querySelectorAll("th[aria-sort]").forEach(function (other) { other.removeAttribute("aria-sort"); });
+    th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = cellValue(a, index, numeric), y = cellValue(b, index, numeric);
+      return (x < y ? -1 : x > y ? 1 : 0) * (ascending ? 1 : -1);
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+    table.dataset.sortIndex = index;
+    table.dataset.sortAscending = ascending ? "1" : "0";
+  }
+
+  // Keeps what the viewer set (filter text, sort, focus) across a swap of the region.
+  function refresh(region) {
+    var url = region.getAttribute("data-live");
+    fetch(url, { headers: { "Accept": "text/html" }, credentials: "same-origin", redirect: "manual" })
+      .then(function (answer) {
+        if (answer.type === "opaqueredirect" || answer.status === 401 || answer.status === 403) {
+          window.location.reload();  // the session ended: the page sends the viewer to sign in
+          return null;
+        }
+        return answer.ok ? answer.text() : null;
+      })
+      .then(function (html) {
+        if (html === null || html === undefined) return;
+        if (region.contains(document.activeElement) && document.activeElement.matches("input")) return;
+        var filters = {};
+        region.querySelectorAll("[data-filter]").forEach(function (input) { filters[input.getAttribute("data-filter")] = input.value; });
+        var sorted = region.querySelector("table.sortable[data-sort-index]");
+        var sortState = sorted ? [sorted.id, sorted.dataset.sortIndex, sorted.dataset.sortAscending] : null;
+        region.innerHTML = html;
+        region.querySelectorAll("[data-filter]").forEach(function (input) {
+          var kept = filters[input.getAttribute("data-filter")];
+          if (kept) input.value = kept;
+        });
+        enhanceTables(region);
+        if (sortState) {
+          var table = document.getElementById(sortState[0]);
+          var button = table && table.tHead.rows[0].children[+sortState[1]].querySelector("button");
+          if (button) {
+            if (sortState[2] === "0") button.closest("th").setAttribute("aria-sort", "ascending");
+            sortBy(button);
+          }
+        }
+        region.dispatchEvent(new CustomEvent("roomsync:refreshed", { bubbles: true }));
+      })
+      .catch(function () { /* offline for a moment: the next tick tries again */ });
+  }
+
+  function startLive() {
+    document.querySelectorAll("[data-live]").forEach(function (region) {
+      var every = (parseFloat(region.getAttribute("data-every")) || 5) * 1000;
+      window.setInterval(function () { if (!document.hidden) refresh(region); }, every);
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-confirm]");
+    if (button && !window.confirm(button.getAttribute("data-confirm"))) event.preventDefault();
+  });
+  document.addEventListener("submit", function (event) {
+    // one submission per form: a double click does not post twice
+    var form = event.target;
+    if (form.dataset.sent) { event.preventDefault(); return; }
+    form.dataset.sent = "1";
+    window.setTimeout(function () { delete form.dataset.sent; }, 4000);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    enhanceTables(document);
+    startLive();
+  });
+  window.roomsync = { refresh: refresh };
+})();
