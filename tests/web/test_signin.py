@@ -242,7 +242,7 @@ def test_an_email_at_a_domain_no_organization_uses_is_403(client: httpx.Client, 
 @pytest.mark.parametrize(
     ("query", "status", "words"),
     [
-        ({}, 400, "Say who is signing in"),
+        ({"login_hint": " "}, 422, "Enter your work email"),
         ({"organization": "not-an-id"}, 400, "not an organization id"),
         ({"organization": "018f0000-0000-7000-8000-000000000000"}, 404, "does not exist"),
     ],
@@ -254,6 +254,17 @@ def test_a_login_that_names_no_known_organization_says_so(
 
     assert refused.status_code == status
     assert words in alert(refused)
+
+
+def test_a_login_that_says_nothing_asks_for_the_work_email_and_keeps_the_target(
+    client: httpx.Client, site: Site
+) -> None:
+    page = login(client, site.url, next="/admin")
+
+    assert page.status_code == 200
+    assert '<label for="login_hint">Work email</label>' in page.text
+    assert '<input type="hidden" name="next" value="/admin">' in page.text
+    assert "location" not in page.headers
 
 
 @pytest.mark.parametrize(

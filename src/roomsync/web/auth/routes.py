@@ -31,6 +31,8 @@ from roomsync.web.auth.signin import (
     start_sign_in,
 )
 from roomsync.web.deps import SyncContextDep
+from roomsync.web.pages.guard import same_origin_path
+from roomsync.web.pages.rendering import render
 
 logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -39,12 +41,26 @@ _FORM = "application/x-www-form-urlencoded"
 
 @router.get("/auth/login")
 def login(
+    request: Request,
     ctx: SyncContextDep,
     settings: SettingsDep,
+    *,
     organization: str | None = None,
     login_hint: str | None = None,
     next: str | None = None,
 ) -> Response:
+    if not organization and not (login_hint or "").strip():
+        # Nothing says who signs in yet: ask for the work email (its domain finds the
+        # organization), keeping where to go afterwards.
+        error = "Enter your work email." if login_hint is not None else None
+        return render(
+            request,
+            "auth/sign_in.html",
+            next=same_origin_path(next, ""),
+            login_hint=login_hint,
+            error=error,
+            status_code=422 if error else 200,
+        )
     return _answered(
         lambda: RedirectResponse(
             start_sign_in(ctx, settings, Login(organization, login_hint, next)), 302
