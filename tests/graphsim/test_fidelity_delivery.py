@@ -74,6 +74,7 @@ def _subscribe(
     )
 
 
+@pytest.mark.slow  # waits on real HTTP timeouts (seconds)
 def test_validation_answered_after_five_seconds_is_accepted(
     make_sim: Any, receiver: Receiver
 ) -> None:
@@ -90,6 +91,7 @@ def test_validation_answered_too_late_fails(make_sim: Any, receiver: Receiver) -
     assert sim.subscriptions() == []
 
 
+@pytest.mark.slow  # waits on real HTTP timeouts (seconds)
 def test_a_retry_waits_its_whole_timeout(make_sim: Any, receiver: Receiver) -> None:
     sim, graph = make_sim(ack_timeout=0.2, retry_timeout=10.0, retry_for=30.0)
     _subscribe(graph, rooms(sim)[0], "created")
@@ -120,6 +122,7 @@ def _book(sim: Simulator, n: int) -> None:
     sim.settle()
 
 
+@pytest.mark.slow  # waits on real HTTP timeouts (seconds)
 def test_an_endpoint_with_slow_answers_is_throttled_then_dropped(
     make_sim: Any, receiver: Receiver
 ) -> None:

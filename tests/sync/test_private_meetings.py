@@ -6,6 +6,7 @@ subject; the pull learns both from the organizer's own copy, asked once per orga
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -258,9 +259,14 @@ def test_a_failed_privacy_lookup_creates_nothing_until_the_next_pull_can_ask(
         organizer, room, "Exit interview", tomorrow_at(9), tomorrow_at(10), private=True
     )
     tenant.sim.fail_next(50, 503, path_contains="/calendarView", mailbox=organizer)
+    # The retries' back-off is recorded, not slept: the faults are counted, not timed.
+    sleeps: list[float] = []
+    patient = dataclasses.replace(tenant.ctx, sleep=sleeps.append)
 
-    pull(tenant)
+    tenant.sim.settle()
+    pull_bookings(patient, tenant.integration_id, trigger=SyncRunTrigger.MANUAL)
     assert tenant.bookings(room) == []
+    assert sleeps, "the lookup was retried before it gave up"
 
     tenant.sim.clear_faults()
     pull(tenant)
