@@ -119,3 +119,30 @@ def test_monthly_day_31_skips_months_without_it(api: httpx.Client, tenant: Tenan
     assert response.status_code == 201, response.text
     days = [item["start"][:10] for item in response.json()["occurrences"]]
     assert days == ["2030-01-31", "2030-03-31", "2030-05-31"]
+
+
+def test_a_series_starting_in_the_past_is_refused(api: httpx.Client, tenant: Tenant) -> None:
+    body = booking_json(
+        tenant.room_id, "2020-01-06T09:00:00Z", "2020-01-06T10:00:00Z", recurrence=weekly(2)
+    )
+    response = api.post(BOOKINGS, json=body, headers=tenant.admin)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"][0]["field"] == "start"
+
+
+def test_relative_monthly_takes_the_first_weekday_of_each_month(
+    api: httpx.Client, tenant: Tenant
+) -> None:
+    weekdays = ["monday", "tuesday", "wednesday", "thursday", "friday"]
+    recurrence = {
+        "pattern": {"type": "relativeMonthly", "daysOfWeek": weekdays, "index": "first"},
+        "range": {"type": "numbered", "numberOfOccurrences": 3},
+    }
+    # 2030-01-01 is a Tuesday; 2030-02-01 a Friday; 2030-03-01 a Friday.
+    body = booking_json(
+        tenant.room_id, "2030-01-01T09:00:00Z", "2030-01-01T10:00:00Z", recurrence=recurrence
+    )
+    response = api.post(BOOKINGS, json=body, headers=tenant.admin)
+    assert response.status_code == 201, response.text
+    days = [item["start"][:10] for item in response.json()["occurrences"]]
+    assert days == ["2030-01-01", "2030-02-01", "2030-03-01"]
