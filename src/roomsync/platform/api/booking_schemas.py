@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -33,6 +34,12 @@ class BookingIn(InputModel):
     end: Instant
     private: bool = False
     all_day: bool = False
+    recurrence: dict[str, Any] | None = Field(
+        default=None,
+        description="Graph's patternedRecurrence (pattern + range): start and end are then "
+        "the first occurrence's, and every occurrence becomes a booking of its own with the "
+        "same series_id. Limits in the README.",
+    )
 
 
 class BookingPatch(PatchModel):
@@ -50,6 +57,19 @@ class SyncOut(BaseModel):
     )
     error: str | None
     ical_uid: str | None
+
+
+class OccurrenceOut(BaseModel):
+    id: uuid.UUID
+    start: datetime
+    end: datetime
+    status: BookingStatus
+
+
+class SkippedOut(BaseModel):
+    start: datetime
+    end: datetime
+    conflicting_booking_id: uuid.UUID
 
 
 class BookingOut(BaseModel):
@@ -73,6 +93,14 @@ class BookingOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     sync: SyncOut
+    occurrences: list[OccurrenceOut] | None = Field(
+        default=None, description="For a new series: every occurrence booked, in order."
+    )
+    skipped: list[SkippedOut] | None = Field(
+        default=None,
+        description="For a new series made with conflicts=skip: the occurrences left out "
+        "because the room was taken.",
+    )
 
 
 def booking_out(booking: Booking, sync: BookingSyncView, principal: Principal) -> BookingOut:

@@ -23,6 +23,12 @@ from sqlalchemy.orm import Session
 from roomsync.platform.api.auth import Principal
 from roomsync.platform.api.booking_privacy import is_organizer_or_admin, permitted_changes
 from roomsync.platform.api.booking_schemas import BookingIn, BookingOut, BookingPatch, booking_out
+from roomsync.platform.api.booking_series import (
+    ConflictsQuery,
+    book_series,
+    occurrences_out,
+    skipped_out,
+)
 from roomsync.platform.api.deps import (
     DEFAULT_LIMIT,
     CursorQuery,
@@ -40,6 +46,7 @@ from roomsync.platform.models import Booking
 from roomsync.platform.services import bookings as service
 from roomsync.platform.services.booking_sync import booking_sync_views
 from roomsync.platform.services.resources import get_resource
+from roomsync.platform.services.series import ConflictChoice
 from roomsync.settings import Settings
 
 router = APIRouter(prefix="/bookings", tags=["bookings"], responses=error_responses(409, 412))
@@ -56,16 +63,32 @@ RangeQuery = Annotated[
 
 @router.post("", status_code=201, summary="Book a room")
 def create_booking(
+    *,
     body: BookingIn,
     response: Response,
     session: SessionDep,
     principal: PrincipalDep,
     settings: SettingsDep,
+    conflicts: ConflictsQuery = ConflictChoice.FAIL,
 ) -> BookingOut:
     resource = get_resource(session, resource_id=body.resource_id)
     principal.check_access(resource.organization_id)
     organizer = _organizer_email(principal, body.organizer_email)
     acting_for_other = organizer.strip().lower() != principal.email
+    if body.recurrence is not None:
+        series = book_series(
+            session,
+            body,
+            organization_id=resource.organization_id,
+            organizer_email=organizer,
+            actor=(principal.actor if acting_for_other else None),
+            conflicts=conflicts,
+            max_duration=_max_duration(settings),
+        )
+        first = _single(session, series.bookings[0], principal, response)
+        return first.model_copy(
+            update={"occurrences": occurrences_out(series.bookings), "skipped": skipped_out(series)}
+        )
     booking = service.create_booking(
         session,
         organization_id=resource.organization_id,
