@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -33,6 +32,7 @@ from tests.graphsim.graphsim_testkit import (
     token_for,
     users,
 )
+from tests.polling import eventually
 
 HOOK = "https://hooks.example.test/webhooks/microsoft365"
 LIFECYCLE = "https://hooks.example.test/webhooks/microsoft365/lifecycle"
@@ -226,9 +226,7 @@ def test_lifecycle_events_come_on_the_system_clock_without_a_nudge(receiver: Rec
             user = sim.tenant.find_user(room)
             assert user is not None
             user.has_mailbox = False
-            deadline = time.monotonic() + 5
-            while not receiver.lifecycle("subscriptionRemoved") and time.monotonic() < deadline:
-                time.sleep(0.05)
+            assert eventually(lambda: receiver.lifecycle("subscriptionRemoved"))
             assert len(receiver.lifecycle("subscriptionRemoved")) == 1
     finally:
         sim.close()

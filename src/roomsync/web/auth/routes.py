@@ -88,7 +88,8 @@ def logout(
     if session_cookie:
         with database.session() as session:
             revoke_session(session, session_cookie, now=database.clock())
-    response = RedirectResponse("/", status_code=303)
+    # The sign-in page: the occupant app at / is not there yet.
+    response = RedirectResponse("/auth/login", status_code=303)
     response.delete_cookie(COOKIE_NAME, path="/")
     return response
 
