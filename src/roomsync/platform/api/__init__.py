@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from roomsync.platform.api import bookings, buildings, organizations, resources, tokens, users
+from roomsync.platform.api import (
+    availability,
+    bookings,
+    buildings,
+    organizations,
+    resources,
+    tokens,
+    users,
+)
 from roomsync.platform.api.schemas import error_responses
 
 API_PREFIX = "/api/v1"
@@ -12,6 +20,6 @@ API_PREFIX = "/api/v1"
 
 def build_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX, responses=error_responses(401, 403, 404, 422))
-    for module in (organizations, buildings, resources, users, bookings, tokens):
+    for module in (organizations, buildings, resources, availability, users, bookings, tokens):
         router.include_router(module.router)
     return router
