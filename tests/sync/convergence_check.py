@@ -7,9 +7,10 @@ grouped in one series on the other. After a settle nothing may wait for a room's
 and no booking other than a declined one (a push given up on) may carry a failed outbox
 row or a failed sync state.
 
-Privacy is left out for now: a private Outlook meeting still arrives as a public booking
-(the room's copy loses its sensitivity), which is being fixed separately; ``PRIVACY``
-turns the comparison on.
+Privacy is compared too: a private Outlook meeting must be a private booking, and a
+private booking a private meeting. The room's copy loses its sensitivity under Exchange's
+default room processing, so the rooms' side reads it from the organizer's own copy, as
+roomsync does. ``PRIVACY`` turns the comparison off when a run wants to look past it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from roomsync.platform.models import Booking
 from tests.sync.convergence_world import World
 from tests.sync.push_support import span, sync_view
 
-PRIVACY = False
+PRIVACY = True
 
 
 @dataclass(frozen=True, order=True)
@@ -78,18 +79,32 @@ def room_side(world: World) -> tuple[Counter[Held], list[Series]]:
     held: Counter[Held] = Counter()
     series: defaultdict[str, set[Held]] = defaultdict(set)
     begin = datetime.now(UTC) - timedelta(days=1)
+    sensitivity = _organizers_sensitivity(world, begin)
     for room in world.tenant.room_emails:
         for event in world.sim.calendar_view(room, begin, begin + timedelta(days=30)):
             if event.get("isCancelled"):
                 continue
             start, end = span(event)
             organizer = event["organizer"]["emailAddress"]["address"].lower()
-            private = PRIVACY and event.get("sensitivity") == "private"
+            said = sensitivity.get((event.get("iCalUId"), start), event.get("sensitivity"))
+            private = PRIVACY and said == "private"
             item = Held(room, start, end, organizer, bool(event.get("seriesMasterId")), private)
             held[item] += 1
             if event.get("seriesMasterId"):
                 series[f"{room} {event['seriesMasterId']}"].add(item)
     return held, sorted(tuple(sorted(group)) for group in series.values())
+
+
+def _organizers_sensitivity(
+    world: World, begin: datetime
+) -> dict[tuple[str | None, datetime], str | None]:
+    """(iCalUId, start) → sensitivity of the organizers' own copies: the room's copy loses
+    it under Exchange's default room processing; the organizer's is the meeting's."""
+    found: dict[tuple[str | None, datetime], str | None] = {}
+    for user in world.tenant.users:
+        for event in world.sim.calendar_view(user, begin, begin + timedelta(days=30)):
+            found[(event.get("iCalUId"), span(event)[0])] = event.get("sensitivity")
+    return found
 
 
 def divergences(world: World) -> list[str]:

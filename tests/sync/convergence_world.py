@@ -31,6 +31,7 @@ from roomsync.platform.services.bookings import cancel_booking, create_booking, 
 from roomsync.sync.push.failure import end_overdue_pushes
 from roomsync.sync.push.room_answers import check_room_answer, check_room_answers
 from roomsync.sync.push.workflow import push_booking, sweep_outbox
+from tests.sync.convergence_listener import Listener
 from tests.sync.harness import StepClock, Tenant, connect, tomorrow_at
 from tests.sync.push_support import pull
 from tests.sync.rooms_testkit import SleepRecorder
@@ -67,7 +68,7 @@ def slot(index: int, hours: int = 1) -> tuple[datetime, datetime]:
 class World:
     """A connected tenant and organization, and the actions of the convergence machine."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, listener: bool = False) -> None:
         self.clock = OffsetClock()
         self.tenant: Tenant = connect(
             database, rooms=2, users=3, clock=self.clock, integration_options=OPTIONS
@@ -75,9 +76,9 @@ class World:
         self.tenant.ctx = dataclasses.replace(self.tenant.ctx, sleep=SleepRecorder())
         self.sim = self.tenant.sim
         self.refused = 0
-        """Series whose room was changed once: a second change would lose their bookings
-        for good, which the machine leaves out until it is fixed."""
         """Actions a side refused (a slot taken, a booking closed): legitimate, counted."""
+        self.listener = Listener(self.tenant) if listener else None
+        """In listener mode: subscriptions, the webhook and its pulls (``convergence_listener``)."""
 
     def close(self) -> None:
         self.tenant.ctx.close()
@@ -265,6 +266,9 @@ class World:
     def settle(self, rounds: int = 6) -> None:
         """Faults cleared, then sweeps and pulls until no push is left to send."""
         self.sim.clear_faults()
+        if self.listener is not None:  # Graph's retries deliver what it still holds
+            self.listener.renew()
+            self.listener.flush()
         for _ in range(rounds):
             self.clock.advance(120)
             self.sweep()

@@ -8,8 +8,12 @@ Retry-After, an error rate, latency), delta links reset or expired; the real pul
 answer reads and outbox sweep in any order. After every ``settle`` (faults cleared, pushes
 drained, answers read, pulls) both sides must hold the same meetings (``convergence_check``).
 
-The machine runs in polling mode: notifications are not part of it (a listener needs a
-served app), the pull they would trigger is.
+The machine runs twice: in polling mode, and in listener mode (``ListenerConvergence``),
+where roomsync's own subscription sweep subscribes to the rooms and Graph's notifications
+are held, then delivered in order or reversed, dropped, duplicated or overtaken, into
+roomsync's webhook request side and the pulls it asks for (``convergence_listener``). A
+settle is what a deployment ends with: Graph's retries deliver what is left, and the
+safety-net pull runs.
 
 ``ROOMSYNC_CONVERGENCE_EXAMPLES`` sets the number of examples (30 by default, about half a
 minute on SQLite); long runs set it to hundreds.
@@ -34,6 +38,7 @@ from roomsync.platform.db import Database
 from roomsync.platform.migrations import upgrade
 from roomsync.platform.models import Base
 from tests.sync.convergence_check import divergences
+from tests.sync.convergence_listener import Listener
 from tests.sync.convergence_world import SERIES_DAYS, SLOTS, World
 
 EXAMPLES = int(os.environ.get("ROOMSYNC_CONVERGENCE_EXAMPLES", "30"))
@@ -49,11 +54,12 @@ days = st.integers(0, SERIES_DAYS - 1)
 
 class Convergence(RuleBasedStateMachine):
     database_url = ""
+    listener = False
 
     def __init__(self) -> None:
         super().__init__()
         self.database = Database(self.database_url)
-        self.world = World(self.database)
+        self.world = World(self.database, listener=self.listener)
         self.settled = True
         self.slow = False
 
@@ -200,6 +206,55 @@ class Convergence(RuleBasedStateMachine):
         assert not self.world.sim.core.background.errors
 
 
+class ListenerConvergence(Convergence):
+    """The same machine in listener mode: Graph's notifications are held, and delivered
+    (in order or reversed), dropped, sent twice or overtaken by later ones, each delivery
+    running roomsync's webhook request side and the pulls it asks for."""
+
+    listener = True
+
+    def notifications(self) -> Listener:
+        assert self.world.listener is not None
+        return self.world.listener
+
+    @rule(count=st.integers(1, 4), reverse=st.booleans())
+    def notifications_delivered(self, count: int, *, reverse: bool) -> None:
+        self.notifications().deliver(count, reverse=reverse)
+
+    @rule(count=st.integers(1, 3))
+    def notifications_dropped(self, count: int) -> None:
+        self.notifications().drop(count)
+
+    @rule(which=index)
+    def notification_duplicated(self, which: int) -> None:
+        self.notifications().duplicate(which)
+
+    @rule(count=st.integers(1, 3))
+    def notifications_overtaken(self, count: int) -> None:
+        self.notifications().delay(count)
+
+    @rule(count=st.integers(1, 2))
+    def graph_drops_notifications(self, count: int) -> None:
+        self.world.sim.drop_notifications(count)
+
+    @rule(count=st.integers(1, 2))
+    def graph_duplicates_notifications(self, count: int) -> None:
+        self.world.sim.duplicate_notifications(count)
+
+    @rule()
+    def subscriptions_renewed(self) -> None:
+        self.notifications().renew()
+
+
+def machine_settings() -> settings:
+    return settings(
+        max_examples=EXAMPLES,
+        stateful_step_count=STEPS,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+
+
 @pytest.fixture(scope="module")
 def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """One migrated SQLite file for every example (each empties it when done)."""
@@ -210,10 +265,9 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def test_both_sides_converge_after_anything_either_side_does(sqlite_url: str) -> None:
     Convergence.database_url = sqlite_url
-    run = settings(
-        max_examples=EXAMPLES,
-        stateful_step_count=STEPS,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    )
-    run_state_machine_as_test(Convergence, settings=run)
+    run_state_machine_as_test(Convergence, settings=machine_settings())
+
+
+def test_both_sides_converge_in_listener_mode_whatever_notifications_do(sqlite_url: str) -> None:
+    ListenerConvergence.database_url = sqlite_url
+    run_state_machine_as_test(ListenerConvergence, settings=machine_settings())
