@@ -20,7 +20,7 @@ from roomsync.platform.api.deps import (
     SessionDep,
 )
 from roomsync.platform.api.fields import EmailText, Name
-from roomsync.platform.api.schemas import InputModel, PageOut
+from roomsync.platform.api.schemas import InputModel, PageOut, page_out
 from roomsync.platform.enums import Role
 from roomsync.platform.models import ApiToken, User
 from roomsync.platform.services import tokens as service
@@ -83,7 +83,7 @@ def list_tokens(
     page = service.list_api_tokens(
         session, organization_id=principal.list_scope(organization_id), limit=limit, cursor=cursor
     )
-    return PageOut(items=[_out(session, t) for t in page.items], next_cursor=page.next_cursor)
+    return page_out(page, lambda token: _out(session, token))
 
 
 @router.delete("/{token_id}", summary="Revoke a token (admin); it stops working at once")
