@@ -42,7 +42,10 @@ from roomsync.web.pages.rendering import render
 
 router = APIRouter(include_in_schema=False)
 SIGN_IN = "/admin/sign-in"
-NAV = [("Dashboard", "/admin")]
+# The console's navigation: each admin page area adds its entry here.
+NAV = [
+    ("Dashboard", "/admin"),
+]
 ACTIONS = {
     "rooms": (SyncRunKind.ROOMS, False, "Room import queued."),
     "bookings": (SyncRunKind.BOOKINGS, False, "Booking pull queued."),
