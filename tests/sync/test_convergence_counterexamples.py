@@ -15,7 +15,7 @@ import pytest
 from roomsync.platform.db import Database
 from roomsync.platform.enums import BookingStatus
 from tests.sync.convergence_check import divergences
-from tests.sync.convergence_world import World
+from tests.sync.convergence_world import SERIES_DAYS, World
 
 
 @pytest.fixture
@@ -147,3 +147,20 @@ def test_a_private_outlook_meeting_is_a_private_booking(world: World) -> None:
     bookings = world.live_bookings()
     assert len(bookings) == 1 + 3
     assert all(booking.private for booking in bookings)
+
+
+@pytest.mark.parametrize("series", [True, False], ids=["series", "single"])
+def test_an_outlook_meeting_given_its_room_back_after_losing_it_is_booked_again(
+    world: World, *, series: bool
+) -> None:
+    # Shrunk by the listener-mode machine: the organizer takes the room off a synced
+    # meeting (the pull cancels its bookings), then gives the room back; the room accepts
+    # it again under new copies, which must be live bookings again.
+    world.create_meeting(0, 1, 1, 1, private=True, series=series)
+    world.settle()
+    world.take_room_off(0)
+    world.pull()
+    world.change_meeting_room(0, 1)
+
+    assert settled(world) == []
+    assert len(world.live_bookings()) == (SERIES_DAYS if series else 1)

@@ -68,8 +68,19 @@ class LinkIndex:
     def remember(self, link: EventLink) -> None:
         if link.room_event_id:
             self.by_room_event_id[link.room_event_id] = link
-        if link.ical_uid:
+        if link.ical_uid and not self._outranked(link, self.by_ical_uid.get(link.ical_uid)):
             self.by_ical_uid[link.ical_uid] = link
+
+    def _outranked(self, link: EventLink, held: EventLink | None) -> bool:
+        """A cancelled booking's link never takes an iCalUId from a live one: the room may
+        hold a meeting again after its first booking was cancelled (a booking of its own)."""
+        if held is None or held is link:
+            return False
+        return self._cancelled(link) and not self._cancelled(held)
+
+    def _cancelled(self, link: EventLink) -> bool:
+        booking = self.bookings.get(link.booking_id)
+        return booking is not None and booking.status is BookingStatus.CANCELLED
 
     def match(self, room_event_id: str, ical_uid: str | None = None) -> EventLink | None:
         """Identity rule 1: the room event id first, then the iCalUId."""
@@ -222,6 +233,7 @@ def linked_facts(link: EventLink, booking: Booking) -> LinkedBooking:
         pulled_details_hash=link.pulled_hash,
         last_change_key=link.change_key,
         last_modified=link.last_modified_at,
+        room_event_id=link.room_event_id,
     )
 
 

@@ -79,6 +79,8 @@ class LinkedBooking:
     pulled_details_hash: str | None = None
     last_change_key: str | None = None
     last_modified: datetime | None = None
+    room_event_id: str | None = None
+    """The room copy the link last held (None once it is known to be gone)."""
 
 
 class IgnoreReason(StrEnum):
@@ -169,7 +171,7 @@ def plan(item: RoomItem, booking: LinkedBooking | None, window: DeltaWindow) -> 
         return _plan_removal(booking, window)
     if booking is None:
         return _plan_unlinked(item, window)
-    return _plan_linked(item, booking)
+    return _plan_linked(item, booking, window)
 
 
 def _plan_removal(booking: LinkedBooking | None, window: DeltaWindow) -> Decision:
@@ -193,14 +195,14 @@ def _plan_unlinked(copy: RoomCopy, window: DeltaWindow) -> Decision:
     return CreateBooking(copy)
 
 
-def _plan_linked(copy: RoomCopy, booking: LinkedBooking) -> Decision:
+def _plan_linked(copy: RoomCopy, booking: LinkedBooking, window: DeltaWindow) -> Decision:
     confirm = booking.awaiting_room and not copy.cancelled and not booking.cancelled
     if copy.change_key is not None and copy.change_key == booking.last_change_key:
         return RecordUnchanged(booking.booking_id, copy, confirm)
     if _is_stale(copy, booking):
         return Ignore(IgnoreReason.OUT_OF_ORDER)
     if booking.cancelled:
-        return Ignore(IgnoreReason.ALREADY_CANCELLED)
+        return _plan_cancelled(copy, booking, window)
     if not _outlook_changed(copy, booking):
         return RecordUnchanged(booking.booking_id, copy, confirm)
     # A cancelled meeting cannot be revived by a PATCH: cancellation is final on either side.
@@ -217,6 +219,24 @@ def _plan_linked(copy: RoomCopy, booking: LinkedBooking) -> Decision:
         with_details=booking.outlook_born,
         confirm=confirm,
         overrides=booking.has_unpushed_changes,
+    )
+
+
+def _plan_cancelled(copy: RoomCopy, booking: LinkedBooking, window: DeltaWindow) -> Decision:
+    if _booked_again(copy, booking):
+        return _plan_unlinked(copy, window)
+    return Ignore(IgnoreReason.ALREADY_CANCELLED)
+
+
+def _booked_again(copy: RoomCopy, booking: LinkedBooking) -> bool:
+    """The room holds the meeting again under a copy the cancelled booking never had: the
+    organizer gave it back its room after it was taken off (or the meeting lost the room
+    and got it back). Its cancellation is carried out on both sides (nothing left to push),
+    so the room's new copy is a new booking, as an unknown meeting would be."""
+    return (
+        not copy.cancelled
+        and not booking.has_unpushed_changes
+        and copy.room_event_id != booking.room_event_id
     )
 
 
