@@ -29,7 +29,7 @@
       var data = new FormData(form);
       data.set("action", "preview");
       data.set("partial", "1");
-      fetch(form.action, { method: "POST", body: data, credentials: "same-origin", redirect: "manual" })
+      fetch(form.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin", redirect: "manual" })
         .then(function (answer) { return answer.status === 200 || answer.status === 422 ? answer.text() : null; })
         .then(function (html) { if (html !== null) target.innerHTML = html; })
         .catch(function () {});
