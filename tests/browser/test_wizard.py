@@ -110,6 +110,7 @@ def test_a_new_admin_connects_the_tenant_through_the_wizard_and_sees_rooms_arriv
         page.get_by_role("heading", name="Fields to import").wait_for()
         page.get_by_label("to occupants, row 2").uncheck()  # capacity
         page.locator("#field-preview").get_by_text("hidden").wait_for()
+        page.screenshot(path=str(screenshots / "wizard-fields.png"), full_page=True)
         page.get_by_role("button", name="Save and continue").click()
 
         page.get_by_role("heading", name="Time zone and mode").wait_for()
