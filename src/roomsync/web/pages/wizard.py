@@ -13,139 +13,29 @@ message next to its field, and nothing of it is saved.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from starlette.datastructures import FormData
 
-from roomsync.errors import RoomsyncError
-from roomsync.platform.enums import Role
 from roomsync.platform.exceptions import DuplicateError, InvalidInputError
 from roomsync.platform.models import Integration, Organization
-from roomsync.settings import Settings
 from roomsync.sync.context import SyncContext
 from roomsync.sync.integration import configuration
-from roomsync.sync.integration.access import load_integration
 from roomsync.sync.integration.configuration import IntegrationChanges
 from roomsync.sync.integration.doctor import DoctorReport, check_integration
 from roomsync.web.deps import runtime_of
 from roomsync.web.pages import wizard_forms as forms
+from roomsync.web.pages import wizard_page as page
 from roomsync.web.pages import wizard_steps as steps
-from roomsync.web.pages.admin import NAV, SIGN_IN
-from roomsync.web.pages.guard import PageError, PageUser, check_form, require_role
-from roomsync.web.pages.rendering import render
+from roomsync.web.pages import wizard_zone as zones
+from roomsync.web.pages.guard import PageError, PageUser
 from roomsync.web.pages.wizard_import import ImportRunner
 
 router = APIRouter(include_in_schema=False)
-BASE = "/admin/setup"
+BASE = page.BASE
 FIRST_ZONE = "UTC"  # until the time zone step proposes the tenant's own
-_SERVICE_FIELDS = {
-    "client_secret_expires_at": "client_secret_expires_at",
-    "certificate": "certificate_pem",
-    "time_zone": "time_zone",
-    "mode": "mode",
-}
-
-
-def _admin(request: Request) -> PageUser:
-    settings: Settings = request.app.state.settings
-    login = "/auth/login" if settings.admin_token is None else SIGN_IN
-    return require_role(request, Role.ADMIN, login_path=login)
-
-
-def _ctx(request: Request) -> SyncContext:
-    ctx: SyncContext | None = request.app.state.sync_context
-    if ctx is None:
-        raise PageError("roomsync has no ROOMSYNC_SECRET_KEY, so it cannot reach Microsoft 365.")
-    return ctx
-
-
-async def _form(request: Request, user: PageUser) -> FormData:
-    form = await request.form()
-    check_form(request, user, str(form.get("csrf") or ""))
-    return form
-
-
-def _integration(user: PageUser, ctx: SyncContext, integration_id: uuid.UUID) -> Integration:
-    """The integration, detached, if the viewer administers it (else a 404/403 page)."""
-    try:
-        with ctx.database.session() as session:
-            integration = load_integration(session, integration_id)
-            steps.principal(user).check_admin(integration.organization_id)
-            session.expunge(integration)
-    except RoomsyncError as exc:
-        raise PageError(exc.message, status=exc.http_status) from exc
-    return integration
-
-
-def _to(integration_id: uuid.UUID, step: str, **query: str) -> Response:
-    suffix = "?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""
-    return RedirectResponse(f"{BASE}/{integration_id}/{step}{suffix}", status_code=303)
-
-
-def _page(
-    request: Request,
-    user: PageUser,
-    step: str,
-    integration: Integration | None,
-    *,
-    errors: forms.FormErrors | None = None,
-    status_code: int = 200,
-    **context: Any,
-) -> HTMLResponse:
-    failed = bool(errors)
-    return render(
-        request,
-        f"admin/wizard/{step.replace('-', '_')}.html",
-        user=user,
-        nav=NAV,
-        status_code=422 if failed and status_code == 200 else status_code,
-        step=step,
-        steps=steps.step_list(integration, step),
-        integration=integration,
-        base=BASE,
-        errors=errors or {},
-        notice=request.query_params.get("notice"),
-        **_extras(step),
-        **context,
-    )
-
-
-def _extras(step: str) -> dict[str, Any]:
-    if step in ("fields", "_fields_preview"):
-        return {
-            "source_choices": steps.source_choices(),
-            "directory_names": steps.directory_suggestions(),
-        }
-    if step == "time-zone":
-        return {"zones": steps.zone_names(), "modes": steps.listening_modes()}
-    return {}
-
-
-def _save(
-    ctx: SyncContext, integration_id: uuid.UUID, changes: IntegrationChanges
-) -> forms.FormErrors:
-    """``update_integration`` in one transaction; its refusal, keyed by form field."""
-    try:
-        with ctx.database.session() as session:
-            configuration.update_integration(
-                session, ctx, integration_id=integration_id, changes=changes
-            )
-    except InvalidInputError as exc:
-        return _service_errors(exc)
-    return forms.FormErrors()
-
-
-def _service_errors(exc: InvalidInputError) -> forms.FormErrors:
-    errors = forms.FormErrors()
-    name = exc.field
-    if name.startswith("field_mappings."):
-        name = "field." + name.split(".")[1]
-    errors.add(_SERVICE_FIELDS.get(name, name), exc.message)
-    return errors
 
 
 # -- connection --------------------------------------------------------------------------
@@ -154,15 +44,15 @@ def _service_errors(exc: InvalidInputError) -> forms.FormErrors:
 @router.get(BASE, response_class=HTMLResponse)
 def start(request: Request) -> Response:
     """The first page: a new connection, or the viewer's organization's existing one."""
-    user = _admin(request)
-    ctx = _ctx(request)
+    user = page.admin_of(request)
+    ctx = page.sync_context(request)
     if user.organization_id is not None:
         with ctx.database.session() as session:
             existing = session.scalars(
                 select(Integration.id).where(Integration.organization_id == user.organization_id)
             ).first()
         if existing is not None:
-            return _to(existing, "connection")
+            return page.step_redirect(existing, "connection")
     return _connection_page(request, user, ctx, None, values={"credential": "secret"})
 
 
@@ -194,7 +84,7 @@ def _connection_page(
         errors = errors or forms.FormErrors()
         field = "certificate_pem" if values.get("credential") == "certificate" else "client_secret"
         errors.add(field, f"Entra ID refused this credential: {report.token.detail}")
-    return _page(
+    return page.step_page(
         request,
         user,
         "connection",
@@ -212,9 +102,9 @@ def _connection_page(
 
 @router.post(f"{BASE}/connection", response_class=HTMLResponse)
 async def create(request: Request) -> Response:
-    user = _admin(request)
-    form = await _form(request, user)
-    ctx = _ctx(request)
+    user = page.admin_of(request)
+    form = await page.read_form(request, user)
+    ctx = page.sync_context(request)
     typed = await forms.read_connection(
         form, has_secret=False, has_certificate=False, today=ctx.clock().date()
     )
@@ -230,14 +120,14 @@ async def create(request: Request) -> Response:
             created = integration.id
     except (DuplicateError, IntegrityError):
         # The same form sent twice: the first one made the integration.
-        return _to(_existing(ctx, organization_id), "connection", notice="saved")
+        return page.step_redirect(_existing(ctx, organization_id), "connection", notice="saved")
     except InvalidInputError as exc:
         return _connection_page(
-            request, user, ctx, None, values=typed.values, errors=_service_errors(exc)
+            request, user, ctx, None, values=typed.values, errors=page.service_errors(exc)
         )
     if str(form.get("action")) == "check":
         return _checked(request, user, ctx, created, typed.values)
-    return _to(created, "rooms")
+    return page.step_redirect(created, "rooms")
 
 
 def _organization_for(user: PageUser, typed: forms.ConnectionForm) -> uuid.UUID:
@@ -259,9 +149,7 @@ def _existing(ctx: SyncContext, organization_id: uuid.UUID) -> uuid.UUID:
 
 @router.get(f"{BASE}/{{integration_id}}/connection", response_class=HTMLResponse)
 def connection(request: Request, integration_id: uuid.UUID) -> Response:
-    user = _admin(request)
-    ctx = _ctx(request)
-    integration = _integration(user, ctx, integration_id)
+    user, ctx, integration = page.visit(request, integration_id)
     return _connection_page(
         request, user, ctx, integration, values=steps.connection_values(integration)
     )
@@ -269,30 +157,27 @@ def connection(request: Request, integration_id: uuid.UUID) -> Response:
 
 @router.post(f"{BASE}/{{integration_id}}/connection", response_class=HTMLResponse)
 async def save_connection(request: Request, integration_id: uuid.UUID) -> Response:
-    user = _admin(request)
-    form = await _form(request, user)
-    ctx = _ctx(request)
-    integration = _integration(user, ctx, integration_id)
+    user, ctx, integration, form = await page.posted(request, integration_id)
     typed = await forms.read_connection(
         form,
         has_secret=bool(integration.client_secret_encrypted),
         has_certificate=bool(integration.certificate_encrypted),
         today=ctx.clock().date(),
     )
-    errors = typed.errors or _save(ctx, integration_id, forms.connection_changes(typed))
+    errors = typed.errors or page.save_changes(ctx, integration_id, forms.connection_changes(typed))
     if errors:
         return _connection_page(request, user, ctx, integration, values=typed.values, errors=errors)
     if str(form.get("action")) == "check":
         return _checked(request, user, ctx, integration_id, typed.values)
-    return _to(integration_id, "rooms")
+    return page.step_redirect(integration_id, "rooms")
 
 
 @router.post(f"{BASE}/{{integration_id}}/check", response_class=HTMLResponse)
 async def check(request: Request, integration_id: uuid.UUID) -> Response:
-    user = _admin(request)
-    await _form(request, user)
-    ctx = _ctx(request)
-    integration = _integration(user, ctx, integration_id)
+    user = page.admin_of(request)
+    await page.read_form(request, user)
+    ctx = page.sync_context(request)
+    integration = page.integration_of(user, ctx, integration_id)
     return _checked(request, user, ctx, integration_id, steps.connection_values(integration))
 
 
@@ -304,7 +189,7 @@ def _checked(
     values: dict[str, str],
 ) -> HTMLResponse:
     report = check_integration(ctx, integration_id)
-    integration = _integration(user, ctx, integration_id)
+    integration = page.integration_of(user, ctx, integration_id)
     shown = {
         **steps.connection_values(integration),
         "credential": values.get("credential", "secret"),
@@ -317,31 +202,28 @@ def _checked(
 
 @router.get(f"{BASE}/{{integration_id}}/rooms", response_class=HTMLResponse)
 def rooms(request: Request, integration_id: uuid.UUID) -> Response:
-    user = _admin(request)
-    ctx = _ctx(request)
-    integration = _integration(user, ctx, integration_id)
+    user, ctx, integration = page.visit(request, integration_id)
     view = steps.RoomsView.saved(ctx, integration)
-    return _page(request, user, "rooms", integration, view=view)
+    return page.step_page(request, user, "rooms", integration, view=view)
 
 
 @router.post(f"{BASE}/{{integration_id}}/rooms", response_class=HTMLResponse)
 async def save_rooms(request: Request, integration_id: uuid.UUID) -> Response:
-    user = _admin(request)
-    form = await _form(request, user)
-    ctx = _ctx(request)
-    integration = _integration(user, ctx, integration_id)
+    user, ctx, integration, form = await page.posted(request, integration_id)
     view = steps.RoomsView.live(ctx, integration)
     typed = forms.read_rooms(form, [item.email for item in view.lists])
     view = view.typed(typed)
     if typed.errors or typed.selection is None:
-        return _page(request, user, "rooms", integration, view=view, errors=typed.errors)
+        return page.step_page(request, user, "rooms", integration, view=view, errors=typed.errors)
     if str(form.get("action")) == "preview":
         view = view.previewed(ctx, integration, typed.selection)
-        return _page(request, user, "rooms", integration, view=view)
-    errors = _save(ctx, integration_id, IntegrationChanges(room_selection=typed.selection))
+        return page.step_page(request, user, "rooms", integration, view=view)
+    errors = page.save_changes(
+        ctx, integration_id, IntegrationChanges(room_selection=typed.selection)
+    )
     if errors:
-        return _page(request, user, "rooms", integration, view=view, errors=errors)
-    return _to(integration_id, "fields")
+        return page.step_page(request, user, "rooms", integration, view=view, errors=errors)
+    return page.step_redirect(integration_id, "fields")
 
 
 # -- fields ------------------------------------------------------------------------------
@@ -349,28 +231,25 @@ async def save_rooms(request: Request, integration_id: uuid.UUID) -> Response:
 
 @router.get(f"{BASE}/{{integration_id}}/fields", response_class=HTMLResponse)
 def fields(request: Request, integration_id: uuid.UUID) -> Response:
-    user = _admin(request)
-    ctx = _ctx(request)
-    integration = _integration(user, ctx, integration_id)
+    user, ctx, integration = page.visit(request, integration_id)
     view = steps.FieldsView.saved(ctx, integration)
-    return _page(request, user, "fields", integration, view=view)
+    return page.step_page(request, user, "fields", integration, view=view)
 
 
 @router.post(f"{BASE}/{{integration_id}}/fields", response_class=HTMLResponse)
 async def save_fields(request: Request, integration_id: uuid.UUID) -> Response:
-    user = _admin(request)
-    form = await _form(request, user)
-    ctx = _ctx(request)
-    integration = _integration(user, ctx, integration_id)
+    user, ctx, integration, form = await page.posted(request, integration_id)
     typed = forms.read_fields(form, steps.row_count(form))
     view = steps.FieldsView.typed(ctx, integration, typed)
     errors = typed.errors
     if not errors and str(form.get("action")) != "preview":
-        errors = _save(ctx, integration_id, IntegrationChanges(field_mappings=typed.mappings))
+        errors = page.save_changes(
+            ctx, integration_id, IntegrationChanges(field_mappings=typed.mappings)
+        )
         if not errors:
-            return _to(integration_id, "time-zone")
+            return page.step_redirect(integration_id, "time-zone")
     template = "_fields_preview" if form.get("partial") else "fields"
-    return _page(request, user, template, integration, view=view, errors=errors)
+    return page.step_page(request, user, template, integration, view=view, errors=errors)
 
 
 # -- time zone and mode ------------------------------------------------------------------
@@ -378,27 +257,22 @@ async def save_fields(request: Request, integration_id: uuid.UUID) -> Response:
 
 @router.get(f"{BASE}/{{integration_id}}/time-zone", response_class=HTMLResponse)
 def time_zone(request: Request, integration_id: uuid.UUID) -> Response:
-    user = _admin(request)
-    ctx = _ctx(request)
-    integration = _integration(user, ctx, integration_id)
-    view = steps.ZoneView.saved(ctx, request.app.state.settings, integration)
-    return _page(request, user, "time-zone", integration, view=view)
+    user, ctx, integration = page.visit(request, integration_id)
+    view = zones.ZoneView.saved(ctx, request.app.state.settings, integration)
+    return page.step_page(request, user, "time-zone", integration, view=view)
 
 
 @router.post(f"{BASE}/{{integration_id}}/time-zone", response_class=HTMLResponse)
 async def save_time_zone(request: Request, integration_id: uuid.UUID) -> Response:
-    user = _admin(request)
-    form = await _form(request, user)
-    ctx = _ctx(request)
-    integration = _integration(user, ctx, integration_id)
+    user, ctx, integration, form = await page.posted(request, integration_id)
     typed = forms.read_zone(form)
-    errors = typed.errors or _save(ctx, integration_id, typed.changes())
+    errors = typed.errors or page.save_changes(ctx, integration_id, typed.changes())
     if errors:
-        view = steps.ZoneView.saved(ctx, request.app.state.settings, integration).typed(typed)
-        return _page(request, user, "time-zone", integration, view=view, errors=errors)
+        view = zones.ZoneView.saved(ctx, request.app.state.settings, integration).typed(typed)
+        return page.step_page(request, user, "time-zone", integration, view=view, errors=errors)
     if not configuration.is_listening(integration):  # as it was before this change
-        steps.listen_if_switched(request.app, ctx, integration_id)
-    return _to(integration_id, "import")
+        zones.listen_if_switched(request.app, ctx, integration_id)
+    return page.step_redirect(integration_id, "import")
 
 
 # -- import ------------------------------------------------------------------------------
@@ -414,33 +288,31 @@ def _runner(request: Request) -> ImportRunner:
 
 @router.get(f"{BASE}/{{integration_id}}/import", response_class=HTMLResponse)
 def import_page(request: Request, integration_id: uuid.UUID) -> Response:
-    user = _admin(request)
-    ctx = _ctx(request)
-    integration = _integration(user, ctx, integration_id)
+    user, ctx, integration = page.visit(request, integration_id)
     state = _runner(request).state(integration_id)
-    summary = steps.import_summary(ctx, integration)
-    return _page(request, user, "import", integration, run=state, summary=summary)
+    summary = zones.import_summary(ctx, integration)
+    return page.step_page(request, user, "import", integration, run=state, summary=summary)
 
 
 @router.post(f"{BASE}/{{integration_id}}/import", response_class=HTMLResponse)
 async def run_import(request: Request, integration_id: uuid.UUID) -> Response:
-    user = _admin(request)
-    await _form(request, user)
-    ctx = _ctx(request)
-    _integration(user, ctx, integration_id)
-    errors = _save(ctx, integration_id, IntegrationChanges(enabled=True))
+    user = page.admin_of(request)
+    await page.read_form(request, user)
+    ctx = page.sync_context(request)
+    page.integration_of(user, ctx, integration_id)
+    errors = page.save_changes(ctx, integration_id, IntegrationChanges(enabled=True))
     if errors:
         raise PageError(next(iter(errors.values())), status=422)
     app = request.app
     _runner(request).start(ctx, integration_id, lambda i: runtime_of(app).after_room_import(i))
-    return _to(integration_id, "import")
+    return page.step_redirect(integration_id, "import")
 
 
 @router.get(f"{BASE}/{{integration_id}}/import/progress")
 def import_progress(request: Request, integration_id: uuid.UUID) -> Response:
     """How far the first import got, for the page's progress bar."""
-    user = _admin(request)
-    _integration(user, _ctx(request), integration_id)
+    user = page.admin_of(request)
+    page.integration_of(user, page.sync_context(request), integration_id)
     state = _runner(request).state(integration_id)
     body = {"state": "idle"} if state is None else state.as_json()
     body["dashboard"] = f"/admin/integrations/{integration_id}"
