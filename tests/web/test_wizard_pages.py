@@ -322,3 +322,37 @@ def test_a_session_that_ended_mid_wizard_signs_in_again_and_returns_to_the_step(
         back = client.post("/admin/sign-in", data={"admin_token": ADMIN_TOKEN, "next": step})
         assert back.headers["location"] == step
         assert client.get(step).status_code == 200
+
+
+def test_a_certificate_that_is_not_a_pem_key_and_certificate_is_refused_next_to_the_upload(
+    site: Site,
+) -> None:
+    with signed_in(site) as client:
+        csrf = csrf_of(client.get("/admin/setup").text)
+        form = connection_form(site, csrf, credential="certificate", client_secret="")
+        answer = client.post(
+            "/admin/setup/connection",
+            data=form,
+            files={"certificate_pem": ("app.pem", b"not a certificate", "text/plain")},
+        )
+    assert answer.status_code == 422
+    assert "certificate.pem must hold the PEM private key" in error_next_to(
+        answer.text, "certificate_pem"
+    )
+    assert 'value="certificate" checked' in answer.text
+    assert _integrations(site) == 0
+
+
+def test_every_step_is_revisitable_and_shows_what_was_saved(site: Site) -> None:
+    with signed_in(site) as client:
+        integration_id = connect(client, site)
+        pages = {
+            step: client.get(f"/admin/setup/{integration_id}/{step}")
+            for step in ("connection", "rooms", "fields", "time-zone", "import")
+        }
+    for step, page in pages.items():
+        assert page.status_code == 200, step
+        assert len(page.content) < 100_000, step
+        assert 'aria-current="step"' in page.text
+    assert "all rooms" in pages["import"].text  # the step list's summary of the saved rooms
+    assert "Start the import" in pages["import"].text

@@ -172,15 +172,6 @@ async def save_connection(request: Request, integration_id: uuid.UUID) -> Respon
     return page.step_redirect(integration_id, "rooms")
 
 
-@router.post(f"{BASE}/{{integration_id}}/check", response_class=HTMLResponse)
-async def check(request: Request, integration_id: uuid.UUID) -> Response:
-    user = page.admin_of(request)
-    await page.read_form(request, user)
-    ctx = page.sync_context(request)
-    integration = page.integration_of(user, ctx, integration_id)
-    return _checked(request, user, ctx, integration_id, steps.connection_values(integration))
-
-
 def _checked(
     request: Request,
     user: PageUser,

@@ -71,6 +71,7 @@ async def read_connection(
     else:
         values["credential"] = "secret"
         _check_secret(result.errors, values, has_secret, today)
+    await form.close()  # an uploaded file's temporary copy is read: let it go
     if values["service_account"]:
         try:
             values["service_account"] = normalize_email(
