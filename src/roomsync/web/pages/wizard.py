@@ -92,7 +92,7 @@ def _connection_page(
         errors=errors,
         values=values,
         organizations=_organizations(ctx, user),
-        secret=steps.secret_summary(integration),
+        secret=steps.secret_summary(integration, ctx.clock()),
         certificate=steps.certificate_of(ctx, integration),
         cloud=steps.cloud_of(ctx),
         report=report,

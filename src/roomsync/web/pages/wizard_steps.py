@@ -135,11 +135,12 @@ class SecretSummary:
     days_left: int | None
 
 
-def secret_summary(integration: Integration | None) -> SecretSummary | None:
+def secret_summary(integration: Integration | None, now: datetime) -> SecretSummary | None:
+    """What the page may show of a saved secret: only that it is set, and its expiry."""
     if integration is None or not integration.client_secret_encrypted:
         return None
     expires = integration.client_secret_expires_at
-    days = None if expires is None else (expires - datetime.now(expires.tzinfo)).days
+    days = None if expires is None else (expires - now).days
     return SecretSummary(expires, days)
 
 
