@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from graphsim import batch
 from graphsim.calendar import events_api
-from graphsim.directory import places, users_delta
+from graphsim.directory import mailbox_settings, places, users_delta
 from graphsim.directory import users as directory
 from graphsim.errors import TokenEndpointError, token_error_body
 from graphsim.graph import GraphPipeline, GraphRequest, GraphResponse
@@ -41,6 +41,7 @@ def graph_routes() -> list[Any]:
         *places.routes(),
         *users_delta.routes(),
         *directory.routes(),
+        *mailbox_settings.routes(),
         *events_api.routes(),
         *subscriptions_api.routes(),
         *batch.routes(),

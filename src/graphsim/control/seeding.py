@@ -159,6 +159,13 @@ _BUILDINGS = [
     ("Old Mill", "Lyon", "12 Quai Saint-Vincent", "FR", 45.769, 4.822),
     ("Northgate", "Berlin", "Invalidenstraße 117", "DE", 52.531, 13.384),
 ]
+# Each building's mailboxes are set up in its city's zone (Windows names, as Exchange keeps).
+_BUILDING_ZONES = {
+    "Amsterdam": "W. Europe Standard Time",
+    "London": "GMT Standard Time",
+    "Lyon": "Romance Standard Time",
+    "Berlin": "W. Europe Standard Time",
+}
 _ROOM_NAMES = [
     "Atlas",
     "Boreal",
@@ -289,6 +296,7 @@ def seed_demo(core: Core, now: datetime) -> SeedResult:
                 address=address,
                 geo_coordinates=GeoCoordinates(lat, lon),
             )
+            core.tenant.users[room.email].time_zone = _BUILDING_ZONES[city]
             result.rooms.append(room.email)
     for first, last in zip(_FIRST, _LAST, strict=True):
         email = f"{first.lower().replace('é', 'e')}.{last.lower().replace(' ', '')}@{domain}"

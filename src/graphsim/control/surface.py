@@ -177,6 +177,12 @@ def control_routes(sim: Simulator) -> list[BaseRoute]:
             raise ValueError(f"Unknown control action {action!r}.")
         actions[action]()
 
+    async def roles(request: Request) -> Any:
+        """What an admin does in Azure portal → API permissions: the app's granted
+        application permissions replaced (tokens issued from now on carry them)."""
+        body = await _json(request)
+        sim.set_roles({str(role) for role in body["roles"]}, body.get("client_id"))
+
     async def lifecycle(request: Request) -> Any:
         body = await _json(request)
         sim.send_lifecycle(request.path_params["sid"], str(body["event"]))
@@ -195,6 +201,7 @@ def control_routes(sim: Simulator) -> list[BaseRoute]:
         Route("/_sim/faults", _guarded(faults), methods=["POST"]),
         Route("/_sim/subscriptions/{sid}/lifecycle", _guarded(lifecycle), methods=["POST"]),
         Route("/_sim/snapshot", _guarded(snapshot)),
+        Route("/_sim/apps/roles", _guarded(roles), methods=["POST"]),
         _directory_route(sim),
         *sim.signin.routes(),
         Route("/_sim/{action:path}/{key}/{verb}", _guarded(_keyed(simple)), methods=["POST"]),

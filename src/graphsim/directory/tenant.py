@@ -87,6 +87,8 @@ class User:
     extension_attributes: dict[str, str | None] = field(default_factory=dict)
     is_room: bool = False
     account_enabled: bool = True
+    # mailboxSettings.timeZone, in the Windows format Exchange uses by default.
+    time_zone: str = "UTC"
 
 
 @dataclass

@@ -22,6 +22,7 @@ USERS_READ = frozenset(
     }
 )
 PLACES_READ = frozenset({"Place.Read.All", "Place.ReadWrite.All"})
+MAILBOX_SETTINGS_READ = frozenset({"MailboxSettings.Read", "MailboxSettings.ReadWrite"})
 
 
 def require_mail(principal: AppPrincipal, allowed: frozenset[str]) -> None:

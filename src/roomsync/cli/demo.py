@@ -37,23 +37,41 @@ OnceOption = Annotated[
 RoomsOption = Annotated[
     int | None, typer.Option(help="Rooms in the tenant (default: the demo tenant's 40).", min=1)
 ]
+SetupOption = Annotated[
+    bool,
+    typer.Option(
+        "--setup",
+        help="Leave the organization unconnected and print what the set-up wizard at "
+        "/admin/setup asks for.",
+    ),
+]
 ActivityOption = Annotated[
     float, typer.Option(help="Seconds between simulated Outlook changes (0: none).", min=0)
 ]
 
 
 def demo(
+    *,
     port: PortOption = 8000,
     data_dir: DataDirOption = Path("demo-data"),
     once: OnceOption = False,
     rooms: RoomsOption = None,
     activity: ActivityOption = 20.0,
+    setup: SetupOption = False,
 ) -> None:
     """Try roomsync against an emulated Microsoft 365 tenant, on 127.0.0.1:PORT."""
     from roomsync.runtime.demo import Demo, DemoOptions  # noqa: PLC0415 - loads graphsim
 
-    built = Demo(DemoOptions(port, data_dir, rooms, 0.0 if once else activity), load_settings())
+    if setup and once:
+        raise typer.BadParameter("--once checks a connected demo: leave out --setup.")
+    options = DemoOptions(port, data_dir, rooms, 0.0 if once else activity, setup=setup)
+    built = Demo(options, load_settings())
     with built.start() as tenant_url:
+        if setup:
+            _print(built.prepare_setup())
+            built.run_workers()
+            _wait_for_a_stop_signal()
+            return
         connected = built.connect()
         with import_progress(enabled=True) as progress:
             built.import_rooms(connected, progress)

@@ -12,6 +12,7 @@ that imports graphsim (docs/decisions.md §3), and only ``roomsync demo`` import
 from __future__ import annotations
 
 import contextlib
+import secrets
 import threading
 import time
 import uuid
@@ -21,10 +22,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from graphsim import SimOptions, Simulator, serve
 from graphsim.control.activity import start_activity
+from graphsim.simulator import DEFAULT_ROLES
 from roomsync.logs import configure_logging
 from roomsync.platform.db import Database
 from roomsync.platform.enums import IntegrationMode, Role, SyncRunTrigger
@@ -61,6 +64,8 @@ class DemoOptions:
     """None: graphsim's demo tenant (~40 rooms); else that many rooms."""
     activity_seconds: float = 20.0
     """Seconds between simulated Outlook changes (0: none)."""
+    setup: bool = False
+    """Leave the organization unconnected, for the set-up wizard (``--setup``)."""
 
 
 @dataclass
@@ -93,6 +98,8 @@ class Demo:
             recurring_series=3, private_meetings=3,
         )  # fmt: skip
         self.tenant = Tenant(seeded.rooms, seeded.users)
+        if options.setup:  # the wizard proposes the time zone from the mailbox settings
+            self.sim.set_roles(set(DEFAULT_ROLES) | {"MailboxSettings.Read"})
         self.settings = _demo_settings(settings, options, self.base_url)
         configure_logging(self.settings)
         self.database = _fresh_database(options.data_dir, self.settings.database_url)
@@ -145,6 +152,28 @@ class Demo:
                 mode=IntegrationMode.LISTENER,
             )
             return Connected(organization.id, integration.id, token.secret)
+
+    def prepare_setup(self) -> list[str]:
+        """``--setup``: the demo organization without an integration, and what the set-up
+        wizard asks for, as Azure portal would show it."""
+        with self.database.session() as session:
+            create_organization(session, name="Contoso (demo)")
+        credentials = self.sim.credentials
+        secret = self.sim.app_registration().secrets[0]
+        token = self.settings.admin_token  # _demo_settings makes one for --setup
+        return [
+            "\nroomsync demo --setup: the organization is not connected yet. Open "
+            f"{self.base_url}/admin/setup",
+            "  and paste the admin token (ROOMSYNC_ADMIN_TOKEN): "
+            f"{token.get_secret_value() if token else '(none)'}",
+            "\nThe emulated tenant's app registration, as Azure portal shows it:",
+            f"  Application (client) ID   {credentials.client_id}",
+            f"  Directory (tenant) ID     {credentials.tenant_id}",
+            f"  Client secret (Value)     {credentials.client_secret}",
+            f"  Client secret expires     {secret.expires_at:%Y-%m-%d}",
+            f"  Service account           {self.sim.service_account}",
+            "\nPress Ctrl-C to stop.",
+        ]
 
     def import_rooms(self, connected: Connected, progress: ProgressCallback | None) -> RunReport:
         report = sync_rooms(
@@ -272,6 +301,8 @@ def _demo_settings(settings: Settings, options: DemoOptions, base_url: str) -> S
             # roomsync reaches the tenant in-process; a browser signing in reaches it here.
             "sign_in_page_url": f"http://{HOST}:{options.port + 1}",
             "log_level": "WARNING",
+            "admin_token": settings.admin_token
+            or (SecretStr(secrets.token_urlsafe(24)) if options.setup else None),
         }
     )
 

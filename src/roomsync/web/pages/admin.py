@@ -45,6 +45,7 @@ SIGN_IN = "/admin/sign-in"
 # The console's navigation: each admin page area adds its entry here.
 NAV = [
     ("Dashboard", "/admin"),
+    ("Set up", "/admin/setup"),
 ]
 ACTIONS = {
     "rooms": (SyncRunKind.ROOMS, False, "Room import queued."),
