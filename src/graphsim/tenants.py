@@ -68,6 +68,7 @@ _LOGIN_PATHS = frozenset(
 )
 _KEYS = "/discovery/v2.0/keys"
 _SIM_TENANTS = "/_sim/tenants"
+_REMEMBERED_TOKENS = 4096
 
 
 def company(index: int) -> tuple[str, str]:
@@ -109,6 +110,7 @@ class TenantRouter:
                 if name.lower() in self._names:
                     raise ValueError(f"Two tenants are named {name}.")
                 self._names[name.lower()] = sim
+        self._by_token: dict[str, Simulator | None] = {}
         self._request_loop: LoopThread | None = None
         self._loop_lock = threading.Lock()
 
@@ -132,8 +134,21 @@ class TenantRouter:
         return self.named(address.rsplit("@", 1)[-1].strip()) if address else None
 
     def of_token(self, authorization: str | None) -> Simulator | None:
-        """The tenant named by the ``tid`` claim of a bearer token (unverified)."""
-        if not authorization or not authorization.lower().startswith("bearer "):
+        """The tenant named by the ``tid`` claim of a bearer token (unverified); a client
+        sends one token for an hour, so the answer is remembered."""
+        if not authorization:
+            return None
+        known = self._by_token.get(authorization)
+        if known is not None or authorization in self._by_token:
+            return known
+        found = self._tid_tenant(authorization)
+        if len(self._by_token) >= _REMEMBERED_TOKENS:
+            self._by_token.clear()
+        self._by_token[authorization] = found
+        return found
+
+    def _tid_tenant(self, authorization: str) -> Simulator | None:
+        if not authorization.lower().startswith("bearer "):
             return None
         parts = authorization[7:].strip().split(".")
         if len(parts) != 3:
@@ -154,10 +169,9 @@ class TenantRouter:
         path: str = scope["path"]
         segment, _, rest = path[1:].partition("/")
         tail = f"/{rest}"
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         sim: Simulator | None = self.first
         if segment in _GRAPH_VERSIONS:
-            sim = self.of_token(headers.get("authorization")) or self.first
+            sim = self.of_token(_authorization(scope)) or self.first
         elif path == _SIM_TENANTS or path.startswith(_SIM_TENANTS + "/"):
             await self._sim_tenants(scope, receive, send)
             return
@@ -165,7 +179,7 @@ class TenantRouter:
             if tail == _KEYS:
                 await _send_json(send, 200, self._all_keys())
                 return
-            sim, receive = await self._multi_tenant(scope, receive, tail, headers)
+            sim, receive = await self._multi_tenant(scope, receive, tail)
         elif tail in _LOGIN_PATHS:
             # An unknown tenant's endpoints answer AADSTS90002 as any tenant would.
             sim = self.named(segment) or (None if tail == _KEYS else self.first)
@@ -175,7 +189,7 @@ class TenantRouter:
         await sim.app(scope, receive, send)
 
     async def _multi_tenant(
-        self, scope: Scope, receive: Receive, tail: str, headers: dict[str, str]
+        self, scope: Scope, receive: Receive, tail: str
     ) -> tuple[Simulator, Receive]:
         """The tenant a ``common`` or ``organizations`` request is for, and the
         ``receive`` to hand on (a token request's body is read here to find its app)."""
@@ -184,7 +198,7 @@ class TenantRouter:
         if tail == "/oauth2/v2.0/token":
             body = await _read_body(receive)
             form = dict(parse_qsl(body.decode("latin-1")))
-            client_id = form.get("client_id") or _basic_client_id(headers.get("authorization"))
+            client_id = form.get("client_id") or _basic_client_id(_authorization(scope))
             receive = _replay(body, receive)
         found = (
             self.of_client(client_id)
@@ -298,6 +312,13 @@ def serve_tenants(
             ca_path, cert, key = str(ca.resolve()), str(cert_path), str(key_path)
         with serve_asgi(router, host=host, port=port, certfile=cert, keyfile=key) as (base, bound):
             yield ServerHandle(base, ca_path, bound, router.first)
+
+
+def _authorization(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name.lower() == b"authorization":
+            return str(value.decode("latin-1"))
+    return None
 
 
 def _basic_client_id(header: str | None) -> str | None:
