@@ -22,6 +22,7 @@ over HTTPS.
     requestlog       every Graph request answered, for tests that count calls
     server           serve(): uvicorn on a thread, HTTPS from graphsim's own CA
     simulator        Simulator: the Python API, one per emulated tenant
+    tenants          several tenants behind one host (graphsim serve --tenants N)
     throttling       Outlook throttling per app and mailbox (429 + Retry-After)
     timezones        dateTimeTimeZone and the time zone names Graph accepts
     transport        httpx transports into the in-process app

@@ -13,7 +13,7 @@ import typer
 from graphsim.control.activity import start_activity
 from graphsim.control.seeding import SeedSpec
 from graphsim.server import serve as run_server
-from graphsim.simulator import Simulator
+from graphsim.tenants import TenantRouter, make_tenants, serve_tenants
 
 app = typer.Typer(help="graphsim: an emulated Microsoft 365 tenant.", no_args_is_help=True)
 
@@ -47,30 +47,50 @@ def serve(
     activity: Annotated[
         float, typer.Option(help="Seconds between simulated Outlook changes (0: none).")
     ] = 0,
+    tenants: Annotated[
+        int,
+        typer.Option(min=1, help="Tenants to serve on the one port, each with its own directory."),
+    ] = 1,
 ) -> None:
-    """Serve an emulated tenant until interrupted."""
+    """Serve an emulated tenant (or several) until interrupted."""
     demo = seed == "demo"
-    sim = Simulator(seed=1 if demo else int(seed))
+    sims = make_tenants(tenants, seed=1 if demo else int(seed))
     spec = SeedSpec(
         rooms=rooms, events_per_room=events_per_room, days_before=days_before, days_after=days_after
     )
-    result = sim.seed_demo() if demo else sim.seed(spec)
-    if latency_ms:
-        sim.inject_latency(latency_ms)
-    for uri in redirect_uri or []:
-        sim.signin.add_redirect_uri(uri)
+    results = [sim.seed_demo(index) if demo else sim.seed(spec) for index, sim in enumerate(sims)]
+    for sim in sims:
+        if latency_ms:
+            sim.inject_latency(latency_ms)
+        for uri in redirect_uri or []:
+            sim.signin.add_redirect_uri(uri)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     tls_dir = config_out.resolve().parent / "graphsim-tls" if config_out else None
-    with run_server(sim, host=host, port=port, tls=tls, tls_dir=tls_dir) as handle:
+    router = TenantRouter(sims) if tenants > 1 else None
+    serving = (
+        serve_tenants(router, host=host, port=port, tls=tls, tls_dir=tls_dir)
+        if router
+        else run_server(sims[0], host=host, port=port, tls=tls, tls_dir=tls_dir)
+    )
+    with serving as handle:
         if config_out:
-            config_out.write_text(json.dumps(sim.config(handle.base_url, handle.ca_path), indent=2))
+            source = router or sims[0]
+            config_out.write_text(
+                json.dumps(source.config(handle.base_url, handle.ca_path), indent=2)
+            )
         typer.echo(
-            f"graphsim serving {len(result.rooms)} rooms at {handle.base_url} "
-            f"(tenant {sim.tenant_id}); CA: {handle.ca_path}"
+            f"graphsim serving {len(results[0].rooms)} rooms at {handle.base_url} "
+            f"(tenant {sims[0].tenant_id}); CA: {handle.ca_path}"
         )
+        for sim, result in zip(sims[1:], results[1:], strict=True):
+            typer.echo(
+                f"graphsim serving {len(result.rooms)} rooms of {sim.tenant.domain} "
+                f"(tenant {sim.tenant_id}) there too"
+            )
         if activity > 0:
-            start_activity(sim, result.rooms, result.users, activity, stop)
+            for sim, result in zip(sims, results, strict=True):
+                start_activity(sim, result.rooms, result.users, activity, stop)
         try:
             stop.wait()
         except KeyboardInterrupt:

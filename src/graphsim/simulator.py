@@ -62,12 +62,15 @@ class Simulator:
         notification_transport: httpx.AsyncBaseTransport | None = None,
         notification_verify: bool | str = True,
         tenant: Tenant | None = None,
+        domain: str = "contoso.onmicrosoft.com",
+        display_name: str = "Contoso",
     ) -> None:
+        """``domain`` and ``display_name`` name a new tenant (not one given as ``tenant``)."""
         self.options = options or SimOptions(seed=seed)
-        core = Core(tenant or Tenant("", ""), self.options, clock)
+        core = Core(tenant or Tenant("", "", display_name), self.options, clock)
         if tenant is None:
             core.tenant.tenant_id = core.ids.guid()
-            core.tenant.domain = "contoso.onmicrosoft.com"
+            core.tenant.domain = domain
         self.core = core
         self.core.subscriptions.use_notifier(
             Notifier(
@@ -179,9 +182,10 @@ class Simulator:
                 self.core, spec or seeding.SeedSpec(**fields), self.core.clock.now()
             )
 
-    def seed_demo(self) -> seeding.SeedResult:
+    def seed_demo(self, variant: int = 0) -> seeding.SeedResult:
+        """The demo tenant; another ``variant`` has other buildings and other people."""
         with self.core.lock:
-            return seeding.seed_demo(self.core, self.core.clock.now())
+            return seeding.seed_demo(self.core, self.core.clock.now(), variant)
 
     @property
     def room_processing_delay(self) -> float:

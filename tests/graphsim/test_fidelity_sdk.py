@@ -244,6 +244,7 @@ def test_graphsim_serve_writes_its_config_and_answers_over_https(tmp_path: Path)
             "users",
         } <= set(config)
         assert len(config["rooms"]) == 40
+        assert "tenants" not in config  # one tenant: the file is as it always was
         assert all("email" in u for u in config["users"])
         assert all(u["password"] for u in config["users"])
         assert [u["admin"] for u in config["users"]].count(True) == 1

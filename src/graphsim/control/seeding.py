@@ -165,7 +165,30 @@ _BUILDING_ZONES = {
     "London": "GMT Standard Time",
     "Lyon": "Romance Standard Time",
     "Berlin": "W. Europe Standard Time",
+    "Rotterdam": "W. Europe Standard Time",
+    "Dublin": "GMT Standard Time",
+    "Zurich": "W. Europe Standard Time",
+    "Milan": "W. Europe Standard Time",
+    "Oslo": "W. Europe Standard Time",
+    "Copenhagen": "Romance Standard Time",
+    "Leeds": "GMT Standard Time",
+    "Barcelona": "Romance Standard Time",
 }
+# The buildings of the demo's other tenants (``seed_demo`` variants 1, 2, …, in turn).
+_OTHER_BUILDINGS = [
+    [
+        ("Canal Works", "Rotterdam", "Wijnhaven 107", "NL", 51.918, 4.487),
+        ("Quayside", "Dublin", "25 North Wall Quay", "IE", 53.348, -6.238),
+        ("Lindenhof", "Zurich", "Lindenhofstrasse 8", "CH", 47.373, 8.541),
+        ("Porta Nuova", "Milan", "Via Melchiorre Gioia 8", "IT", 45.484, 9.190),
+    ],
+    [
+        ("Fjordgate", "Oslo", "Dronning Eufemias gate 16", "NO", 59.908, 10.758),
+        ("Nyhavn Loft", "Copenhagen", "Nyhavn 17", "DK", 55.680, 12.590),
+        ("Globe Works", "Leeds", "1 Globe Road", "GB", 53.793, -1.553),
+        ("Pelai", "Barcelona", "Carrer de Pelai 12", "ES", 41.386, 2.168),
+    ],
+]
 _ROOM_NAMES = [
     "Atlas",
     "Boreal",
@@ -265,12 +288,14 @@ _SUBJECTS = [
 ]
 
 
-def seed_demo(core: Core, now: datetime) -> SeedResult:
+def seed_demo(core: Core, now: datetime, variant: int = 0) -> SeedResult:
     """Four buildings as room lists, 40 rooms, 30 people, two weeks of meetings around now;
-    the first person holds the app role ``Roomsync.Admin`` on every app declaring it."""
+    the first person holds the app role ``Roomsync.Admin`` on every app declaring it.
+    Variants other than 0 (the demo's other tenants) have other buildings and people."""
     rng = random.Random(core.options.seed)  # noqa: S311 - reproducible demo data
     domain, result = core.tenant.domain, SeedResult()
-    for b, (name, city, street, country, lat, lon) in enumerate(_BUILDINGS):
+    buildings = _OTHER_BUILDINGS[(variant - 1) % len(_OTHER_BUILDINGS)] if variant else _BUILDINGS
+    for b, (name, city, street, country, lat, lon) in enumerate(buildings):
         address = Address(street, city, None, country, f"{1000 + b * 1111}")
         slug = name.lower().replace(" ", "")
         room_list = add_room_list(core, f"{slug}@{domain}", name, address)
@@ -298,7 +323,8 @@ def seed_demo(core: Core, now: datetime) -> SeedResult:
             )
             core.tenant.users[room.email].time_zone = _BUILDING_ZONES[city]
             result.rooms.append(room.email)
-    for first, last in zip(_FIRST, _LAST, strict=True):
+    turn = 7 * variant % len(_LAST)
+    for first, last in zip(_FIRST, _LAST[turn:] + _LAST[:turn], strict=True):
         email = f"{first.lower().replace('é', 'e')}.{last.lower().replace(' ', '')}@{domain}"
         result.users.append(
             add_user(
