@@ -28,7 +28,7 @@
               var badge = document.getElementById("state-badge");
               if (badge && state.badge) badge.innerHTML = state.badge;
               if (state.status !== status && (state.status === "declined" || state.status === "cancelled")) {
-                document.querySelectorAll(".booking-card > .actions").forEach(function (el) { el.hidden = true; });
+                document.querySelectorAll(".booking-card > .actions").forEach(function (el) { el.remove(); });
               }
               status = state.status;
             }
