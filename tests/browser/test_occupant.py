@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 
 from tests.browser.conftest import Demo
 from tests.browser.test_sign_in_and_dashboard import sign_in
@@ -86,6 +87,14 @@ class Tenant:
         assert httpx.post(f"{self.url}/_sim/faults", json=body).status_code == 200
 
 
+def check_page(page: Any) -> None:
+    """No accessibility violation axe-core finds, and under 100 KB of HTML."""
+    found = Axe().run(page)
+    assert found.violations_count == 0, found.generate_report()
+    size = page.evaluate("document.documentElement.outerHTML.length")
+    assert size < 100_000, f"{page.url} is {size} characters"
+
+
 def _graph_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
@@ -141,6 +150,7 @@ def test_a_room_for_six_tomorrow_at_ten_is_booked_and_turns_confirmed_without_re
 ) -> None:
     search(page, demo, local_day(1), start="10:00", people=6, building="Northgate")
     assert "Times in Europe/Paris" in page.content()
+    check_page(page)
     page.screenshot(path=str(screenshots / "occupant-finder.png"), full_page=True)
     room = tenant.room_email(first_room(page))
     # Outlook slowed down, so that the page is surely there before the room answers.
@@ -156,6 +166,7 @@ def test_a_room_for_six_tomorrow_at_ten_is_booked_and_turns_confirmed_without_re
     finally:
         tenant.faults(clear=True)
     assert page.evaluate("window.notReloaded") is True
+    check_page(page)
     page.screenshot(path=str(screenshots / "occupant-booking-confirmed.png"))
     assert at(local_day(1), "10:00").astimezone(UTC) in tenant.room_starts(room, local_day(1))
 
@@ -179,6 +190,7 @@ def test_a_slot_taken_in_outlook_but_not_yet_pulled_is_declined_with_the_reason_
     assert page.get_by_role("link", name="Find another room at the same time").is_visible()
     assert page.get_by_role("heading", name="Free at the same time").is_visible()
     page.screenshot(path=str(screenshots / "occupant-booking-declined.png"), full_page=True)
+    check_page(page)
 
 
 def test_moving_and_cancelling_a_booking_is_followed_by_the_rooms_outlook_calendar(
@@ -191,6 +203,7 @@ def test_moving_and_cancelling_a_booking_is_followed_by_the_rooms_outlook_calend
     page.get_by_text("Confirmed by the room").first.wait_for(timeout=20_000)
 
     page.get_by_role("link", name="Move").click()
+    check_page(page)
     page.get_by_label("Start").fill("08:30")
     page.get_by_role("button", name="Move booking").click()
     page.wait_for_url(f"{demo.url}/bookings/**")
@@ -201,6 +214,7 @@ def test_moving_and_cancelling_a_booking_is_followed_by_the_rooms_outlook_calend
 
     page.goto(f"{demo.url}/my")
     page.screenshot(path=str(screenshots / "occupant-my-bookings.png"), full_page=True)
+    check_page(page)
     page.once("dialog", lambda dialog: dialog.accept())
     row = page.locator(".booking-row", has_text=f"{day:%a %-d %b %Y}, 08:30")
     row.get_by_role("button", name="Cancel").click()
@@ -222,5 +236,20 @@ def test_the_finder_works_on_a_phone_and_says_what_is_wrong_next_to_the_field(
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"the page scrolls sideways on a phone ({width}px)"
         phone.screenshot(path=str(screenshots / "occupant-finder-phone.png"))
+        check_page(phone)
     finally:
         phone.close()
+
+
+def test_a_rooms_page_shows_its_week_and_books_it(page: Any, demo: Demo, screenshots: Path) -> None:
+    search(page, demo, local_day(4), start="16:00", people=2, building="Old Mill")
+    page.locator(".room-card h3 a").first.click()
+    page.get_by_role("heading", name="The next seven days").wait_for()
+    check_page(page)
+    page.screenshot(path=str(screenshots / "occupant-room.png"), full_page=True)
+    page.get_by_label("Date").fill(local_day(4).isoformat())
+    page.get_by_label("Start").fill("16:00")
+    page.get_by_label("Title").fill("Design review")
+    page.get_by_role("button", name="Book ").click()
+    page.wait_for_url(f"{demo.url}/bookings/**")
+    page.get_by_text("Confirmed by the room").first.wait_for(timeout=20_000)

@@ -106,16 +106,16 @@ def blocks_of(
     session: Session, resource_id: uuid.UUID, start: datetime, end: datetime, principal: Principal
 ) -> list[timeline.Busy]:
     """The room's busy blocks over [start, end), as the schedule endpoint shows them."""
-    return [
-        timeline.Busy(
-            booking.start_at,
-            booking.end_at,
-            shown_title(principal, booking),
-            booking.organizer.name if booking.organizer else booking.organizer_email,
-            booking.status.value,
+    found = []
+    for booking in busy_blocks(session, resource_id, start, end):
+        title = shown_title(principal, booking)
+        who = booking.organizer.name if booking.organizer else booking.organizer_email
+        # A room mailbox often replaces the subject with the organizer's name: say it once.
+        shown_who = None if who == title else who
+        found.append(
+            timeline.Busy(booking.start_at, booking.end_at, title, shown_who, booking.status.value)
         )
-        for booking in busy_blocks(session, resource_id, start, end)
-    ]
+    return found
 
 
 # --- Bookings ------------------------------------------------------------------------------
