@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -217,7 +217,7 @@ def _state(request: Request, viewer: Occupant, booking_id: uuid.UUID) -> dict[st
     return {
         "booking": view,
         "alternatives": alternatives,
-        "again": _again_query(view),
+        "again": view.again,
         "settled": view.sync_text != views.SYNC_TEXT[SyncState.PENDING],
     }
 
@@ -267,17 +267,3 @@ def _alternatives(
         for free in found
         if free.resource.id != booking.resource_id
     ][:ALTERNATIVES]
-
-
-def _again_query(view: views.BookingView) -> str:
-    """The finder's query for the same time in the same building."""
-    start = view.start.astimezone(view.zone)
-    minutes = int((view.end - view.start).total_seconds() // 60)
-    return urlencode(
-        {
-            "date": start.date().isoformat(),
-            "start": f"{start:%H:%M}",
-            "duration": str(minutes),
-            "building": str(view.building_id),
-        }
-    )

@@ -42,12 +42,13 @@ def my_bookings(request: Request, notice: str | None = None) -> Response:
     database = request.app.state.database
     now = database.clock()
     with database.session() as session:
+        me = views.person_id(session, viewer.organization_id, viewer.email)
         upcoming = service.list_bookings(
-            session, organization_id=viewer.organization_id, organizer_email=viewer.email,
+            session, organization_id=viewer.organization_id, organizer_user_id=me,
             start=now, limit=LISTED,
         ).items  # fmt: skip
         past = service.list_bookings(
-            session, organization_id=viewer.organization_id, organizer_email=viewer.email,
+            session, organization_id=viewer.organization_id, organizer_user_id=me,
             start=now - timedelta(days=PAST_DAYS), end=now, limit=LISTED,
         ).items  # fmt: skip
         past = [b for b in past if b.end_at <= now]

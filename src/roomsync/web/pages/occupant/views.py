@@ -7,11 +7,13 @@ from occupants are left out); a busy block's title as the schedule endpoint give
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -22,7 +24,7 @@ from roomsync.platform.api.booking_privacy import shown_title
 from roomsync.platform.api.resources import ResourceOut, resource_out
 from roomsync.platform.enums import BookingStatus, ChangeSource, Origin, SyncState
 from roomsync.platform.exceptions import ManagedInOutlookError
-from roomsync.platform.models import Booking, Building, Resource
+from roomsync.platform.models import Booking, Building, Resource, User
 from roomsync.platform.services.availability import ACCESSIBLE_ATTRIBUTE, busy_blocks
 from roomsync.platform.services.booking_rules import OCCUPYING_STATUSES, check_changeable_in_outlook
 from roomsync.platform.services.booking_sync import BookingSyncView
@@ -75,10 +77,28 @@ def equipment_of(attributes: Mapping[str, Any]) -> list[str]:
     return [str(item) for item in items if item not in (None, "", False)]
 
 
+# The equipment list changes only when rooms are imported or edited: kept this long, so
+# a search does not read every room's attributes.
+EQUIPMENT_FOR = 60.0
+_equipment_seen: dict[tuple[uuid.UUID, bool], tuple[float, tuple[str, ...]]] = {}
+
+
 def known_equipment(
     session: Session, organization_id: uuid.UUID, *, occupant: bool
 ) -> tuple[str, ...]:
     """The equipment the organization's active rooms offer, as the viewer may see it."""
+    key = (organization_id, occupant)
+    seen = _equipment_seen.get(key)
+    if seen is not None and seen[0] > time.monotonic():
+        return seen[1]
+    found = _read_equipment(session, organization_id, occupant=occupant)
+    _equipment_seen[key] = (time.monotonic() + EQUIPMENT_FOR, found)
+    return found
+
+
+def _read_equipment(
+    session: Session, organization_id: uuid.UUID, *, occupant: bool
+) -> tuple[str, ...]:
     rows = session.execute(
         select(Resource.attributes, Resource.hidden_fields).where(
             Resource.organization_id == organization_id, Resource.active.is_(True)
@@ -91,6 +111,13 @@ def known_equipment(
         for item in equipment_of(attributes or {}):
             found.setdefault(item.casefold(), item)
     return tuple(sorted(found.values(), key=str.casefold))
+
+
+def person_id(session: Session, organization_id: uuid.UUID, email: str) -> uuid.UUID:
+    """The signed-in person's user row (a session always has one)."""
+    return session.scalars(
+        select(User.id).where(User.organization_id == organization_id, User.email == email)
+    ).one()
 
 
 def buildings_of(session: Session, organization_id: uuid.UUID) -> dict[uuid.UUID, tuple[str, str]]:
@@ -169,6 +196,16 @@ class BookingView:
     @property
     def changeable(self) -> bool:
         return self.locked is None
+
+    @property
+    def again(self) -> str:
+        """The finder's query for the same time in the same building."""
+        start = self.start.astimezone(self.zone)
+        minutes = int((self.end - self.start).total_seconds() // 60)
+        return urlencode({
+            "date": start.date().isoformat(), "start": f"{start:%H:%M}",
+            "duration": str(minutes), "building": str(self.building_id),
+        })  # fmt: skip
 
 
 def booking_view(
