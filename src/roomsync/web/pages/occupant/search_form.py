@@ -85,7 +85,8 @@ def read_search(query: Mapping[str, str], choices: Choices, *, now: datetime) ->
         return search
     end = _read_end(search, day, start, choices.max_hours)
     if end is not None and "start" not in search.errors:
-        search.start, search.end = start, end
+        # In UTC from here on: Python subtracts two times of one zone by their wall clocks.
+        search.start, search.end = start.astimezone(UTC), end.astimezone(UTC)
     return search
 
 

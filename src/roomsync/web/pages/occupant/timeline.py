@@ -9,7 +9,7 @@ that picks it, which works with the keyboard and without script.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -72,18 +72,18 @@ def lay_out(
     slot: tuple[datetime, datetime] | None,
     fits: timedelta,
 ) -> Day:
-    begin, finish = span
+    begin, finish = span[0].astimezone(UTC), span[1].astimezone(UTC)
     total = (finish - begin).total_seconds()
 
     def segment(start: datetime, end: datetime, label: str) -> Segment:
-        start, end = max(start, begin), min(end, finish)
+        # On instants: Python subtracts two times of one zone by their wall clocks.
+        start, end = max(start.astimezone(UTC), begin), min(end.astimezone(UTC), finish)
         left = (start - begin).total_seconds() / total * 100
         width = max((end - start).total_seconds() / total * 100, 0.6)
         return Segment(round(left, 3), round(width, 3), start, end, label)
 
-    inside = sorted(
-        (b for b in blocks if b.end > begin and b.start < finish), key=lambda b: b.start
-    )
+    utc = [replace(b, start=b.start.astimezone(UTC), end=b.end.astimezone(UTC)) for b in blocks]
+    inside = sorted((b for b in utc if b.end > begin and b.start < finish), key=lambda b: b.start)
     busy = [segment(b.start, b.end, _busy_label(b, zone)) for b in inside]
     free = [
         segment(s, e, f"Free {clock(s, zone)}{DASH}{clock(e, zone)}")
