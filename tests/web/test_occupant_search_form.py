@@ -86,3 +86,8 @@ def test_free_gaps_too_short_for_the_meeting_are_not_offered() -> None:
     day = timeline.lay_out(busy, span=span, zone=PARIS, slot=None, fits=timedelta(hours=1))
     assert [gap.label for gap in day.free] == [f"Free 07:00{DASH}09:00", f"Free 19:00{DASH}20:00"]
     assert "(waiting for the room)" in day.busy[1].label
+
+
+def test_every_field_is_checked_even_when_the_date_is_wrong() -> None:
+    found = search(date="2027-02-30", start="11:00", end="10:00", people="0")
+    assert set(found.errors) == {"date", "end", "people"}

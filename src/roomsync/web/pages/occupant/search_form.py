@@ -79,6 +79,7 @@ def read_search(query: Mapping[str, str], choices: Choices, *, now: datetime) ->
     day = _read_date(search, now)
     start_time = _read_clock(search, "start", "Start", required=True)
     if day is None or start_time is None:
+        _compare_clocks(search, start_time)
         return search
     start = _local_instant(search, day, start_time)
     if start is None:
@@ -188,6 +189,13 @@ def _local_instant(search: Search, day: date, clock: time) -> datetime | None:
         )
         return None
     return local
+
+
+def _compare_clocks(search: Search, start_time: time | None) -> None:
+    """Without a valid day, the end is still checked against the start as typed."""
+    end_time = _read_clock(search, "end", "End", required=False)
+    if start_time is not None and end_time is not None and end_time <= start_time:
+        search.errors["end"] = "The end must be after the start."
 
 
 def _read_end(search: Search, day: date, start: datetime, max_hours: float) -> datetime | None:
