@@ -215,7 +215,8 @@ class Demo:
         occupant = next((u for u in people if not u["admin"]), None)
         lines = [
             f"\nFind and book a room: {self.base_url}/  (admin console: {self.base_url}/admin)",
-            "Sign in with Microsoft (the emulated tenant's page) as one of these people:",
+            f"Sign in with Microsoft (the emulated tenant's page, {self.base_url}/auth/login) "
+            "as one of these people:",
         ]
         for label, user in (("admin", admin), ("occupant", occupant)):
             if user is not None:
