@@ -242,7 +242,11 @@ class Demo:
         people = [u for u in self.sim.signin.config_users() if u["password"]]
         admin = next((u for u in people if u["admin"]), None)
         occupant = next((u for u in people if not u["admin"]), None)
-        lines = [f"\nSign in with Microsoft (the emulated tenant): {self.base_url}/auth/login"]
+        lines = [
+            f"\nFind and book a room: {self.base_url}/  (admin console: {self.base_url}/admin)",
+            f"Sign in with Microsoft (the emulated tenant's page, {self.base_url}/auth/login) "
+            "as one of these people:",
+        ]
         for label, user in (("admin", admin), ("occupant", occupant)):
             if user is not None:
                 lines.append(f"  as {label}: {user['email']}  password {user['password']}")
