@@ -22,6 +22,9 @@ from tests.web.signin_testkit import free_port
 pytestmark = pytest.mark.slow
 
 TWO_LISTS = {"Old Mill": "Lyon campus", "Northgate": "Berlin office"}
+# The plain demo's unconnected organization is on its second tenant, Fabrikam; both lists'
+# mailboxes are in W. Europe Standard Time, as Northgate's are.
+FABRIKAM_LISTS = {"Canal Works": "Rotterdam office", "Lindenhof": "Zurich office"}
 
 
 @dataclass(frozen=True)
@@ -30,30 +33,44 @@ class SetupDemo:
     tenant_url: str
     admin_token: str
     app: dict[str, str]
+    lists: dict[str, str]
+    control: str
+    """graphsim's control surface for the tenant being connected."""
 
 
 @pytest.fixture
 def setup_demo(tmp_path: Path) -> Iterator[SetupDemo]:
     """``roomsync demo --setup`` as a person starts it; what it prints is what they type."""
+    yield from _demo(tmp_path, setup=True)
+
+
+def _demo(tmp_path: Path, *, setup: bool) -> Iterator[SetupDemo]:
+    """The demo with ``--setup`` (its organization unconnected), or plain (``make demo``:
+    Fabrikam, on the second emulated tenant, unconnected)."""
     port = free_port()
     log = tmp_path / "demo.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "roomsync", "demo", "--setup", "--port", str(port),
-             "--data-dir", str(tmp_path / "data"), "--activity", "0"],
+            [sys.executable, "-m", "roomsync", "demo", *(["--setup"] if setup else []),
+             "--port", str(port), "--data-dir", str(tmp_path / "data"), "--activity", "0"],
             stdout=out, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
     try:
         assert eventually(lambda: "Press Ctrl-C" in log.read_text(), timeout=120), log.read_text()
         printed = log.read_text()
         token = re.search(r"\(ROOMSYNC_ADMIN_TOKEN\): (\S+)", printed)
-        app = dict(re.findall(r"^  (Application \(client\) ID|Directory \(tenant\) ID|Client "
+        app = dict(re.findall(r"^\s+(Application \(client\) ID|Directory \(tenant\) ID|Client "
                               r"secret \(Value\)|Client secret expires|Service account)\s+(\S+)$",
                               printed, re.M))  # fmt: skip
         assert token, printed
         assert len(app) == 5, printed
-        yield SetupDemo(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}",
-                        token.group(1), app)  # fmt: skip
+        tenant_url = f"http://127.0.0.1:{port + 1}"
+        tenant = app["Directory (tenant) ID"]
+        yield SetupDemo(
+            f"http://127.0.0.1:{port}", tenant_url, token.group(1), app,
+            TWO_LISTS if setup else FABRIKAM_LISTS,
+            f"{tenant_url}/_sim" if setup else f"{tenant_url}/_sim/tenants/{tenant}",
+        )  # fmt: skip
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -76,9 +93,15 @@ def _fill_connection(page: Any, demo: SetupDemo, *, client_id: str | None = None
     page.get_by_label("Service account email address").fill(demo.app["Service account"])
 
 
+@pytest.fixture(params=["demo --setup", "make demo"])
+def any_demo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SetupDemo]:
+    yield from _demo(tmp_path, setup=request.param == "demo --setup")
+
+
 def test_a_new_admin_connects_the_tenant_through_the_wizard_and_sees_rooms_arrive(
-    chromium: Any, setup_demo: SetupDemo, screenshots: Path
+    chromium: Any, any_demo: SetupDemo, screenshots: Path
 ) -> None:
+    setup_demo = any_demo
     page = chromium.new_page(viewport={"width": 1280, "height": 1000})
     try:
         _sign_in(page, setup_demo)
@@ -99,7 +122,7 @@ def test_a_new_admin_connects_the_tenant_through_the_wizard_and_sees_rooms_arriv
         page.get_by_role("link", name="Continue to rooms").click()
 
         page.get_by_label("Selected room lists").check()
-        for name, building in TWO_LISTS.items():
+        for name, building in setup_demo.lists.items():
             page.get_by_label(name, exact=True).check()
             page.get_by_label(f"Building name for {name}").fill(building)
         page.get_by_role("button", name="Preview the rooms").click()
@@ -122,7 +145,7 @@ def test_a_new_admin_connects_the_tenant_through_the_wizard_and_sees_rooms_arriv
         page.get_by_role("button", name="Save and continue").click()
 
         page.get_by_role("heading", name="Import the rooms").wait_for()
-        httpx.post(f"{setup_demo.tenant_url}/_sim/faults",
+        httpx.post(f"{setup_demo.control}/faults",
                    json={"latency_ms": 150, "path_contains": "calendarView"})  # fmt: skip
         page.get_by_role("button", name="Start the import").click()
         seen = _progress_values(page, screenshots)
@@ -158,9 +181,7 @@ def test_the_connection_check_names_the_missing_permission_and_the_click_path_to
     chromium: Any, setup_demo: SetupDemo, screenshots: Path
 ) -> None:
     granted = ["Calendars.ReadWrite", "User.Read.All", "MailboxSettings.Read"]  # no Place.Read.All
-    assert httpx.post(
-        f"{setup_demo.tenant_url}/_sim/apps/roles", json={"roles": granted}
-    ).is_success
+    assert httpx.post(f"{setup_demo.control}/apps/roles", json={"roles": granted}).is_success
     page = chromium.new_page(viewport={"width": 1280, "height": 1100})
     try:
         _sign_in(page, setup_demo)

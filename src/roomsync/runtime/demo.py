@@ -25,9 +25,10 @@ from typing import Any
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from graphsim import SimOptions, Simulator, serve
+from graphsim import SimOptions, Simulator
 from graphsim.control.activity import start_activity
 from graphsim.simulator import DEFAULT_ROLES
+from graphsim.tenants import TenantRouter, make_tenants, serve_tenants
 from roomsync.logs import configure_logging
 from roomsync.platform.db import Database
 from roomsync.platform.enums import IntegrationMode, Role, SyncRunTrigger
@@ -54,6 +55,7 @@ ZONE = "Europe/Paris"
 ROOM_ANSWER_SECONDS = 0.5
 WORKERS = 4
 SLOT = timedelta(minutes=30)
+UNCONNECTED = "Fabrikam (demo)"
 
 
 @dataclass(frozen=True)
@@ -90,20 +92,26 @@ class Demo:
     def __init__(self, options: DemoOptions, settings: Settings) -> None:
         self.options = options
         self.base_url = f"http://{HOST}:{options.port}"
-        self.sim = Simulator(
-            seed=11, options=SimOptions(seed=11, room_processing_delay=ROOM_ANSWER_SECONDS)
+        # Two emulated tenants behind one address, as Microsoft's: the demo organization's,
+        # and Fabrikam's, left unconnected for the set-up wizard.
+        self.sim, self.other = make_tenants(
+            2, options=SimOptions(seed=11, room_processing_delay=ROOM_ANSWER_SECONDS)
         )
+        self.router = TenantRouter([self.sim, self.other])
+        self.other.seed_demo(variant=1)
+        # the wizard proposes the time zone from the mailbox settings
+        self.other.set_roles(set(DEFAULT_ROLES) | {"MailboxSettings.Read"})
         seeded = self.sim.seed_demo() if options.rooms is None else self.sim.seed(
             rooms=options.rooms, room_lists=4, users=30, events_per_room=6,
             recurring_series=3, private_meetings=3,
         )  # fmt: skip
         self.tenant = Tenant(seeded.rooms, seeded.users)
-        if options.setup:  # the wizard proposes the time zone from the mailbox settings
+        if options.setup:
             self.sim.set_roles(set(DEFAULT_ROLES) | {"MailboxSettings.Read"})
         self.settings = _demo_settings(settings, options, self.base_url)
         configure_logging(self.settings)
         self.database = _fresh_database(options.data_dir, self.settings.database_url)
-        self.runtime = Runtime(self.settings, self.database, transport=self.sim.transport())
+        self.runtime = Runtime(self.settings, self.database, transport=self.router.transport())
         settle_heap()
         self.consumer: EmbeddedConsumer | None = None
         self.stop_activity = threading.Event()
@@ -116,7 +124,7 @@ class Demo:
         app = create_app(self.settings, self.database, runtime=self.runtime)
         with (
             serving_in_background(app, host=HOST, port=self.options.port),
-            serve(self.sim, host=HOST, port=self.options.port + 1, tls=False) as graph,
+            serve_tenants(self.router, host=HOST, port=self.options.port + 1, tls=False) as graph,
         ):
             try:
                 yield graph.base_url
@@ -151,6 +159,8 @@ class Demo:
                 time_zone=ZONE,
                 mode=IntegrationMode.LISTENER,
             )
+            # Another organization, on the second emulated tenant, to connect with the wizard.
+            create_organization(session, name=UNCONNECTED)
             return Connected(organization.id, integration.id, token.secret)
 
     def prepare_setup(self) -> list[str]:
@@ -158,22 +168,48 @@ class Demo:
         wizard asks for, as Azure portal would show it."""
         with self.database.session() as session:
             create_organization(session, name="Contoso (demo)")
-        credentials = self.sim.credentials
-        secret = self.sim.app_registration().secrets[0]
-        token = self.settings.admin_token  # _demo_settings makes one for --setup
         return [
             "\nroomsync demo --setup: the organization is not connected yet. Open "
             f"{self.base_url}/admin/setup",
-            "  and paste the admin token (ROOMSYNC_ADMIN_TOKEN): "
-            f"{token.get_secret_value() if token else '(none)'}",
-            "\nThe emulated tenant's app registration, as Azure portal shows it:",
-            f"  Application (client) ID   {credentials.client_id}",
-            f"  Directory (tenant) ID     {credentials.tenant_id}",
-            f"  Client secret (Value)     {credentials.client_secret}",
-            f"  Client secret expires     {secret.expires_at:%Y-%m-%d}",
-            f"  Service account           {self.sim.service_account}",
+            f"  and paste the admin token (ROOMSYNC_ADMIN_TOKEN): {self._super_admin_token()}",
+            *self.app_registration_lines(self.sim),
             "\nPress Ctrl-C to stop.",
         ]
+
+    def wizard_lines(self) -> list[str]:
+        """How to connect the unconnected organization with the set-up wizard."""
+        people = [u for u in self.other.signin.config_users() if u["password"]]
+        admin = next((u for u in people if u["admin"]), None)
+        lines = [
+            f"\nSet-up wizard: {UNCONNECTED} is not connected yet. Open "
+            f"{self.base_url}/admin/sign-in,",
+            f"  paste the admin token (ROOMSYNC_ADMIN_TOKEN): {self._super_admin_token()}",
+            "  and choose Set up.",
+            *self.app_registration_lines(self.other),
+        ]
+        if admin is not None:
+            lines.append(
+                f"  Once connected, its admin signs in as {admin['email']}  "
+                f"password {admin['password']}"
+            )
+        return lines
+
+    def app_registration_lines(self, sim: Simulator) -> list[str]:
+        """A tenant's app registration as Azure portal shows it (what the wizard asks)."""
+        credentials = sim.credentials
+        secret = sim.app_registration().secrets[0]
+        return [
+            f"  The {sim.tenant.display_name} app registration, as Azure portal shows it:",
+            f"    Application (client) ID   {credentials.client_id}",
+            f"    Directory (tenant) ID     {credentials.tenant_id}",
+            f"    Client secret (Value)     {credentials.client_secret}",
+            f"    Client secret expires     {secret.expires_at:%Y-%m-%d}",
+            f"    Service account           {sim.service_account}",
+        ]
+
+    def _super_admin_token(self) -> str:
+        token = self.settings.admin_token  # _demo_settings makes one when none is set
+        return token.get_secret_value() if token else "(none)"
 
     def import_rooms(self, connected: Connected, progress: ProgressCallback | None) -> RunReport:
         report = sync_rooms(
@@ -233,6 +269,7 @@ class Demo:
             "Both bookings, as the platform has them:",
             f"  curl -s '{api}/bookings?resource_id={self.room_id(room)}"
             f"&start={_z(ours)}&end={_z(theirs + SLOT)}' {auth}",
+            *self.wizard_lines(),
             "\nPress Ctrl-C to stop.",
         ]
 
@@ -281,7 +318,7 @@ class Demo:
         if self.consumer is not None:
             self.consumer.stop(graceful=True)
         self.runtime.close()
-        self.sim.close()
+        self.router.close()
 
 
 def _z(moment: datetime) -> str:
@@ -305,8 +342,7 @@ def _demo_settings(settings: Settings, options: DemoOptions, base_url: str) -> S
             # roomsync reaches the tenant in-process; a browser signing in reaches it here.
             "sign_in_page_url": f"http://{HOST}:{options.port + 1}",
             "log_level": "WARNING",
-            "admin_token": settings.admin_token
-            or (SecretStr(secrets.token_urlsafe(24)) if options.setup else None),
+            "admin_token": settings.admin_token or SecretStr(secrets.token_urlsafe(24)),
         }
     )
 
