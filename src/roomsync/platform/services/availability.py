@@ -1,9 +1,10 @@
 """Which rooms are free for a whole interval, and a room's busy blocks.
 
 A room is free when no pending or confirmed booking overlaps [start, end) (declined and
-cancelled ones do not hold it, as for the booking rule itself). One statement finds the free
-rooms with their next busy start; the filters on JSON attributes (equipment, accessible)
-and the hiding of fields from occupants are applied to that statement's rows.
+cancelled ones do not hold it, as for the booking rule itself). One indexed statement
+(``availability_query``) finds the free rooms in rank order with their next busy start; the
+filters on JSON attributes (equipment, accessible) and the hiding of fields from occupants
+are applied to its rows, asking for more rows when they left the page short.
 
 Ranking: the smallest room that fits first (capacity ascending, rooms of unknown capacity
 last), then by name.
@@ -17,12 +18,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, union_all
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from roomsync.platform.exceptions import InvalidInputError
 from roomsync.platform.models import Booking, Resource
-from roomsync.platform.services.booking_rules import OCCUPYING_STATUSES
+from roomsync.platform.services.availability_query import (
+    RoomFilters,
+    free_rooms_statement,
+    overlapping,
+)
 from roomsync.platform.services.search_interval import building_in_reach
 
 # The attribute the default field mapping fills from Graph's isWheelChairAccessible.
@@ -59,9 +64,13 @@ def free_rooms(session: Session, search: RoomSearch, *, limit: int) -> list[Free
     """
     if search.building_id is not None:
         building_in_reach(session, search.organization_id, search.building_id)
+    filters = RoomFilters(
+        search.start, search.end, search.organization_id, search.building_id,
+        search.capacity_min, search.floor,
+    )  # fmt: skip
     found: list[FreeRoom] = []
     for fetch in _fetch_sizes(search, limit):
-        rows = session.execute(_statement(search, fetch)).all()
+        rows = session.execute(free_rooms_statement(filters, fetch), filters.parameters()).all()
         found = [FreeRoom(room, busy) for room, busy in rows if _matches_hidden_aware(room, search)]
         if len(found) >= limit or fetch is None or len(rows) < fetch:
             break
@@ -75,7 +84,7 @@ def busy_blocks(
     """The bookings that hold the room during [start, end), by start."""
     return session.scalars(
         select(Booking)
-        .where(Booking.resource_id == resource_id, *_overlapping(start, end))
+        .where(Booking.resource_id == resource_id, *overlapping(start, end))
         .order_by(Booking.start_at, Booking.id)
     ).all()
 
@@ -88,74 +97,6 @@ def _fetch_sizes(search: RoomSearch, limit: int) -> tuple[int | None, ...]:
     if not search.equipment and search.accessible is None and not hidden_aware:
         return (limit,)
     return (limit, limit * 10, None)
-
-
-def _overlapping(start: datetime, end: datetime) -> tuple[ColumnElement[bool], ...]:
-    # end_at first: with the (resource_id, end_at, start_at, status) index the probe reads
-    # only the bookings still running after ``start``, never the room's past.
-    return (Booking.end_at > start, Booking.start_at < end, Booking.status.in_(OCCUPYING_STATUSES))
-
-
-def _statement(search: RoomSearch, fetch: int | None) -> Any:
-    """Free rooms in rank order, each with its next busy start.
-
-    The rooms of known and of unknown capacity are walked separately, each along an index
-    in its own rank order, so the database stops after ``fetch`` free rooms of each instead
-    of testing every room and sorting them; the outer query ranks the two short lists.
-    """
-    ranked = union_all(
-        _free_ids(search, fetch, known_capacity=True),
-        _free_ids(search, fetch, known_capacity=False),
-    )
-    next_busy = (
-        select(Booking.start_at)
-        .where(
-            Booking.resource_id == Resource.id,
-            Booking.start_at >= search.end,
-            Booking.status.in_(OCCUPYING_STATUSES),
-        )
-        .order_by(Booking.start_at)
-        .limit(1)
-        .correlate(Resource)
-        .scalar_subquery()
-    )
-    return (
-        select(Resource, next_busy)
-        .where(Resource.id.in_(ranked))
-        .order_by(Resource.capacity.is_(None), *_RANK)
-        .limit(fetch)
-    )
-
-
-_RANK = (Resource.capacity, Resource.name, Resource.id)
-
-
-def _free_ids(search: RoomSearch, fetch: int | None, *, known_capacity: bool) -> Any:
-    taken = (
-        select(Booking.id)
-        .where(Booking.resource_id == Resource.id, *_overlapping(search.start, search.end))
-        .exists()
-    )
-    statement = select(Resource.id).where(Resource.active.is_(True), ~taken, *_filters(search))
-    if known_capacity:
-        statement = statement.where(Resource.capacity.is_not(None)).order_by(*_RANK)
-    else:
-        statement = statement.where(Resource.capacity.is_(None)).order_by(*_RANK[1:])
-    inner = statement.limit(fetch).subquery()
-    return select(inner.c.id)
-
-
-def _filters(search: RoomSearch) -> list[ColumnElement[bool]]:
-    found: list[ColumnElement[bool]] = []
-    if search.organization_id is not None:
-        found.append(Resource.organization_id == search.organization_id)
-    if search.building_id is not None:
-        found.append(Resource.building_id == search.building_id)
-    if search.capacity_min is not None:
-        found.append(Resource.capacity >= search.capacity_min)
-    if search.floor is not None:
-        found.append(func.lower(Resource.floor) == search.floor.casefold())
-    return found
 
 
 def _check_equipment_known(session: Session, search: RoomSearch, found: list[FreeRoom]) -> None:
