@@ -2,11 +2,13 @@
 ``buildings`` buildings and ``bookings`` bookings, written with Core ``insert`` in chunks
 (seeding is not what is measured).
 
-Each room gets the same number of bookings on distinct (day, hour) slots between 60 days
-before and 30 days after today, at working hours in UTC, 30 or 60 minutes long, so no two
-of a room's bookings overlap. Statuses are mixed as a live calendar holds them (mostly
-confirmed, some pending, declined and cancelled), a tenth are private and a fifth are
-occurrences of a series. Rooms vary in capacity, floor and equipment. Everything is drawn
+Rows go through the tables' Core ``insert`` (the ORM's bulk insert splits a chunk wherever
+the columns left NULL change, here at every other row). Each room gets the same number of
+bookings on distinct (day, hour) slots between 60 days before and 30 days after today, at
+working hours in UTC, 30 or 60 minutes long, so no two of a room's bookings overlap.
+Statuses are mixed as a live calendar holds them (mostly confirmed, some pending, declined
+and cancelled), a tenth are private and a fifth are occurrences of a series. Rooms vary in
+capacity, floor and equipment. Everything is drawn
 from a seeded ``random.Random``: every run seeds the same data.
 """
 
@@ -66,10 +68,10 @@ def seed(database: Database, *, rooms: int, buildings: int, bookings: int) -> Se
         )  # fmt: skip
         rows = [drawing.room(building_ids[n % buildings], rid, n) for n, rid in enumerate(room_ids)]
         for chunk in _chunks(rows):
-            session.execute(insert(Resource), chunk)
+            session.execute(insert(Resource.__table__), chunk)
     for chunk in _chunks(drawing.bookings(room_ids, bookings // rooms, today)):
         with database.session() as session:
-            session.execute(insert(Booking), chunk)
+            session.execute(insert(Booking.__table__), chunk)
     return SeededOrganization(org, building_ids, room_ids, today)
 
 

@@ -225,6 +225,7 @@ def test_bad_combinations_are_refused_naming_the_parameter(
         ({**slot, "duration": "P1D"}, "duration"),
         ({**slot, "duration": "an hour"}, "duration"),
         ({**slot, "time": "25:00"}, "time"),
+        ({**slot, "time": "09:00+02:00"}, "time"),
         ({**slot, "date": "2040-01-07"}, "date"),
         ({"start": "2040-01-07T09:00:00Z", "end": "2040-01-07T10:00:00Z"}, "start"),
         ({"start": HOUR["end"], "end": HOUR["start"]}, "end"),

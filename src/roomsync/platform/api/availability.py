@@ -50,8 +50,7 @@ class FreeRoomOut(BaseModel):
 class AvailabilityOut(BaseModel):
     start: datetime
     end: datetime
-    # The zone ``date``/``time`` were read in, or the building's; null for an instant
-    # search across buildings.
+    # The zone ``date`` and ``time`` were read in; null when the interval came as instants.
     time_zone: str | None = None
     items: list[FreeRoomOut]
 
@@ -227,18 +226,17 @@ def resolve_interval(
     org = principal.organization_id
     if not wall_clock:
         start, end = _required(asked.start, "start"), _required(asked.end, "end")
-        zone = (
-            search_zone(session, organization_id=org, building_id=building_id)
-            if (building_id is not None)
-            else None
-        )
-        return ResolvedInterval(start, end, zone, ("start", "end"))
+        return ResolvedInterval(start, end, None, ("start", "end"))
     day = _required(asked.day, "date")
     if not 1900 <= day.year <= 2999:
         raise InvalidInputError("date must lie within the years 1900 to 2999.", field="date")
-    slot = WallClockSlot(
-        day, _required(asked.at, "time"), parse_duration(_required(asked.duration, "duration"))
-    )
+    at = _required(asked.at, "time")
+    if at.tzinfo is not None:
+        raise InvalidInputError(
+            "time is a wall-clock time in the building's zone: give it without an offset.",
+            field="time",
+        )
+    slot = WallClockSlot(day, at, parse_duration(_required(asked.duration, "duration")))
     zone = search_zone(session, organization_id=org, building_id=building_id)
     start, end = slot.interval(zone)
     return ResolvedInterval(start, end, zone, ("date", "duration"))

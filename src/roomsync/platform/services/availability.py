@@ -62,8 +62,6 @@ def free_rooms(session: Session, search: RoomSearch, *, limit: int) -> list[Free
     An unknown building, or equipment no room of the organization has (as the caller sees
     the rooms), is an :class:`InvalidInputError` naming ``building_id`` or ``equipment``.
     """
-    if search.building_id is not None:
-        building_in_reach(session, search.organization_id, search.building_id)
     filters = RoomFilters(
         search.start, search.end, search.organization_id, search.building_id,
         search.capacity_min, search.floor,
@@ -74,6 +72,9 @@ def free_rooms(session: Session, search: RoomSearch, *, limit: int) -> list[Free
         found = [FreeRoom(room, busy) for room, busy in rows if _matches_hidden_aware(room, search)]
         if len(found) >= limit or fetch is None or len(rows) < fetch:
             break
+    if not found and search.building_id is not None:
+        # Only an empty answer can hide an unknown building: a room found is in it.
+        building_in_reach(session, search.organization_id, search.building_id)
     _check_equipment_known(session, search, found)
     return found[:limit]
 
