@@ -9,7 +9,8 @@ change from run to run), across all buildings, and in one building for six peopl
 display. Each run is the service function as the pages call it, in a session of its own
 (``free_rooms``, and ``busy_blocks`` for one room's day, as the schedule reads it); the same
 searches then go through the HTTP routes (uvicorn on a loopback port, an admin token) for
-comparison (client and server share this process, so the HTTP figures include the
+comparison, after the collector is set as a roomsync process sets it once started
+(client and server share this process, so the HTTP figures include the
 client's own time). PostgreSQL is analysed after the load, as its autovacuum would do on its own.
 Prints p50/p99 against the targets and writes ``bench/results/availability.json``.
 
@@ -43,6 +44,7 @@ from roomsync.platform.enums import Role
 from roomsync.platform.migrations import upgrade
 from roomsync.platform.services.availability import RoomSearch, busy_blocks, free_rooms
 from roomsync.platform.services.tokens import create_api_token
+from roomsync.runtime.heap import settle_heap
 from roomsync.settings import Settings
 from roomsync.web.app import create_app
 from roomsync.web.server import serving_in_background
@@ -119,6 +121,7 @@ def measure(backend: str, url: str, args: argparse.Namespace) -> tuple[float, li
         if backend == "postgresql":
             with database.engine.begin() as connection:
                 connection.execute(text("ANALYZE"))
+        settle_heap()  # as every roomsync process does once started (runtime/heap.py)
         cases = _cases(seeded)
         timings = [_time_service(backend, database, seeded, case, args.runs) for case in cases]
         timings.append(_time_schedule(backend, database, seeded, args.runs))
