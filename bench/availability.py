@@ -8,11 +8,12 @@ free hour in the coming week at working hours: in one building (the building and
 change from run to run), across all buildings, and in one building for six people with a
 display. Each run is the service function as the pages call it, in a session of its own
 (``free_rooms``, and ``busy_blocks`` for one room's day, as the schedule reads it); the same
-searches then go through the HTTP routes (uvicorn on a loopback port, an admin token) for
-comparison, after the collector is set as a roomsync process sets it once started
-(client and server share this process, so the HTTP figures include the
-client's own time). PostgreSQL is analysed after the load, as its autovacuum would do on its own.
-Prints p50/p99 against the targets and writes ``bench/results/availability.json``.
+searches then go through the HTTP routes (uvicorn on a loopback port, an organization
+admin's token) for comparison; client and server share this process, so the HTTP figures
+include the client's own time. Before the runs the cycle collector is set as a started
+roomsync process sets it (``settle_heap``), and PostgreSQL is analysed after the load, as
+its autovacuum would do on its own. Prints p50/p99 against the targets and writes
+``bench/results/availability.json``.
 
     python -m bench.availability [--rooms 5000] [--buildings 20] [--bookings 500000]
         [--runs 200] [--http-runs 100]
