@@ -1,4 +1,4 @@
-"""``make bench``: the five benchmarks of docs/performance.md, one after the other, then a
+"""``make bench``: the benchmarks of docs/performance.md, one after the other, then a
 summary of each headline figure next to its target, and the growth plot.
 
 Each benchmark runs in its own interpreter (a fresh heap for the memory figures) and writes
@@ -26,6 +26,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "push_latency": [],
     "webhook_burst": [],
     "rooms_import": [],
+    "availability": [],
 }
 
 

@@ -102,6 +102,18 @@ def _rooms_import(data: dict[str, Any]) -> list[list[object]]:
     ]
 
 
+def _availability(data: dict[str, Any]) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for t in data["timings"]:
+        target = t["target_ms"]
+        rows.append(
+            [f"{t['case']}, {t['backend']}, {t['path']} p99", f"{t['p99_ms']} ms",
+             "-" if target is None else f"< {target:g} ms",
+             "-" if target is None else _met(t["p99_ms"] < target)]
+        )  # fmt: skip
+    return rows
+
+
 _READERS: dict[str, Callable[[dict[str, Any]], list[list[object]]]] = {
     "pull_round": _pull_round,
     "initial_sync": _initial_sync,
@@ -109,4 +121,5 @@ _READERS: dict[str, Callable[[dict[str, Any]], list[list[object]]]] = {
     "push_latency": _push_latency,
     "webhook_burst": _webhook_burst,
     "rooms_import": _rooms_import,
+    "availability": _availability,
 }

@@ -6,7 +6,6 @@ the building's time zone with private titles hidden."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import httpx
 from sqlalchemy import update
@@ -14,32 +13,8 @@ from sqlalchemy import update
 from roomsync.platform.db import Database
 from roomsync.platform.enums import BookingStatus
 from roomsync.platform.models import Booking
+from tests.web.availability_testkit import SLOT, book, free, room
 from tests.web.tenants import Tenant, booking_json
-
-SLOT = {"start": "2030-01-07T09:00:00Z", "end": "2030-01-07T10:00:00Z"}
-
-
-def room(api: httpx.Client, tenant: Tenant, name: str, capacity: int, **fields: Any) -> str:
-    body = {"building_id": str(tenant.building_id), "name": name, "capacity": capacity, **fields}
-    made = api.post("resources", json=body, headers=tenant.admin)
-    assert made.status_code == 201, made.text
-    return str(made.json()["id"])
-
-
-def book(api: httpx.Client, tenant: Tenant, room_id: str, **times: str) -> str:
-    made = api.post(
-        "bookings", json=booking_json(uuid.UUID(room_id), **(times or SLOT)), headers=tenant.admin
-    )
-    assert made.status_code == 201, made.text
-    return str(made.json()["id"])
-
-
-def free(
-    api: httpx.Client, tenant: Tenant, headers: dict[str, str] | None = None, **query: Any
-) -> list[tuple[str, str | None]]:
-    answer = api.get("availability", params={**SLOT, **query}, headers=headers or tenant.admin)
-    assert answer.status_code == 200, answer.text
-    return [(item["resource"]["name"], item["next_busy_start"]) for item in answer.json()["items"]]
 
 
 def test_free_rooms_are_ranked_smallest_that_fits_first_and_held_only_by_live_bookings(

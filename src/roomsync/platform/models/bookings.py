@@ -30,6 +30,9 @@ class Booking(Entity, Base):
     __tablename__ = "bookings"
     __table_args__ = (
         Index(None, "resource_id", "start_at"),
+        # The availability search's overlap probe: a room's bookings still running after an
+        # instant, read from the index alone (platform/services/availability.py).
+        Index(None, "resource_id", "end_at", "start_at", "status"),
         Index(None, "organization_id", "id"),
     )
 

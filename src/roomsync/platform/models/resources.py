@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from roomsync.platform.enums import Origin
@@ -21,7 +21,13 @@ class Resource(Entity, Base):
     fields (``capacity``, ``floor``, ``email`` or attribute keys) occupants do not see."""
 
     __tablename__ = "resources"
-    __table_args__ = (UniqueConstraint("organization_id", "email"),)
+    __table_args__ = (
+        UniqueConstraint("organization_id", "email"),
+        # The availability search walks rooms in rank order (smallest first) and stops at
+        # the page's end (platform/services/availability.py).
+        Index(None, "organization_id", "capacity", "name", "id"),
+        Index(None, "building_id", "capacity", "name", "id"),
+    )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
     building_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("buildings.id"), index=True)

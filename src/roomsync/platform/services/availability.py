@@ -1,9 +1,10 @@
 """Which rooms are free for a whole interval, and a room's busy blocks.
 
 A room is free when no pending or confirmed booking overlaps [start, end) (declined and
-cancelled ones do not hold it, as for the booking rule itself). One statement finds the free
-rooms with their next busy start; the filters on JSON attributes (equipment, accessible)
-and the hiding of fields from occupants are applied to that statement's rows.
+cancelled ones do not hold it, as for the booking rule itself). One indexed statement
+(``availability_query``) finds the free rooms in rank order with their next busy start; the
+filters on JSON attributes (equipment, accessible) and the hiding of fields from occupants
+are applied to its rows, asking for more rows when they left the page short.
 
 Ranking: the smallest room that fits first (capacity ascending, rooms of unknown capacity
 last), then by name.
@@ -17,11 +18,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from roomsync.platform.exceptions import InvalidInputError
 from roomsync.platform.models import Booking, Resource
-from roomsync.platform.services.booking_rules import OCCUPYING_STATUSES
+from roomsync.platform.services.availability_query import (
+    RoomFilters,
+    free_rooms_statement,
+    overlapping,
+)
+from roomsync.platform.services.search_interval import building_in_reach
 
 # The attribute the default field mapping fills from Graph's isWheelChairAccessible.
 ACCESSIBLE_ATTRIBUTE = "accessibility"
@@ -50,13 +57,25 @@ class FreeRoom:
 
 
 def free_rooms(session: Session, search: RoomSearch, *, limit: int) -> list[FreeRoom]:
-    """The rooms free for the whole of [start, end), best fit first, at most ``limit``."""
-    rows = session.execute(_statement(search)).all()
-    found = [
-        FreeRoom(resource, next_busy)
-        for resource, next_busy in rows
-        if _matches_hidden_aware(resource, search)
-    ]
+    """The rooms free for the whole of [start, end), best fit first, at most ``limit``.
+
+    An unknown building, or equipment no room of the organization has (as the caller sees
+    the rooms), is an :class:`InvalidInputError` naming ``building_id`` or ``equipment``.
+    """
+    filters = RoomFilters(
+        search.start, search.end, search.organization_id, search.building_id,
+        search.capacity_min, search.floor,
+    )  # fmt: skip
+    found: list[FreeRoom] = []
+    for fetch in _fetch_sizes(search, limit):
+        rows = session.execute(free_rooms_statement(filters, fetch), filters.parameters()).all()
+        found = [FreeRoom(room, busy) for room, busy in rows if _matches_hidden_aware(room, search)]
+        if len(found) >= limit or fetch is None or len(rows) < fetch:
+            break
+    if not found and search.building_id is not None:
+        # Only an empty answer can hide an unknown building: a room found is in it.
+        building_in_reach(session, search.organization_id, search.building_id)
+    _check_equipment_known(session, search, found)
     return found[:limit]
 
 
@@ -66,46 +85,51 @@ def busy_blocks(
     """The bookings that hold the room during [start, end), by start."""
     return session.scalars(
         select(Booking)
-        .where(
-            Booking.resource_id == resource_id,
-            Booking.status.in_(OCCUPYING_STATUSES),
-            Booking.start_at < end,
-            Booking.end_at > start,
-        )
+        .where(Booking.resource_id == resource_id, *overlapping(start, end))
         .order_by(Booking.start_at, Booking.id)
     ).all()
 
 
-def _statement(search: RoomSearch) -> Any:
-    holding = Booking.status.in_(OCCUPYING_STATUSES)
-    taken = (
-        select(Booking.id)
-        .where(
-            Booking.resource_id == Resource.id,
-            holding,
-            Booking.start_at < search.end,
-            Booking.end_at > search.start,
-        )
-        .exists()
+def _fetch_sizes(search: RoomSearch, limit: int) -> tuple[int | None, ...]:
+    """How many rooms each round asks the database for. The filters on JSON fields are
+    applied to the rows, so a search using them may need more rows than it answers: it asks
+    again for ten times as many, then for all."""
+    hidden_aware = search.occupant and (search.capacity_min, search.floor) != (None, None)
+    if not search.equipment and search.accessible is None and not hidden_aware:
+        return (limit,)
+    return (limit, limit * 10, None)
+
+
+def _check_equipment_known(session: Session, search: RoomSearch, found: list[FreeRoom]) -> None:
+    """Refuse equipment no room has: a typo would otherwise read as "all rooms are busy".
+    Only terms no free room matched need the organization's rooms looked at."""
+    unmatched = [
+        w for w in search.equipment if not any(_visible_has(f.resource, w, search) for f in found)
+    ]
+    if not unmatched:
+        return
+    where = (
+        []
+        if search.organization_id is None
+        else [Resource.organization_id == search.organization_id]
     )
-    next_busy = (
-        select(func.min(Booking.start_at))
-        .where(Booking.resource_id == Resource.id, holding, Booking.start_at >= search.end)
-        .correlate(Resource)
-        .scalar_subquery()
-    )
-    statement = select(Resource, next_busy).where(Resource.active.is_(True), ~taken)
-    if search.organization_id is not None:
-        statement = statement.where(Resource.organization_id == search.organization_id)
-    if search.building_id is not None:
-        statement = statement.where(Resource.building_id == search.building_id)
-    if search.capacity_min is not None:
-        statement = statement.where(Resource.capacity >= search.capacity_min)
-    if search.floor is not None:
-        statement = statement.where(func.lower(Resource.floor) == search.floor.casefold())
-    return statement.order_by(
-        Resource.capacity.is_(None), Resource.capacity, Resource.name, Resource.id
-    )
+    rooms = session.scalars(select(Resource).where(Resource.active.is_(True), *where)).all()
+    for wanted in unmatched:
+        if not any(_visible_has(room, wanted, search) for room in rooms):
+            raise InvalidInputError(
+                f"No room has the equipment {wanted!r}; equipment names an attribute or "
+                "one of its values, such as 'display'.",
+                field="equipment",
+            )
+
+
+def _visible_has(resource: Resource, wanted: str, search: RoomSearch) -> bool:
+    return _has(_visible_attributes(resource, search), wanted)
+
+
+def _visible_attributes(resource: Resource, search: RoomSearch) -> dict[str, Any]:
+    hidden = set(resource.hidden_fields) if search.occupant else set()
+    return {k: v for k, v in resource.attributes.items() if k not in hidden}
 
 
 def _matches_hidden_aware(resource: Resource, search: RoomSearch) -> bool:
@@ -114,7 +138,7 @@ def _matches_hidden_aware(resource: Resource, search: RoomSearch) -> bool:
         return False
     if search.floor is not None and "floor" in hidden:
         return False
-    attributes = {k: v for k, v in resource.attributes.items() if k not in hidden}
+    attributes = _visible_attributes(resource, search)
     if search.accessible is not None and bool(attributes.get(ACCESSIBLE_ATTRIBUTE)) is not (
         search.accessible
     ):
