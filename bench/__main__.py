@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "webhook_burst": [],
     "rooms_import": [],
     "availability": [],
+    "occupant_pages": [],
 }
 
 
