@@ -15,6 +15,7 @@ section (per-room pull health, subscriptions, outbox depth) without reshaping th
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from enum import StrEnum
@@ -53,6 +54,7 @@ from roomsync.sync.listener.subscriptions import SubscriptionState
 from roomsync.sync.runs import mark_interrupted_runs
 
 RECENT_RUNS = 5
+_REQUEST_ID = re.compile(r"request-id ([0-9A-Za-z-]+)")
 FAILED_SHOWN = 20
 
 
@@ -119,6 +121,8 @@ class FailedPush(_Section):
     booking_id: uuid.UUID
     booking_status: BookingStatus
     error: str | None
+    request_id: str | None
+    """Graph's ``request-id`` of the failed call, which Microsoft's support asks for."""
     failed_at: datetime
 
 
@@ -320,10 +324,17 @@ def _failed_pushes(session: Session, organization_id: uuid.UUID) -> list[FailedP
             booking_id=row.booking_id,
             booking_status=status,
             error=row.last_error,
+            request_id=graph_request_id(row.last_error),
             failed_at=row.updated_at,
         )
         for row, status in rows
     ]
+
+
+def graph_request_id(error: str | None) -> str | None:
+    """The request-id a Graph error message names (``error_mapping`` writes it so)."""
+    found = _REQUEST_ID.search(error or "")
+    return found.group(1) if found else None
 
 
 def _subscriptions(rooms: list[RoomHealth], mode: IntegrationMode) -> SubscriptionsSummary:

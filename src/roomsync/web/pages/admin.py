@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
@@ -25,7 +25,7 @@ from roomsync.platform.services.bookings import get_booking
 from roomsync.platform.services.sessions import COOKIE_NAME
 from roomsync.settings import Settings
 from roomsync.sync.context import SyncContext
-from roomsync.sync.integration import configuration
+from roomsync.sync.integration import audit, configuration
 from roomsync.sync.integration.access import load_integration
 from roomsync.sync.integration.status import IntegrationStatus, integration_status
 from roomsync.sync.push.outbox import request_push_retry
@@ -39,12 +39,15 @@ from roomsync.web.pages.guard import (
     same_origin_path,
 )
 from roomsync.web.pages.rendering import render
+from roomsync.web.pages.room_table import COLUMNS, RoomQuery, room_table
 
 router = APIRouter(include_in_schema=False)
 SIGN_IN = "/admin/sign-in"
 # The console's navigation: each admin page area adds its entry here.
 NAV = [
     ("Dashboard", "/admin"),
+    ("Buildings & rooms", "/admin/buildings"),
+    ("Tokens", "/admin/tokens"),
 ]
 ACTIONS = {
     "rooms": (SyncRunKind.ROOMS, False, "Room import queued."),
@@ -146,16 +149,33 @@ def dashboard(request: Request, integration_id: uuid.UUID) -> Response:
 def dashboard_live(request: Request, integration_id: uuid.UUID) -> Response:
     """The dashboard's body alone, which the page's script swaps in every few seconds."""
     user = _admin(request)
-    status = _status(user, _ctx(request), integration_id)
-    return render(request, "admin/_dashboard_body.html", user=user, status=status)
+    body = _body(request, user, _ctx(request), integration_id)
+    return render(request, "admin/_dashboard_body.html", user=user, **body)
 
 
 def _dashboard(
     request: Request, user: PageUser, ctx: SyncContext, integration_id: uuid.UUID
 ) -> Response:
-    status = _status(user, ctx, integration_id)
+    body = _body(request, user, ctx, integration_id)
     notice = request.query_params.get("notice")
-    return render(request, "admin/dashboard.html", user=user, nav=NAV, status=status, notice=notice)
+    return render(request, "admin/dashboard.html", user=user, nav=NAV, notice=notice, **body)
+
+
+def _body(
+    request: Request, user: PageUser, ctx: SyncContext, integration_id: uuid.UUID
+) -> dict[str, Any]:
+    """What the dashboard's body shows: the status, one page of its rooms, the last changes."""
+    status = _status(user, ctx, integration_id)
+    query = RoomQuery.from_params(request.query_params)
+    with ctx.database.session() as session:
+        changes = audit.latest_changes(session, integration_id=integration_id)
+    return {
+        "status": status,
+        "rooms": room_table(status.rooms, query),
+        "columns": COLUMNS,
+        "changes": changes,
+        "live_query": query.params(),
+    }
 
 
 def _status(user: PageUser, ctx: SyncContext, integration_id: uuid.UUID) -> IntegrationStatus:
