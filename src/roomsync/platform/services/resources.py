@@ -103,6 +103,18 @@ def list_resources(
     return paginate(session, Resource, where=where, limit=limit, cursor=cursor)
 
 
+def room_counts(session: Session, building_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """In-service rooms per building, for a page of buildings in one query."""
+    if not building_ids:
+        return {}
+    rows = session.execute(
+        select(Resource.building_id, func.count(Resource.id))
+        .where(Resource.building_id.in_(building_ids), Resource.active.is_(True))
+        .group_by(Resource.building_id)
+    )
+    return {building_id: count for building_id, count in rows}
+
+
 def update_resource(
     session: Session,
     *,

@@ -62,6 +62,17 @@ def _admin(request: Request) -> PageUser:
     return require_role(request, Role.ADMIN, login_path=_login_path(request))
 
 
+def admin_viewer(request: Request) -> PageUser:
+    """The admin looking at a console page: sign-in first without a session, 403 page for
+    another role. For the console's other page areas."""
+    return _admin(request)
+
+
+def principal_of(user: PageUser) -> Principal:
+    """The viewer as the services' access checks know callers."""
+    return _principal(user)
+
+
 def _login_path(request: Request) -> str:
     """Sign-in with Microsoft when it is configured; else the admin-token form."""
     settings: Settings = request.app.state.settings
