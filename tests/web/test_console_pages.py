@@ -115,9 +115,11 @@ def test_a_room_page_marks_hidden_fields_and_shows_the_days_bookings(site: Conso
         page = client.get(f"/admin/rooms/{room.id}", params={"date": start.date().isoformat()})
     assert page.status_code == 200, page.text
     capacity_row = re.search(r"<th scope=\"row\">Capacity</th><td[^>]*>(.*?)</td>", page.text)
-    assert capacity_row and "hidden" in capacity_row.group(1)
+    assert capacity_row
+    assert "hidden" in capacity_row.group(1)
     floor_row = re.search(r"<th scope=\"row\">Floor</th><td[^>]*>(.*?)</td>", page.text)
-    assert floor_row and "hidden" not in floor_row.group(1)
+    assert floor_row
+    assert "hidden" not in floor_row.group(1)
     assert "Board review" in page.text
     assert len(page.content) < 100_000
 
