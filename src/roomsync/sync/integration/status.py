@@ -47,7 +47,7 @@ from roomsync.sync.context import SyncContext
 from roomsync.sync.integration.access import load_integration
 from roomsync.sync.integration.configuration import certificate_summary
 from roomsync.sync.integration.organizer_health import OrganizerHealth, organizer_health
-from roomsync.sync.integration.room_health import RoomHealth, room_health
+from roomsync.sync.integration.room_health import RoomHealth, room_health, subscription_counts
 from roomsync.sync.integration.secret_expiry import days_until, secret_expiry
 from roomsync.sync.leases import lease_ttl
 from roomsync.sync.listener.subscriptions import SubscriptionState
@@ -158,15 +158,21 @@ class IntegrationStatus(_Section):
 
 
 def integration_status(
-    ctx: SyncContext, integration_id: uuid.UUID, *, recent: int = RECENT_RUNS
+    ctx: SyncContext,
+    integration_id: uuid.UUID,
+    *,
+    recent: int = RECENT_RUNS,
+    with_rooms: bool = True,
 ) -> IntegrationStatus:
+    """The whole status; ``with_rooms=False`` leaves ``rooms`` empty for a caller that
+    reads them a page at a time (``room_health_page``)."""
     now = ctx.clock()
     mark_interrupted_runs(
         ctx.database, now=now, liveness=lease_ttl(ctx.settings), integration_id=integration_id
     )
     with ctx.database.session() as session:
         integration = load_integration(session, integration_id)
-        rooms = room_health(session, integration.id, now=now)
+        rooms = room_health(session, integration.id, now=now) if with_rooms else []
         return IntegrationStatus(
             integration_id=integration.id,
             organization_id=integration.organization_id,
@@ -175,7 +181,7 @@ def integration_status(
             runs=_recent_runs(session, integration.id, recent),
             counts=_counts(session, integration.organization_id),
             outbox=_outbox(session, integration.organization_id, now),
-            subscriptions=_subscriptions(rooms, integration.mode),
+            subscriptions=_subscriptions(session, integration),
             rooms=rooms,
             organizers=organizer_health(session, integration.organization_id, now=now),
         )
@@ -337,12 +343,12 @@ def graph_request_id(error: str | None) -> str | None:
     return found.group(1) if found else None
 
 
-def _subscriptions(rooms: list[RoomHealth], mode: IntegrationMode) -> SubscriptionsSummary:
-    states = [room.subscription_state for room in rooms]
-    expiries = [room.subscription_expires_at for room in rooms if room.subscription_expires_at]
+def _subscriptions(session: Session, integration: Integration) -> SubscriptionsSummary:
+    counts, earliest = subscription_counts(session, integration.organization_id)
+    listening = integration.mode is IntegrationMode.LISTENER
     return SubscriptionsSummary(
-        active=states.count(SubscriptionState.ACTIVE),
-        failed=states.count(SubscriptionState.FAILED),
-        missing=states.count(None) if mode is IntegrationMode.LISTENER else 0,
-        earliest_expiry=min(expiries, default=None),
+        active=counts.get(SubscriptionState.ACTIVE, 0),
+        failed=counts.get(SubscriptionState.FAILED, 0),
+        missing=counts.get(None, 0) if listening else 0,
+        earliest_expiry=earliest,
     )

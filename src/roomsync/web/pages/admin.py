@@ -176,22 +176,25 @@ def _body(
     request: Request, user: PageUser, ctx: SyncContext, integration_id: uuid.UUID
 ) -> dict[str, Any]:
     """What the dashboard's body shows: the status, one page of its rooms, the last changes."""
-    status = _status(user, ctx, integration_id)
+    status = _status(user, ctx, integration_id, with_rooms=False)
     query = RoomQuery.from_params(request.query_params)
     with ctx.database.session() as session:
         changes = audit.latest_changes(session, integration_id=integration_id)
+        rooms = room_table(session, integration_id, query, total=status.counts.rooms_active)
     return {
         "status": status,
-        "rooms": room_table(status.rooms, query),
+        "rooms": rooms,
         "columns": COLUMNS,
         "changes": changes,
         "live_query": query.params(),
     }
 
 
-def _status(user: PageUser, ctx: SyncContext, integration_id: uuid.UUID) -> IntegrationStatus:
+def _status(
+    user: PageUser, ctx: SyncContext, integration_id: uuid.UUID, *, with_rooms: bool = True
+) -> IntegrationStatus:
     _check_integration(user, ctx, integration_id)
-    return integration_status(ctx, integration_id)
+    return integration_status(ctx, integration_id, with_rooms=with_rooms)
 
 
 def _check_integration(user: PageUser, ctx: SyncContext, integration_id: uuid.UUID) -> None:
