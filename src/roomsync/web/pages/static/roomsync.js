@@ -160,6 +160,9 @@
     window.setTimeout(function () { delete form.dataset.sent; }, 4000);
   });
   document.addEventListener("DOMContentLoaded", function () {
+    // a page answering a POST that must not be sent twice (a token shown once): reloading
+    // it becomes a plain GET instead of posting the form again
+    if (document.querySelector("[data-forget-post]")) window.history.replaceState(null, "", window.location.href);
     enhanceTables(document);
     startLive();
   });
