@@ -35,13 +35,21 @@ def set_room(ctx: SyncContext, resource_id: uuid.UUID, **changes: object) -> Non
         update_resource(session, resource_id=resource_id, **changes)  # type: ignore[arg-type]
 
 
-def test_an_excluded_room_stays_out_of_service_after_the_next_import(
+@pytest.fixture
+def imported(
     ctx: SyncContext, sim: Simulator, organization_id: uuid.UUID
-) -> None:
+) -> tuple[uuid.UUID, Resource]:
+    """The integration after a first import, and the first of its rooms."""
     integration_id = connect(ctx, sim, organization_id)
     sync_rooms(ctx, integration_id, trigger=MANUAL)
-    email = sorted(sim.tenant.rooms)[0]
-    room = room_by_email(ctx, email)
+    return integration_id, room_by_email(ctx, sorted(sim.tenant.rooms)[0])
+
+
+def test_an_excluded_room_stays_out_of_service_after_the_next_import(
+    ctx: SyncContext, sim: Simulator, imported: tuple[uuid.UUID, Resource]
+) -> None:
+    integration_id, room = imported
+    email = room.email or ""
 
     set_room(ctx, room.id, excluded_from_import=True)
     change_room(sim, email, display_name="Renamed in Exchange")
@@ -56,11 +64,9 @@ def test_an_excluded_room_stays_out_of_service_after_the_next_import(
 
 
 def test_a_plain_deactivation_is_still_undone_by_the_import(
-    ctx: SyncContext, sim: Simulator, organization_id: uuid.UUID
+    ctx: SyncContext, imported: tuple[uuid.UUID, Resource]
 ) -> None:
-    integration_id = connect(ctx, sim, organization_id)
-    sync_rooms(ctx, integration_id, trigger=MANUAL)
-    room = room_by_email(ctx, sorted(sim.tenant.rooms)[0])
+    integration_id, room = imported
 
     set_room(ctx, room.id, active=False)
     report = sync_rooms(ctx, integration_id, trigger=MANUAL)
@@ -70,12 +76,11 @@ def test_a_plain_deactivation_is_still_undone_by_the_import(
 
 
 def test_an_excluded_rooms_calendar_is_not_pulled(
-    ctx: SyncContext, sim: Simulator, organization_id: uuid.UUID
+    ctx: SyncContext, sim: Simulator, imported: tuple[uuid.UUID, Resource]
 ) -> None:
-    integration_id = connect(ctx, sim, organization_id)
-    sync_rooms(ctx, integration_id, trigger=MANUAL)
+    integration_id, room = imported
     excluded, kept = sorted(sim.tenant.rooms)[:2]
-    set_room(ctx, room_by_email(ctx, excluded).id, excluded_from_import=True)
+    set_room(ctx, room.id, excluded_from_import=True)
     sim.requests.clear()
 
     pull_bookings(ctx, integration_id, trigger=MANUAL)
@@ -85,11 +90,9 @@ def test_an_excluded_rooms_calendar_is_not_pulled(
 
 
 def test_lifting_the_exclusion_lets_the_next_import_bring_the_room_back(
-    ctx: SyncContext, sim: Simulator, organization_id: uuid.UUID
+    ctx: SyncContext, imported: tuple[uuid.UUID, Resource]
 ) -> None:
-    integration_id = connect(ctx, sim, organization_id)
-    sync_rooms(ctx, integration_id, trigger=MANUAL)
-    room = room_by_email(ctx, sorted(sim.tenant.rooms)[0])
+    integration_id, room = imported
     set_room(ctx, room.id, excluded_from_import=True)
 
     set_room(ctx, room.id, excluded_from_import=False)
@@ -101,11 +104,9 @@ def test_lifting_the_exclusion_lets_the_next_import_bring_the_room_back(
 
 
 def test_reactivating_an_excluded_room_is_refused_naming_the_field(
-    ctx: SyncContext, sim: Simulator, organization_id: uuid.UUID
+    ctx: SyncContext, imported: tuple[uuid.UUID, Resource]
 ) -> None:
-    integration_id = connect(ctx, sim, organization_id)
-    sync_rooms(ctx, integration_id, trigger=MANUAL)
-    room = room_by_email(ctx, sorted(sim.tenant.rooms)[0])
+    _, room = imported
     set_room(ctx, room.id, excluded_from_import=True)
 
     with pytest.raises(InvalidInputError) as refused:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,6 +28,7 @@ from roomsync.sync.rooms.workflow import sync_rooms
 from tests.sync.rooms_testkit import connect, context, tenant
 from tests.web.signin_testkit import serving
 from tests.web.tenants import ADMIN_TOKEN
+from tests.web.test_admin_pages import csrf_of, signed_in
 
 pytestmark = pytest.mark.slow
 
@@ -54,20 +54,6 @@ def site(database: Database, factory: Any) -> Iterator[Console]:
             yield Console(url, ctx, sim, organization_id, integration_id)
     finally:
         ctx.close()
-
-
-@contextmanager
-def signed_in(site: Console) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=site.url, timeout=30, headers={"Origin": site.url}) as client:
-        answer = client.post("/admin/sign-in", data={"admin_token": ADMIN_TOKEN, "next": "/admin"})
-        assert answer.status_code == 303, answer.text
-        yield client
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', html)
-    assert found, html
-    return found.group(1)
 
 
 def rooms(site: Console) -> list[Resource]:
