@@ -254,3 +254,15 @@ def test_the_audit_is_for_admins_only(site: Console, factory: Any) -> None:
     with httpx.Client(base_url=site.url, timeout=30, headers=occupant) as api:
         answer = api.get(f"/api/v1/integrations/{site.integration_id}/audit")
     assert answer.status_code == 403
+
+
+def test_the_api_searches_rooms_and_buildings_by_name(site: Console) -> None:
+    target = rooms(site)[4]
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with httpx.Client(base_url=f"{site.url}/api/v1", timeout=30, headers=admin) as api:
+        found = api.get("resources", params={"search": target.name.upper()}).json()["items"]
+        buildings = api.get("buildings", params={"search": "zzz-none"}).json()["items"]
+        everything = api.get("buildings").json()["items"]
+    assert [room["id"] for room in found] == [str(target.id)]
+    assert buildings == []
+    assert len(everything) == 2
