@@ -121,3 +121,22 @@ def test_an_api_token_is_created_shown_once_and_revoked(admin_page: Any, demo: D
     page.get_by_text("is revoked").wait_for()
     with api(demo, secret) as client:
         assert client.get("me").status_code == 401
+
+
+def test_the_room_table_sorts_and_filters_in_place_without_a_reload(admin_page: Any) -> None:
+    page = admin_page
+    page.evaluate("window.stillTheSamePage = true")
+    page.get_by_role("link", name="Errors", exact=True).click()
+    page.wait_for_url("**rooms_sort=errors**")
+    page.wait_for_function(
+        "document.querySelector('#room-health th[aria-sort]').textContent.trim()"
+        ".startsWith('Errors')"
+    )
+
+    page.get_by_label("Filter").fill("northgate")
+    page.wait_for_url("**rooms_q=northgate**")
+    rows = page.locator("#room-health tbody tr")
+    page.wait_for_function("document.querySelectorAll('#room-health tbody tr').length === 10")
+    assert all("Northgate" in text for text in rows.all_inner_texts())
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert page.get_by_label("Filter").input_value() == "northgate"
