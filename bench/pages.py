@@ -157,7 +157,8 @@ def main() -> None:
         ["page", "status", "median ms", "p95 ms", "p95/target", "vs healthz", "KB", "size/target"],
         rows,
     )
-    write_results("pages", {"rooms": args.rooms, "repeat": args.repeat, "pages": results})
+    name = "pages_postgresql" if args.database_url else "pages"
+    write_results(name, {"rooms": args.rooms, "repeat": args.repeat, "pages": results})
 
 
 if __name__ == "__main__":
