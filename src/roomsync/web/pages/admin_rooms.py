@@ -96,7 +96,7 @@ def room_page(request: Request, resource_id: uuid.UUID) -> Response:
         room = _own_room(session, user, resource_id)
         building = get_building(session, building_id=room.building_id)
         zone = ZoneInfo(building.time_zone)
-        today = datetime.now(zone).date()
+        today = request.app.state.database.clock().astimezone(zone).date()  # the one clock
         day = _field(errors, lambda: day_of(request.query_params.get("date"), default=today))
         day = day or today
         blocks = [_block(b, user, zone) for b in _day_blocks(session, room, day, zone)]
