@@ -55,6 +55,12 @@ class Demo:
     url: str
     admin: tuple[str, str]
     occupant: tuple[str, str]
+    token: str = ""
+    """The admin API token the demo printed."""
+    tenant_url: str = ""
+    """The emulated tenant (its ``/_sim`` control surface steers Microsoft 365)."""
+    booking: str = ""
+    """The JSON body of the try-out booking the demo suggests."""
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +82,15 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         people = {role: (email, password) for role, email, password in found}
         url = f"http://127.0.0.1:{port}"
         assert httpx.get(f"{url}/healthz").status_code == 200
-        yield Demo(url, people["admin"], people["occupant"])
+        yield Demo(url, people["admin"], people["occupant"], *_printed(log.read_text()))
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _printed(text: str) -> tuple[str, str, str]:
+    """The admin token, the tenant's address and the suggested booking the demo printed."""
+    token = re.search(r"Admin token \(shown once\): (\S+)", text)
+    tenant = re.search(r"emulated tenant (http\S+)", text)
+    booking = re.search(r"/bookings .* -d '(\{.*\})'", text)
+    return tuple(m.group(1) if m else "" for m in (token, tenant, booking))  # type: ignore[return-value]

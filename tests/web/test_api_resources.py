@@ -53,6 +53,7 @@ def test_admins_see_every_field_and_what_is_hidden(
         "attributes",
         "hidden_fields",
         "active",
+        "excluded_from_import",
         "origin",
         "created_at",
         "updated_at",

@@ -9,9 +9,11 @@ the workflow.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
+from pydantic import BaseModel, Field
 
 from roomsync.platform.api import API_PREFIX
 from roomsync.platform.api.auth import Principal
@@ -25,8 +27,9 @@ from roomsync.platform.api.deps import (
 )
 from roomsync.platform.api.schemas import PageOut, error_responses, page_out
 from roomsync.platform.enums import SyncRunKind, SyncRunTrigger
-from roomsync.platform.models import Integration
+from roomsync.platform.models import Integration, IntegrationAudit
 from roomsync.sync.context import SyncContext
+from roomsync.sync.integration import audit
 from roomsync.sync.integration import configuration as service
 from roomsync.sync.integration.access import load_integration
 from roomsync.sync.integration.doctor import DoctorReport, check_integration
@@ -87,6 +90,7 @@ def create_integration(
     integration = service.create_integration(
         session, ctx, organization_id=organization_id, **body.create_arguments()
     )
+    audit.record_change(session, integration, before=audit.snapshot(None), actor=principal.actor)
     _start_listening_after_commit(request, after, integration, was_listening=False)
     return integration_out(ctx, integration)
 
@@ -134,10 +138,12 @@ def update_integration(
     before = load_integration(session, integration_id)
     principal.check_admin(before.organization_id)
     was_listening = service.is_listening(before)
+    settings_before = audit.snapshot(before)
     changes = body.integration_changes()
     integration = service.update_integration(
         session, ctx, integration_id=integration_id, changes=changes
     )
+    audit.record_change(session, integration, before=settings_before, actor=principal.actor)
     _start_listening_after_commit(request, after, integration, was_listening=was_listening)
     warning = service.kept_expiry_warning(changes, integration)
     return integration_out(ctx, integration, warnings=[] if warning is None else [warning])
@@ -237,6 +243,39 @@ def status(
 ) -> IntegrationStatus:
     _check_admin(ctx, principal, integration_id)
     return integration_status(ctx, integration_id)
+
+
+class AuditEntryOut(BaseModel):
+    """One saved change of the integration's settings: field names, never values."""
+
+    id: uuid.UUID
+    at: datetime
+    actor: str = Field(description="The person's email, or which token made the change.")
+    action: audit.AuditAction
+    fields: list[str]
+
+
+@router.get(
+    "/{integration_id}/audit",
+    summary="Who changed which settings of the integration, and when (admin); oldest first",
+)
+def audit_log(
+    integration_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> PageOut[AuditEntryOut]:
+    principal.check_admin(load_integration(session, integration_id).organization_id)
+    page = audit.list_changes(session, integration_id=integration_id, limit=limit, cursor=cursor)
+    return page_out(page, audit_entry_out)
+
+
+def audit_entry_out(row: IntegrationAudit) -> AuditEntryOut:
+    entry = audit.AuditEntry.of(row)
+    return AuditEntryOut(
+        id=entry.id, at=entry.at, actor=entry.actor, action=entry.action, fields=entry.fields
+    )
 
 
 def _check_admin(ctx: SyncContext, principal: Principal, integration_id: uuid.UUID) -> None:

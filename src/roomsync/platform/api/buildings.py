@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from roomsync.platform.api.deps import (
@@ -83,14 +84,22 @@ def create_building(body: BuildingIn, session: SessionDep, principal: PrincipalD
 
 @router.get("", summary="List buildings")
 def list_buildings(
+    *,
     session: SessionDep,
     principal: PrincipalDep,
     organization_id: OrganizationQuery = None,
+    search: Annotated[
+        str | None, Query(max_length=200, description="Only buildings whose name contains this.")
+    ] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> PageOut[BuildingOut]:
     page = service.list_buildings(
-        session, organization_id=principal.list_scope(organization_id), limit=limit, cursor=cursor
+        session,
+        organization_id=principal.list_scope(organization_id),
+        search=search,
+        limit=limit,
+        cursor=cursor,
     )
     return page_out(page, _out)
 

@@ -29,6 +29,11 @@ from roomsync.platform.services.buildings import get_building
 router = APIRouter(prefix="/resources", tags=["resources"])
 
 _HIDDEN = "Names among capacity, floor, email and attributes keys hidden from occupants."
+_EXCLUDED = (
+    "true: the room mailbox stays out of service whatever the Microsoft 365 room import "
+    "reads (it is retired now and not reactivated, updated, subscribed or pulled); false: "
+    "the next import brings it back."
+)
 
 
 class ResourceIn(InputModel):
@@ -53,6 +58,7 @@ class ResourcePatch(PatchModel):
     attributes: JsonObject | None = None
     hidden_fields: NameList | None = Field(default=None, description=_HIDDEN)
     active: bool | None = None
+    excluded_from_import: bool | None = Field(default=None, description=_EXCLUDED)
 
 
 class ResourceOut(BaseModel):
@@ -67,6 +73,7 @@ class ResourceOut(BaseModel):
     attributes: dict[str, Any] = Field(default_factory=dict)
     hidden_fields: list[str] | None = Field(default=None, description="Admin tokens only.")
     active: bool
+    excluded_from_import: bool | None = Field(default=None, description="Admin tokens only.")
     origin: Origin
     created_at: datetime
     updated_at: datetime
@@ -84,13 +91,14 @@ def resource_out(resource: Resource, principal: Principal) -> ResourceOut:
         "attributes": resource.attributes,
         "hidden_fields": resource.hidden_fields,
         "active": resource.active,
+        "excluded_from_import": resource.excluded_from_import,
         "origin": resource.origin,
         "created_at": resource.created_at,
         "updated_at": resource.updated_at,
     }
     if not principal.is_admin:
         hidden = set(resource.hidden_fields)
-        for name in {"hidden_fields", *(service.HIDEABLE_FIELDS & hidden)}:
+        for name in {"hidden_fields", "excluded_from_import", *(service.HIDEABLE_FIELDS & hidden)}:
             del visible[name]
         visible["attributes"] = {k: v for k, v in resource.attributes.items() if k not in hidden}
     return ResourceOut(**visible)
@@ -112,6 +120,10 @@ def list_resources(
     organization_id: OrganizationQuery = None,
     building_id: Annotated[uuid.UUID | None, Query()] = None,
     active: Annotated[bool | None, Query()] = None,
+    search: Annotated[
+        str | None,
+        Query(max_length=200, description="Only rooms whose name or email contains this."),
+    ] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> PageOut[ResourceOut]:
@@ -123,6 +135,7 @@ def list_resources(
         organization_id=scope,
         building_id=building_id,
         active=active,
+        search=search,
         limit=limit,
         cursor=cursor,
     )

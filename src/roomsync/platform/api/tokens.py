@@ -9,7 +9,6 @@ from datetime import datetime
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from roomsync.platform.api.deps import (
     DEFAULT_LIMIT,
@@ -22,7 +21,7 @@ from roomsync.platform.api.deps import (
 from roomsync.platform.api.fields import EmailText, Name
 from roomsync.platform.api.schemas import InputModel, PageOut, page_out
 from roomsync.platform.enums import Role
-from roomsync.platform.models import ApiToken, User
+from roomsync.platform.models import ApiToken
 from roomsync.platform.services import tokens as service
 
 router = APIRouter(prefix="/tokens", tags=["tokens"])
@@ -67,7 +66,7 @@ def create_token(body: TokenIn, session: SessionDep, principal: PrincipalDep) ->
         user=body.user,
         resource_id=body.resource_id,
     )
-    shown = _out(session, issued.token).model_dump()
+    shown = _out(issued.token, service.token_user_emails(session, [issued.token])).model_dump()
     return IssuedTokenOut(**shown, token=issued.secret)
 
 
@@ -83,24 +82,26 @@ def list_tokens(
     page = service.list_api_tokens(
         session, organization_id=principal.list_scope(organization_id), limit=limit, cursor=cursor
     )
-    return page_out(page, lambda token: _out(session, token))
+    emails = service.token_user_emails(session, page.items)
+    return page_out(page, lambda token: _out(token, emails))
 
 
 @router.delete("/{token_id}", summary="Revoke a token (admin); it stops working at once")
 def revoke_token(token_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> TokenOut:
     principal.check_admin(service.get_api_token(session, token_id=token_id).organization_id)
-    return _out(session, service.revoke_api_token(session, token_id=token_id))
+    token = service.revoke_api_token(session, token_id=token_id)
+    return _out(token, service.token_user_emails(session, [token]))
 
 
-def _out(session: Session, token: ApiToken) -> TokenOut:
-    user = session.get(User, token.user_id) if token.user_id else None
+def _out(token: ApiToken, user_emails: dict[uuid.UUID, str]) -> TokenOut:
+    """The token as the API shows it; ``user_emails`` from ``token_user_emails``."""
     return TokenOut(
         id=token.id,
         organization_id=token.organization_id,
         role=token.role,
         name=token.name,
         prefix=token.token_prefix,
-        user=user.email if user else None,
+        user=user_emails.get(token.user_id) if token.user_id else None,
         resource_id=token.resource_id,
         created_at=token.created_at,
         last_used_at=token.last_used_at,

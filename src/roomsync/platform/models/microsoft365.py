@@ -158,3 +158,16 @@ class Lease(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
     owner: Mapped[str] = mapped_column(String(NAME_LENGTH))
     expires_at: Mapped[datetime]
+
+
+class IntegrationAudit(Entity, Base):
+    """One saved change of an integration's settings: who (``actor``), when
+    (``created_at``), ``action`` (created or updated) and the names of the ``fields`` that
+    changed. Never a value: a credential's is secret, and names are what an audit needs."""
+
+    __tablename__ = "integration_audit"
+
+    integration_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("integrations.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    action: Mapped[str] = mapped_column(String(ENUM_LENGTH))
+    fields: Mapped[list[str]] = mapped_column(default=list)

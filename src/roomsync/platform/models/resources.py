@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from roomsync.platform.enums import Origin
@@ -18,7 +18,9 @@ PLACE_ID_LENGTH = 200
 
 class Resource(Entity, Base):
     """A room. ``email`` is set for Microsoft 365 room mailboxes; ``hidden_fields`` names the
-    fields (``capacity``, ``floor``, ``email`` or attribute keys) occupants do not see."""
+    fields (``capacity``, ``floor``, ``email`` or attribute keys) occupants do not see;
+    ``excluded_from_import`` keeps a room mailbox out of service whatever the room import
+    reads (it is not reactivated, updated, subscribed or pulled)."""
 
     __tablename__ = "resources"
     __table_args__ = (
@@ -41,3 +43,4 @@ class Resource(Entity, Base):
     retired_at: Mapped[datetime | None]
     origin: Mapped[Origin] = mapped_column(EnumText(Origin), default=Origin.PLATFORM)
     m365_place_id: Mapped[str | None] = mapped_column(String(PLACE_ID_LENGTH))
+    excluded_from_import: Mapped[bool] = mapped_column(default=False, server_default=false())

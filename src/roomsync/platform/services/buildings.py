@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from roomsync.platform.models import Building
@@ -50,10 +50,14 @@ def list_buildings(
     session: Session,
     *,
     organization_id: uuid.UUID | None = None,
+    search: str | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
     cursor: str | None = None,
 ) -> Page[Building]:
+    """Buildings in creation order; ``search`` keeps those whose name contains it (any case)."""
     where = [] if organization_id is None else [Building.organization_id == organization_id]
+    if search and search.strip():
+        where.append(func.lower(Building.name).contains(search.strip().lower(), autoescape=True))
     return paginate(session, Building, where=where, limit=limit, cursor=cursor)
 
 

@@ -2,6 +2,11 @@
 
 ``hidden_fields`` may name ``capacity``, ``floor``, ``email`` and keys of ``attributes``:
 those are left out of what occupants see. Retiring keeps the row (bookings refer to it).
+
+An admin may exclude a room from the Microsoft 365 import (``excluded_from_import``): it
+is retired at once and stays retired, since the import leaves excluded rooms as they are
+(a plain ``active=false`` is undone by the next import, which reactivates every room it
+lists). Reactivating an excluded room is refused until the exclusion is lifted.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from roomsync.platform.db import now
@@ -80,9 +85,12 @@ def list_resources(
     organization_id: uuid.UUID | None = None,
     building_id: uuid.UUID | None = None,
     active: bool | None = None,
+    search: str | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
     cursor: str | None = None,
 ) -> Page[Resource]:
+    """Resources in creation order; ``search`` keeps those whose name or email contains it
+    (any case)."""
     where: list[ColumnElement[bool]] = []
     if organization_id is not None:
         where.append(Resource.organization_id == organization_id)
@@ -90,7 +98,21 @@ def list_resources(
         where.append(Resource.building_id == building_id)
     if active is not None:
         where.append(Resource.active.is_(active))
+    if search and search.strip():
+        where.append(_contains(search))
     return paginate(session, Resource, where=where, limit=limit, cursor=cursor)
+
+
+def room_counts(session: Session, building_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """In-service rooms per building, for a page of buildings in one query."""
+    if not building_ids:
+        return {}
+    rows = session.execute(
+        select(Resource.building_id, func.count(Resource.id))
+        .where(Resource.building_id.in_(building_ids), Resource.active.is_(True))
+        .group_by(Resource.building_id)
+    )
+    return {building_id: count for building_id, count in rows}
 
 
 def update_resource(
@@ -105,8 +127,18 @@ def update_resource(
     attributes: Maybe[dict[str, Any]] = UNCHANGED,
     hidden_fields: Maybe[Sequence[str]] = UNCHANGED,
     active: Maybe[bool] = UNCHANGED,
+    excluded_from_import: Maybe[bool] = UNCHANGED,
 ) -> Resource:
     resource = get_resource(session, resource_id=resource_id)
+    excluded = given(excluded_from_import, resource.excluded_from_import)
+    wanted_active = False if excluded else given(active, resource.active)
+    if excluded and active is True:
+        raise InvalidInputError(
+            "The room is excluded from the Microsoft 365 import, so it stays out of service: "
+            "set excluded_from_import to false to bring it back.",
+            field="active",
+        )
+    resource.excluded_from_import = excluded
     if building_id is not UNCHANGED:
         resource.building_id = _building_in(session, building_id, resource.organization_id)
     _apply(
@@ -118,7 +150,7 @@ def update_resource(
         attributes=given(attributes, resource.attributes),
         hidden_fields=given(hidden_fields, resource.hidden_fields),
     )
-    _set_active(resource, given(active, resource.active), at=now(session))
+    _set_active(resource, wanted_active, at=now(session))
     _flush(session, resource)
     return resource
 
@@ -143,7 +175,8 @@ def upsert_resource_by_email(
     m365_place_id: str | None = None,
 ) -> ResourceUpsert:
     """The room import's write: the organization's resource with this mailbox ``email``,
-    created (origin microsoft365) or updated and re-activated if it had been retired."""
+    created (origin microsoft365) or updated and re-activated if it had been retired; a
+    room excluded from the import is left as it is."""
     address = normalize_email(email, field="email")
     existing = session.scalars(
         select(Resource).where(
@@ -164,6 +197,8 @@ def upsert_resource_by_email(
             m365_place_id=m365_place_id,
         )
         return ResourceUpsert(resource=created, created=True)
+    if existing.excluded_from_import:
+        return ResourceUpsert(resource=existing, created=False)
     existing.m365_place_id = m365_place_id or existing.m365_place_id
     updated = update_resource(
         session,
@@ -192,6 +227,14 @@ def room_emails_known(session: Session, *, organization_id: uuid.UUID, emails: s
 def retire_resource(session: Session, *, resource_id: uuid.UUID) -> Resource:
     """Take a room out of service; its row and bookings stay."""
     return update_resource(session, resource_id=resource_id, active=False)
+
+
+def _contains(search: str) -> ColumnElement[bool]:
+    needle = search.strip().lower()  # emails are stored in lower case
+    return or_(
+        func.lower(Resource.name).contains(needle, autoescape=True),
+        Resource.email.contains(needle, autoescape=True),
+    )
 
 
 def _apply(

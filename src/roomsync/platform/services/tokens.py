@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from roomsync.platform.db import now
 from roomsync.platform.enums import Role
 from roomsync.platform.exceptions import InvalidInputError
-from roomsync.platform.models import ApiToken
+from roomsync.platform.models import ApiToken, User
 from roomsync.platform.services.lookup import Page, get_or_raise, paginate
 from roomsync.platform.services.organizations import get_organization
 from roomsync.platform.services.resources import get_resource
@@ -95,6 +96,15 @@ def list_api_tokens(
     """Tokens (revoked ones too) by creation, of one organization or all."""
     where = [] if organization_id is None else [ApiToken.organization_id == organization_id]
     return paginate(session, ApiToken, where=where, limit=limit, cursor=cursor)
+
+
+def token_user_emails(session: Session, tokens: Sequence[ApiToken]) -> dict[uuid.UUID, str]:
+    """The email each occupant token acts for, by user id: one query for a whole page."""
+    user_ids = {token.user_id for token in tokens if token.user_id is not None}
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.id, User.email).where(User.id.in_(user_ids)))
+    return {user_id: email for user_id, email in rows}
 
 
 def get_api_token(session: Session, *, token_id: uuid.UUID) -> ApiToken:

@@ -15,6 +15,7 @@ section (per-room pull health, subscriptions, outbox depth) without reshaping th
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from enum import StrEnum
@@ -46,13 +47,14 @@ from roomsync.sync.context import SyncContext
 from roomsync.sync.integration.access import load_integration
 from roomsync.sync.integration.configuration import certificate_summary
 from roomsync.sync.integration.organizer_health import OrganizerHealth, organizer_health
-from roomsync.sync.integration.room_health import RoomHealth, room_health
+from roomsync.sync.integration.room_health import RoomHealth, room_health, subscription_counts
 from roomsync.sync.integration.secret_expiry import days_until, secret_expiry
 from roomsync.sync.leases import lease_ttl
 from roomsync.sync.listener.subscriptions import SubscriptionState
 from roomsync.sync.runs import mark_interrupted_runs
 
 RECENT_RUNS = 5
+_REQUEST_ID = re.compile(r"request-id ([0-9A-Za-z-]+)")
 FAILED_SHOWN = 20
 
 
@@ -119,6 +121,8 @@ class FailedPush(_Section):
     booking_id: uuid.UUID
     booking_status: BookingStatus
     error: str | None
+    request_id: str | None
+    """Graph's ``request-id`` of the failed call, which Microsoft's support asks for."""
     failed_at: datetime
 
 
@@ -154,15 +158,21 @@ class IntegrationStatus(_Section):
 
 
 def integration_status(
-    ctx: SyncContext, integration_id: uuid.UUID, *, recent: int = RECENT_RUNS
+    ctx: SyncContext,
+    integration_id: uuid.UUID,
+    *,
+    recent: int = RECENT_RUNS,
+    with_rooms: bool = True,
 ) -> IntegrationStatus:
+    """The whole status; ``with_rooms=False`` leaves ``rooms`` empty for a caller that
+    reads them a page at a time (``room_health_page``)."""
     now = ctx.clock()
     mark_interrupted_runs(
         ctx.database, now=now, liveness=lease_ttl(ctx.settings), integration_id=integration_id
     )
     with ctx.database.session() as session:
         integration = load_integration(session, integration_id)
-        rooms = room_health(session, integration.id, now=now)
+        rooms = room_health(session, integration.id, now=now) if with_rooms else []
         return IntegrationStatus(
             integration_id=integration.id,
             organization_id=integration.organization_id,
@@ -171,7 +181,7 @@ def integration_status(
             runs=_recent_runs(session, integration.id, recent),
             counts=_counts(session, integration.organization_id),
             outbox=_outbox(session, integration.organization_id, now),
-            subscriptions=_subscriptions(rooms, integration.mode),
+            subscriptions=_subscriptions(session, integration),
             rooms=rooms,
             organizers=organizer_health(session, integration.organization_id, now=now),
         )
@@ -320,18 +330,25 @@ def _failed_pushes(session: Session, organization_id: uuid.UUID) -> list[FailedP
             booking_id=row.booking_id,
             booking_status=status,
             error=row.last_error,
+            request_id=graph_request_id(row.last_error),
             failed_at=row.updated_at,
         )
         for row, status in rows
     ]
 
 
-def _subscriptions(rooms: list[RoomHealth], mode: IntegrationMode) -> SubscriptionsSummary:
-    states = [room.subscription_state for room in rooms]
-    expiries = [room.subscription_expires_at for room in rooms if room.subscription_expires_at]
+def graph_request_id(error: str | None) -> str | None:
+    """The request-id a Graph error message names (``error_mapping`` writes it so)."""
+    found = _REQUEST_ID.search(error or "")
+    return found.group(1) if found else None
+
+
+def _subscriptions(session: Session, integration: Integration) -> SubscriptionsSummary:
+    counts, earliest = subscription_counts(session, integration.organization_id)
+    listening = integration.mode is IntegrationMode.LISTENER
     return SubscriptionsSummary(
-        active=states.count(SubscriptionState.ACTIVE),
-        failed=states.count(SubscriptionState.FAILED),
-        missing=states.count(None) if mode is IntegrationMode.LISTENER else 0,
-        earliest_expiry=min(expiries, default=None),
+        active=counts.get(SubscriptionState.ACTIVE, 0),
+        failed=counts.get(SubscriptionState.FAILED, 0),
+        missing=counts.get(None, 0) if listening else 0,
+        earliest_expiry=earliest,
     )

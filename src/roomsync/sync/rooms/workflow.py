@@ -42,7 +42,7 @@ from roomsync.sync.runs import RunReport, recorded_run
 
 logger = logging.getLogger(__name__)
 
-REPORTED_COUNTS = (*RoomChange, "reactivated", "skipped")
+REPORTED_COUNTS = (*RoomChange, "reactivated", "skipped", "excluded")
 
 
 class ImportPhase(StrEnum):

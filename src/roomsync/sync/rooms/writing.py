@@ -4,7 +4,8 @@ Rooms are keyed by their mailbox address (``upsert_resource_by_email``); a room 
 as Microsoft 365 describes it is not written at all, so a second run changes nothing and
 says so. Each room is counted once: ``created``, ``moved`` (its room list, hence its
 building, changed), ``updated`` or ``unchanged``; ``reactivated`` also counts retired
-rooms that came back. Rooms are written 200 per transaction, so other workers are not
+rooms that came back; ``excluded`` counts rooms an admin excluded from the import, which
+are left as they are (retired). Rooms are written 200 per transaction, so other workers are not
 held up behind a long import on SQLite.
 
 Room lists map to buildings: the building named in the selection, else the one linked to
@@ -65,6 +66,9 @@ def save_rooms(
             for room in chunk:
                 building_id = buildings[_list_key(room.room_list)]
                 current = existing.get(room.mapped.email)
+                if current is not None and current.excluded_from_import:
+                    report.count("excluded")
+                    continue
                 reactivated = current is not None and not current.active
                 change = _save(
                     session, integration.organization_id, building_id, room.mapped, current

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
@@ -25,7 +25,7 @@ from roomsync.platform.services.bookings import get_booking
 from roomsync.platform.services.sessions import COOKIE_NAME
 from roomsync.settings import Settings
 from roomsync.sync.context import SyncContext
-from roomsync.sync.integration import configuration
+from roomsync.sync.integration import audit, configuration
 from roomsync.sync.integration.access import load_integration
 from roomsync.sync.integration.status import IntegrationStatus, integration_status
 from roomsync.sync.push.outbox import request_push_retry
@@ -39,12 +39,15 @@ from roomsync.web.pages.guard import (
     same_origin_path,
 )
 from roomsync.web.pages.rendering import render
+from roomsync.web.pages.room_table import COLUMNS, RoomQuery, room_table
 
 router = APIRouter(include_in_schema=False)
 SIGN_IN = "/admin/sign-in"
 # The console's navigation: each admin page area adds its entry here.
 NAV = [
     ("Dashboard", "/admin"),
+    ("Buildings & rooms", "/admin/buildings"),
+    ("Tokens", "/admin/tokens"),
     ("Set up", "/admin/setup"),
 ]
 ACTIONS = {
@@ -58,6 +61,17 @@ MAX_LISTED = 200
 
 def _admin(request: Request) -> PageUser:
     return require_role(request, Role.ADMIN, login_path=_login_path(request))
+
+
+def admin_viewer(request: Request) -> PageUser:
+    """The admin looking at a console page: sign-in first without a session, 403 page for
+    another role. For the console's other page areas."""
+    return _admin(request)
+
+
+def principal_of(user: PageUser) -> Principal:
+    """The viewer as the services' access checks know callers."""
+    return _principal(user)
 
 
 def _login_path(request: Request) -> str:
@@ -147,21 +161,41 @@ def dashboard(request: Request, integration_id: uuid.UUID) -> Response:
 def dashboard_live(request: Request, integration_id: uuid.UUID) -> Response:
     """The dashboard's body alone, which the page's script swaps in every few seconds."""
     user = _admin(request)
-    status = _status(user, _ctx(request), integration_id)
-    return render(request, "admin/_dashboard_body.html", user=user, status=status)
+    body = _body(request, user, _ctx(request), integration_id)
+    return render(request, "admin/_dashboard_body.html", user=user, **body)
 
 
 def _dashboard(
     request: Request, user: PageUser, ctx: SyncContext, integration_id: uuid.UUID
 ) -> Response:
-    status = _status(user, ctx, integration_id)
+    body = _body(request, user, ctx, integration_id)
     notice = request.query_params.get("notice")
-    return render(request, "admin/dashboard.html", user=user, nav=NAV, status=status, notice=notice)
+    return render(request, "admin/dashboard.html", user=user, nav=NAV, notice=notice, **body)
 
 
-def _status(user: PageUser, ctx: SyncContext, integration_id: uuid.UUID) -> IntegrationStatus:
+def _body(
+    request: Request, user: PageUser, ctx: SyncContext, integration_id: uuid.UUID
+) -> dict[str, Any]:
+    """What the dashboard's body shows: the status, one page of its rooms, the last changes."""
+    status = _status(user, ctx, integration_id, with_rooms=False)
+    query = RoomQuery.from_params(request.query_params)
+    with ctx.database.session() as session:
+        changes = audit.latest_changes(session, integration_id=integration_id)
+        rooms = room_table(session, integration_id, query, total=status.counts.rooms_active)
+    return {
+        "status": status,
+        "rooms": rooms,
+        "columns": COLUMNS,
+        "changes": changes,
+        "live_query": query.params(),
+    }
+
+
+def _status(
+    user: PageUser, ctx: SyncContext, integration_id: uuid.UUID, *, with_rooms: bool = True
+) -> IntegrationStatus:
     _check_integration(user, ctx, integration_id)
-    return integration_status(ctx, integration_id)
+    return integration_status(ctx, integration_id, with_rooms=with_rooms)
 
 
 def _check_integration(user: PageUser, ctx: SyncContext, integration_id: uuid.UUID) -> None:

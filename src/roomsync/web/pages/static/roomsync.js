@@ -51,7 +51,7 @@
   }
 
   // Keeps what the viewer set (filter text, sort, focus) across a swap of the region.
-  function refresh(region) {
+  function refresh(region, keepFocus) {
     var url = region.getAttribute("data-live");
     fetch(url, { headers: { "Accept": "text/html" }, credentials: "same-origin", redirect: "manual" })
       .then(function (answer) {
@@ -63,7 +63,10 @@
       })
       .then(function (html) {
         if (html === null || html === undefined) return;
-        if (region.contains(document.activeElement) && document.activeElement.matches("input")) return;
+        var focused = region.contains(document.activeElement) ? document.activeElement : null;
+        if (focused && focused.matches("input") && !keepFocus) return;
+        var caret = focused && focused.matches("input[type=search]") ? focused.selectionStart : null;
+        var typed = caret !== null ? focused.value : null;  // what was typed while fetching
         var filters = {};
         region.querySelectorAll("[data-filter]").forEach(function (input) { filters[input.getAttribute("data-filter")] = input.value; });
         var sorted = region.querySelector("table.sortable[data-sort-index]");
@@ -74,6 +77,16 @@
           if (kept) input.value = kept;
         });
         enhanceTables(region);
+        if (focused && focused.id) {
+          var again = document.getElementById(focused.id);
+          if (again) {
+            again.focus();
+            if (caret !== null) {
+              again.value = typed;
+              again.setSelectionRange(caret, caret);
+            }
+          }
+        }
         if (sortState) {
           var table = document.getElementById(sortState[0]);
           var button = table && table.tHead.rows[0].children[+sortState[1]].querySelector("button");
@@ -98,14 +111,58 @@
     var button = event.target.closest("[data-confirm]");
     if (button && !window.confirm(button.getAttribute("data-confirm"))) event.preventDefault();
   });
+  // A server-paged table inside a live region ([data-room-link] links, a [data-room-filter]
+  // form): the region is fetched again with the new query instead of reloading the page,
+  // and the address bar follows, so reload and back keep what the viewer chose.
+  function showQuery(region, query) {
+    var base = region.getAttribute("data-live").split("?")[0];
+    region.setAttribute("data-live", base + (query ? "?" + query : ""));
+    window.history.replaceState(null, "", window.location.pathname + (query ? "?" + query : "") + "#rooms");
+    refresh(region, true);
+  }
+
+  function formQuery(form) {
+    var parts = [];
+    new FormData(form).forEach(function (value, key) {
+      if (value !== "") parts.push(encodeURIComponent(key) + "=" + encodeURIComponent(value));
+    });
+    return parts.join("&");
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-room-link]");
+    var region = link && link.closest("[data-live]");
+    if (!region || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    showQuery(region, link.search.slice(1));
+  });
   document.addEventListener("submit", function (event) {
-    // one submission per form: a double click does not post twice
+    var form = event.target.closest("form[data-room-filter]");
+    var region = form && form.closest("[data-live]");
+    if (!region) return;
+    event.preventDefault();
+    showQuery(region, formQuery(form));
+  });
+  var typing = null;
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest("form[data-room-filter]");
+    if (!form || !form.closest("[data-live]")) return;
+    window.clearTimeout(typing);
+    typing = window.setTimeout(function () { showQuery(form.closest("[data-live]"), formQuery(form)); }, 300);
+  });
+
+  document.addEventListener("submit", function (event) {
+    // one submission per form: a double click does not post twice (a search may repeat)
     var form = event.target;
+    if (event.defaultPrevented || (form.method || "get").toLowerCase() !== "post") return;
     if (form.dataset.sent) { event.preventDefault(); return; }
     form.dataset.sent = "1";
     window.setTimeout(function () { delete form.dataset.sent; }, 4000);
   });
   document.addEventListener("DOMContentLoaded", function () {
+    // a page answering a POST that must not be sent twice (a token shown once): reloading
+    // it becomes a plain GET instead of posting the form again
+    if (document.querySelector("[data-forget-post]")) window.history.replaceState(null, "", window.location.href);
     enhanceTables(document);
     startLive();
   });
