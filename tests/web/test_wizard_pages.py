@@ -356,3 +356,28 @@ def test_every_step_is_revisitable_and_shows_what_was_saved(site: Site) -> None:
         assert 'aria-current="step"' in page.text
     assert "all rooms" in pages["import"].text  # the step list's summary of the saved rooms
     assert "Start the import" in pages["import"].text
+
+
+def test_what_the_wizard_saves_is_audited_by_field_as_the_api_is(site: Site) -> None:
+    with signed_in(site) as client:
+        integration_id = connect(client, site)
+        page = client.get(f"/admin/setup/{integration_id}/rooms")
+        saved = client.post(
+            f"/admin/setup/{integration_id}/rooms",
+            data={"csrf": csrf_of(page.text), "mode": "all", "action": "save"},
+        )
+        unchanged = client.post(
+            f"/admin/setup/{integration_id}/rooms",
+            data={"csrf": csrf_of(page.text), "mode": "all", "action": "save"},
+        )
+    assert saved.status_code == unchanged.status_code == 303
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with httpx.Client(base_url=site.url, timeout=30, headers=admin) as api:
+        log = api.get(f"/api/v1/integrations/{integration_id}/audit")
+    assert log.status_code == 200, log.text
+    entries = log.json()["items"]
+    assert [entry["action"] for entry in entries][-1:] == ["created"]
+    assert {entry["actor"] for entry in entries} == {"ROOMSYNC_ADMIN_TOKEN"}
+    created = entries[-1]
+    assert "client_secret" in created["fields"]
+    assert site.sim.credentials.client_secret not in log.text

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from roomsync.platform.exceptions import DuplicateError, InvalidInputError
 from roomsync.platform.models import Integration, Organization
 from roomsync.sync.context import SyncContext
-from roomsync.sync.integration import configuration
+from roomsync.sync.integration import audit, configuration
 from roomsync.sync.integration.configuration import IntegrationChanges
 from roomsync.sync.integration.doctor import DoctorReport, check_integration
 from roomsync.web.deps import runtime_of
@@ -117,6 +117,9 @@ async def create(request: Request) -> Response:
                 session, ctx, organization_id=organization_id, time_zone=FIRST_ZONE,
                 enabled=False, **steps.create_arguments(forms.connection_changes(typed)),
             )  # fmt: skip
+            audit.record_change(
+                session, integration, before=audit.snapshot(None), actor=page.actor_of(user)
+            )
             created = integration.id
     except (DuplicateError, IntegrityError):
         # The same form sent twice: the first one made the integration.
@@ -164,7 +167,9 @@ async def save_connection(request: Request, integration_id: uuid.UUID) -> Respon
         has_certificate=bool(integration.certificate_encrypted),
         today=ctx.clock().date(),
     )
-    errors = typed.errors or page.save_changes(ctx, integration_id, forms.connection_changes(typed))
+    errors = typed.errors or page.save_changes(
+        ctx, integration_id, forms.connection_changes(typed), user=user
+    )
     if errors:
         return _connection_page(request, user, ctx, integration, values=typed.values, errors=errors)
     if str(form.get("action")) == "check":
@@ -210,7 +215,7 @@ async def save_rooms(request: Request, integration_id: uuid.UUID) -> Response:
         view = view.previewed(ctx, integration, typed.selection)
         return page.step_page(request, user, "rooms", integration, view=view)
     errors = page.save_changes(
-        ctx, integration_id, IntegrationChanges(room_selection=typed.selection)
+        ctx, integration_id, IntegrationChanges(room_selection=typed.selection), user=user
     )
     if errors:
         return page.step_page(request, user, "rooms", integration, view=view, errors=errors)
@@ -235,7 +240,7 @@ async def save_fields(request: Request, integration_id: uuid.UUID) -> Response:
     errors = typed.errors
     if not errors and str(form.get("action")) != "preview":
         errors = page.save_changes(
-            ctx, integration_id, IntegrationChanges(field_mappings=typed.mappings)
+            ctx, integration_id, IntegrationChanges(field_mappings=typed.mappings), user=user
         )
         if not errors:
             return page.step_redirect(integration_id, "time-zone")
@@ -257,7 +262,7 @@ def time_zone(request: Request, integration_id: uuid.UUID) -> Response:
 async def save_time_zone(request: Request, integration_id: uuid.UUID) -> Response:
     user, ctx, integration, form = await page.posted(request, integration_id)
     typed = forms.read_zone(form)
-    errors = typed.errors or page.save_changes(ctx, integration_id, typed.changes())
+    errors = typed.errors or page.save_changes(ctx, integration_id, typed.changes(), user=user)
     if errors:
         view = zones.ZoneView.saved(ctx, request.app.state.settings, integration).typed(typed)
         return page.step_page(request, user, "time-zone", integration, view=view, errors=errors)
@@ -291,7 +296,7 @@ async def run_import(request: Request, integration_id: uuid.UUID) -> Response:
     await page.read_form(request, user)
     ctx = page.sync_context(request)
     page.integration_of(user, ctx, integration_id)
-    errors = page.save_changes(ctx, integration_id, IntegrationChanges(enabled=True))
+    errors = page.save_changes(ctx, integration_id, IntegrationChanges(enabled=True), user=user)
     if errors:
         raise PageError(next(iter(errors.values())), status=422)
     app = request.app

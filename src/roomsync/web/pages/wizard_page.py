@@ -17,13 +17,13 @@ from roomsync.platform.exceptions import InvalidInputError
 from roomsync.platform.models import Integration
 from roomsync.settings import Settings
 from roomsync.sync.context import SyncContext
-from roomsync.sync.integration import configuration
+from roomsync.sync.integration import audit, configuration
 from roomsync.sync.integration.access import load_integration
 from roomsync.sync.integration.configuration import IntegrationChanges
 from roomsync.web.pages import wizard_forms as forms
 from roomsync.web.pages import wizard_steps as steps
 from roomsync.web.pages import wizard_zone as zones
-from roomsync.web.pages.admin import NAV, SIGN_IN
+from roomsync.web.pages.admin import NAV, SIGN_IN, principal_of
 from roomsync.web.pages.guard import PageError, PageUser, check_form, require_role
 from roomsync.web.pages.rendering import render
 
@@ -130,17 +130,25 @@ def _extras(step: str) -> dict[str, Any]:
 
 
 def save_changes(
-    ctx: SyncContext, integration_id: uuid.UUID, changes: IntegrationChanges
+    ctx: SyncContext, integration_id: uuid.UUID, changes: IntegrationChanges, *, user: PageUser
 ) -> forms.FormErrors:
-    """``update_integration`` in one transaction; its refusal, keyed by form field."""
+    """``update_integration`` in one transaction, audited as the REST API's is; its
+    refusal, keyed by form field."""
     try:
         with ctx.database.session() as session:
-            configuration.update_integration(
+            before = audit.snapshot(session.get(Integration, integration_id))
+            integration = configuration.update_integration(
                 session, ctx, integration_id=integration_id, changes=changes
             )
+            audit.record_change(session, integration, before=before, actor=actor_of(user))
     except InvalidInputError as exc:
         return service_errors(exc)
     return forms.FormErrors()
+
+
+def actor_of(user: PageUser) -> str:
+    """Who saved, as the settings audit records it."""
+    return principal_of(user).actor
 
 
 def service_errors(exc: InvalidInputError) -> forms.FormErrors:
