@@ -35,7 +35,7 @@ from roomsync.m365.calendar import (
 )
 from roomsync.m365.exceptions import BadRequest, NotFound
 from roomsync.m365.graph import GraphClient
-from roomsync.m365.models import Event, Sensitivity
+from roomsync.m365.models import EmailAddress, Event, Sensitivity
 from roomsync.platform.enums import BookingStatus
 from roomsync.sync.exceptions import PushRefusedError
 from roomsync.sync.push.conflicts import (
@@ -51,6 +51,14 @@ from roomsync.sync.push.plan import (
     patch_for,
     plan_push,
     release_room_patch,
+)
+from roomsync.sync.push.series import (
+    MasterDraft,
+    SeriesMaster,
+    SeriesSnapshot,
+    cancel_occurrence_of,
+    create_master,
+    find_occurrence,
 )
 
 CANCEL_COMMENT = "This room booking was cancelled in the workspace booking system."
@@ -106,13 +114,19 @@ PushResult = Pushed | OutlookWon | OutlookCancelled
 class PushSender:
     """Carries one :class:`PushJob` out against Graph."""
 
-    def __init__(self, graph: GraphClient, job: PushJob) -> None:
+    def __init__(
+        self, graph: GraphClient, job: PushJob, master: SeriesMaster | None = None
+    ) -> None:
         self.graph = graph
         self.job = job
         self.booking = job.booking
+        self.master = master
 
     def send(self) -> PushResult:
-        kind = plan_push(self.booking, self.job.link, attempted=self.job.attempted)
+        link, series = self.job.link, self.job.series
+        if series is not None and (link is None or link.organizer_event_id is None):
+            return self._first_series_push(series)
+        kind = plan_push(self.booking, link, attempted=self.job.attempted)
         if kind is PushKind.CREATE:
             return self._create()
         if kind is PushKind.UPDATE:
@@ -136,6 +150,43 @@ class PushSender:
         if changes:  # a retried create returned the first, older version of the booking
             event = update_event(self.graph, mailbox, event.id, changes)
         return Pushed(PushKind.CREATE, EventFacts.of(mailbox, event))
+
+    # -- an occurrence of a platform series (push/series.py) ----------------------------
+
+    def series_master(self, series: SeriesSnapshot) -> SeriesMaster:
+        """Where Graph holds the booking's series: created now if no push recorded it."""
+        if self.master is not None:
+            return self.master
+        if series.master_mailbox and series.master_event_id:
+            return SeriesMaster(series.master_mailbox, series.master_event_id, None)
+        mailbox = self._booking_mailbox()
+        on_behalf = mailbox != self.booking.organizer_email
+        body = f"Booked for {self.booking.organizer_email} by roomsync." if on_behalf else None
+        draft = MasterDraft(
+            mailbox=mailbox,
+            subject=self.booking.title,
+            room=EmailAddress(name=self.booking.room_name, address=self.booking.room_email),
+            private=self.booking.private,
+            body_text=body,
+        )
+        return create_master(self.graph, series, draft)
+
+    def _first_series_push(self, series: SeriesSnapshot) -> PushResult:
+        status = self.booking.status
+        if status is BookingStatus.DECLINED:
+            return Pushed(PushKind.NOTHING)
+        if status is BookingStatus.CANCELLED:
+            if self.master is not None or series.master_event_id is not None:
+                cancel_occurrence_of(self.graph, self.series_master(series), series)
+            return Pushed(PushKind.CANCEL)
+        master = self.series_master(series)
+        occurrence = find_occurrence(self.graph, master, series)
+        if occurrence is None:
+            return OutlookCancelled()
+        changes = patch_for(self.booking, None, occurrence) | self._detail_changes(occurrence)
+        if changes:  # changed on the platform before its first push: an exception
+            occurrence = update_event(self.graph, master.mailbox, occurrence.id, changes)
+        return Pushed(PushKind.CREATE, EventFacts.of(master.mailbox, occurrence))
 
     def _booking_mailbox(self) -> str:
         organizer, service = self.booking.organizer_email, self.job.service_account

@@ -28,10 +28,10 @@ from enum import StrEnum
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from roomsync.m365.calendar import find_events_by_ical_uid, get_event
+from roomsync.m365.calendar import events_in_view, find_events_by_ical_uid, get_event
 from roomsync.m365.exceptions import GraphError, NotFound
 from roomsync.m365.graph import GraphClient
-from roomsync.m365.models import ResponseType
+from roomsync.m365.models import Event, ResponseType
 from roomsync.platform.enums import BookingStatus, ChangeSource, OutboxState
 from roomsync.platform.models import Booking, EventLink, Integration, OutboxEntry
 from roomsync.platform.services.bookings import cancel_booking, set_booking_status
@@ -84,6 +84,8 @@ class AwaitedAnswer:
     end: datetime
     pushed_at: datetime
     timeout: timedelta
+    occurrence: bool = False
+    """An occurrence of a series: its room copy is listed by calendarView, not /events."""
 
 
 @dataclass(frozen=True)
@@ -180,8 +182,18 @@ def _check_again_in(awaited: AwaitedAnswer, waited: timedelta) -> float:
     return min(max(waited.total_seconds(), 1.0), MAX_CHECK_INTERVAL, remaining + 1.0)
 
 
+def _room_copies(graph: GraphClient, awaited: AwaitedAnswer) -> list[Event]:
+    """The room's copies of the meeting: an occurrence's (its own iCalUId, which the
+    ``/events`` filter never matches: it lists series masters) from the room's
+    calendarView over the booking's times."""
+    if not awaited.occurrence:
+        return find_events_by_ical_uid(graph, awaited.room_email, awaited.ical_uid)
+    listed = events_in_view(graph, awaited.room_email, awaited.start, awaited.end)
+    return [event for event in listed if event.i_cal_u_id == awaited.ical_uid]
+
+
 def _read_answer(graph: GraphClient, awaited: AwaitedAnswer, waited: timedelta) -> ReadAnswer:
-    copies = find_events_by_ical_uid(graph, awaited.room_email, awaited.ical_uid)
+    copies = _room_copies(graph, awaited)
     wanted = (awaited.start, awaited.end)
     held = next((c for c in copies if not c.is_cancelled and event_times(c) == wanted), None)
     if held is not None:
@@ -283,4 +295,5 @@ def _awaited_answer(
         end=booking.end_at,
         pushed_at=pushed_at,
         timeout=timedelta(seconds=options.room_answer_timeout_seconds),
+        occurrence=booking.series_id is not None,
     )
