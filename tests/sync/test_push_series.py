@@ -208,3 +208,36 @@ def test_cancelling_one_occurrence_cancels_just_that_occurrence(tenant: Tenant) 
     assert (start + timedelta(weeks=5), start + timedelta(weeks=5, hours=1)) not in spans
     [master] = meetings(tenant.sim, tenant.users[0])
     assert master["type"] == "seriesMaster"
+
+
+def _taken_in_outlook(tenant: Tenant, start: datetime) -> None:
+    """A meeting the platform has not pulled yet holds the room at ``start``."""
+    tenant.sim.outlook.create_meeting(
+        tenant.users[1], tenant.room_emails[0], "Board", start, start + timedelta(hours=1)
+    )
+    tenant.sim.settle()
+
+
+def test_a_room_that_allows_a_conflict_declines_just_that_occurrence(tenant: Tenant) -> None:
+    start = next_monday_at(8)
+    tenant.sim.set_calendar_processing(
+        tenant.room_emails[0], maximum_conflict_instances=1, conflict_percentage_allowed=10
+    )
+    booking_ids = book_series(tenant, start)
+    _taken_in_outlook(tenant, start + timedelta(weeks=4))
+
+    push_all(tenant, booking_ids)
+
+    statuses = [tenant.booking(b).status for b in booking_ids]
+    assert statuses[4] is BookingStatus.DECLINED
+    assert statuses[:4] + statuses[5:] == [BookingStatus.CONFIRMED] * (WEEKS - 1)
+
+
+def test_a_room_that_allows_no_conflict_declines_every_occurrence(tenant: Tenant) -> None:
+    start = next_monday_at(8)
+    booking_ids = book_series(tenant, start)
+    _taken_in_outlook(tenant, start + timedelta(weeks=4))
+
+    push_all(tenant, booking_ids)
+
+    assert {tenant.booking(b).status for b in booking_ids} == {BookingStatus.DECLINED}
