@@ -212,9 +212,7 @@ def _with_declined(item: EventItem, declined: set[datetime]) -> tuple[Override, 
     room's answer to that occurrence is kept on it, as Exchange keeps it)."""
     have = {o.original_start for o in item.overrides}
     duration = item.end - item.start
-    added = tuple(
-        Override(start, start, start + duration) for start in sorted(declined - have)
-    )
+    added = tuple(Override(start, start, start + duration) for start in sorted(declined - have))
     return (*item.overrides, *added)
 
 
