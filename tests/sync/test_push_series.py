@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from roomsync.platform.db import Database
 from roomsync.platform.enums import BookingStatus, OutboxState
-from roomsync.platform.models import BookingSeries, EventLink
+from roomsync.platform.models import BookingSeries, EventLink, OutboxEntry
 from roomsync.platform.services.series import ConflictChoice, create_series
 from roomsync.sync.push.room_answers import check_answers_of
 from roomsync.sync.push.series import series_transaction_id
@@ -27,6 +27,7 @@ from tests.sync.push_support import (
     meetings,
     move,
     outbox_rows,
+    pull,
     push,
     span,
 )
@@ -241,3 +242,25 @@ def test_a_room_that_allows_no_conflict_declines_every_occurrence(tenant: Tenant
     push_all(tenant, booking_ids)
 
     assert {tenant.booking(b).status for b in booking_ids} == {BookingStatus.DECLINED}
+
+
+def test_the_pull_adopts_occurrences_whose_push_was_not_recorded_and_makes_no_booking(
+    tenant: Tenant,
+) -> None:
+    booking_ids = book_series(tenant, next_monday_at(8))
+    push(tenant, booking_ids[0])
+    with tenant.database.session() as session:  # as if the worker died before recording
+        session.execute(delete(EventLink))
+        session.execute(
+            update(OutboxEntry).values(state=OutboxState.PENDING, done_at=None, attempts=1)
+        )
+
+    report = pull(tenant)
+    push_all(tenant, booking_ids)
+
+    assert report.counts["create_booking"] == 0
+    assert report.counts["adopted"] == WEEKS
+    assert len(tenant.bookings(tenant.room_emails[0])) == WEEKS
+    assert {tenant.booking(b).status for b in booking_ids} == {BookingStatus.CONFIRMED}
+    assert len(meetings(tenant.sim, tenant.users[0])) == 1
+    assert len(room_occurrences(tenant)) == WEEKS

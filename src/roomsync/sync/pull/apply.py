@@ -47,6 +47,7 @@ from roomsync.sync.pull.new_bookings import NewBookings
 from roomsync.sync.pull.organizer_privacy import as_organizer_sees_it
 from roomsync.sync.pull.prefetch import OrganizerDirectory, Prefetched, rooms_named
 from roomsync.sync.pull.rounds import RoomRound
+from roomsync.sync.pull.series_adoption import occurrence_in_flight
 from roomsync.sync.runs import RunReport
 
 logger = logging.getLogger(__name__)
@@ -158,6 +159,11 @@ class PageApplier:
     def _ours(self, copy: RoomCopy) -> EventLink | None:
         """Adopt the room copy of a create still in flight (identity rule 1, step 3)."""
         booking_id = self.prefetched.ours.get(copy.room_event_id)
+        if booking_id is None and self.prefetched.creates_in_flight:
+            booking_id = occurrence_in_flight(
+                self.session, resource_id=self.round.resource_id, copy=copy
+            )
+            self.index.add_bookings([booking_id] if booking_id else [])
         booking = self.index.bookings.get(booking_id) if booking_id else None
         if booking is None:
             return None
