@@ -2,11 +2,13 @@
 
 A hypothesis state machine whose rules are real actions on both sides: bookings made,
 moved, moved to another room and cancelled through the platform's booking services;
-meetings, series, occurrences and private meetings made, moved, moved to another room and
-cancelled in Outlook (graphsim, as their organizers); Graph failing (5xx, 429 with
-Retry-After, an error rate, latency), delta links reset or expired; the real pull, push,
-answer reads and outbox sweep in any order. After every ``settle`` (faults cleared, pushes
-drained, answers read, pulls) both sides must hold the same meetings (``convergence_check``).
+series booked on the platform and their occurrences moved or cancelled one, this and the
+following, or all at once; meetings, series, occurrences and private meetings made,
+moved, moved to another room and cancelled in Outlook (graphsim, as their organizers);
+Graph failing (5xx, 429 with Retry-After, an error rate, latency), delta links reset or
+expired; the real pull, push, answer reads and outbox sweep in any order. After every
+``settle`` (faults cleared, pushes drained, answers read, pulls) both sides must hold the
+same meetings (``convergence_check``).
 
 The machine runs twice: in polling mode, and in listener mode (``ListenerConvergence``),
 where roomsync's own subscription sweep subscribes to the rooms and Graph's notifications
@@ -52,6 +54,7 @@ rooms = st.integers(0, 1)
 people = st.integers(0, 2)
 hours = st.sampled_from([1, 1, 2])
 days = st.integers(0, SERIES_DAYS - 1)
+scopes = st.sampled_from(["occurrence", "following", "series"])
 
 
 class Convergence(RuleBasedStateMachine):
@@ -103,6 +106,21 @@ class Convergence(RuleBasedStateMachine):
     @rule(booking=index)
     def platform_cancels(self, booking: int) -> None:
         self.world.cancel_booking(booking)
+        self.changed()
+
+    @rule(room=rooms, at=slots, organizer=people)
+    def platform_books_a_series(self, room: int, at: int, organizer: int) -> None:
+        self.world.book_series(room, at, organizer)
+        self.changed()
+
+    @rule(booking=index, at=slots, scope=scopes)
+    def platform_moves_occurrences(self, booking: int, at: int, scope: str) -> None:
+        self.world.move_occurrences(booking, at, scope)
+        self.changed()
+
+    @rule(booking=index, scope=scopes)
+    def platform_cancels_occurrences(self, booking: int, scope: str) -> None:
+        self.world.cancel_occurrences(booking, scope)
         self.changed()
 
     # -- Outlook -------------------------------------------------------------------------

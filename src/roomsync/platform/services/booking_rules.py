@@ -90,6 +90,22 @@ def check_editable(booking: Booking) -> None:
         )
 
 
+def check_series_stays_in_its_room(
+    booking: Booking, resource_id: uuid.UUID, source: ChangeSource
+) -> None:
+    """An occurrence of a series made on the platform keeps its room: Outlook books the
+    room for the whole series (the pattern's attendees), so a single occurrence cannot be
+    given to another room by roomsync."""
+    moving = resource_id != booking.resource_id
+    ours = source is ChangeSource.PLATFORM and booking.origin is Origin.PLATFORM
+    if ours and moving and booking.series_id is not None:
+        raise InvalidInputError(
+            f"Booking {booking.id} is one occurrence of a series, which keeps its room: "
+            "cancel the occurrence and book the other room instead.",
+            field="resource_id",
+        )
+
+
 def check_changeable_in_outlook(
     session: Session, booking: Booking, room: Resource, source: ChangeSource
 ) -> None:

@@ -7,8 +7,8 @@ another booking of the room is a 409 naming the occurrence, and nothing is chang
 move shifts each occurrence by the same amount (the new start minus the addressed
 occurrence's start; the end likewise), so the series keeps its pattern; title and privacy
 are set on each. Occurrences already cancelled or declined are left as they are; the
-addressed one must be live (409 otherwise). Moving a series' occurrences to another room
-is refused (422 naming ``resource_id``): book the series anew in that room.
+addressed one must be live (409 otherwise). An occurrence keeps its room
+(``check_series_stays_in_its_room``: 422 naming ``resource_id``).
 """
 
 from __future__ import annotations
@@ -79,13 +79,6 @@ def update_in_scope(
             )
         ]
     check_editable(booking)
-    if "resource_id" in changes and changes["resource_id"] != booking.resource_id:
-        raise InvalidInputError(
-            "The occurrences of a series cannot move to another room together: book the "
-            "series anew in that room and cancel these.",
-            field="resource_id",
-        )
-    changes.pop("resource_id", None)
     shift_start = _shift(changes.pop("start", None), booking.start_at)
     shift_end = _shift(changes.pop("end", None), booking.end_at)
     in_scope = occurrences_in_scope(session, booking, scope)
