@@ -147,3 +147,15 @@ def test_a_private_outlook_meeting_is_a_private_booking(world: World) -> None:
     bookings = world.live_bookings()
     assert len(bookings) == 1 + 3
     assert all(booking.private for booking in bookings)
+
+
+def test_an_outlook_series_at_the_times_of_a_platform_series_not_pushed_yet_stays_its_own(
+    world: World,
+) -> None:
+    # Same organizer, room and times: the pull must not take the Outlook series' room
+    # copies for those of the platform series still waiting for its first push.
+    world.create_meeting(1, 1, 2, 1, private=True, series=True)
+    world.book_series(room=1, at=2, organizer=1)
+    world.pull()
+
+    assert settled(world) == []

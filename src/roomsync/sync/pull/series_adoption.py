@@ -6,8 +6,9 @@ An occurrence's iCalUId is its own, so the organizer's copy cannot be found by t
 is for a single meeting. Between the push creating the series and recording which
 occurrence is which booking (or after a crash between the two), a room copy of one of its
 occurrences is matched instead to the platform booking waiting for its first push in that
-room, organized by the copy's organizer, at exactly the copy's times — when exactly one
-booking fits; otherwise it is left to the other rules.
+room, organized by the copy's organizer, at exactly the copy's times, whose series'
+master Graph has already created — when exactly one booking fits; otherwise it is left to
+the other rules. (Before the master exists, a copy at those times is someone else's.)
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def occurrence_in_flight(
             Booking.organizer_email == copy.organizer_email,
             Booking.start_at == copy.start,
             Booking.end_at == copy.end,
+            BookingSeries.master_event_id.is_not(None),
             or_(EventLink.id.is_(None), EventLink.ical_uid.is_(None)),
         )
         .limit(2)
