@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select, update
 
+from graphsim import recurrence
 from roomsync.platform.db import Database
 from roomsync.platform.enums import BookingStatus, OutboxState
 from roomsync.platform.models import BookingSeries, EventLink, OutboxEntry
@@ -264,3 +265,65 @@ def test_the_pull_adopts_occurrences_whose_push_was_not_recorded_and_makes_no_bo
     assert {tenant.booking(b).status for b in booking_ids} == {BookingStatus.CONFIRMED}
     assert len(meetings(tenant.sim, tenant.users[0])) == 1
     assert len(room_occurrences(tenant)) == WEEKS
+
+
+def _outlook_series(tenant: Tenant, start: datetime) -> str:
+    """A weekly series of ``WEEKS`` booked in Outlook by its organizer, pulled."""
+    series = tenant.sim.outlook.create_meeting(
+        tenant.users[1],
+        tenant.room_emails[0],
+        "Team meeting",
+        start,
+        start + timedelta(hours=1),
+        recurrence=recurrence("weekly", start.date(), count=WEEKS, days_of_week=["monday"]),
+    )
+    pull(tenant)
+    return series
+
+
+def _organizer_spans(tenant: Tenant, days: int = 7 * WEEKS + 14) -> list[tuple[datetime, datetime]]:
+    low = datetime.now(UTC) - timedelta(days=1)
+    view = tenant.sim.calendar_view(tenant.users[1], low, low + timedelta(days=days))
+    return sorted(span(event) for event in view if not event.get("isCancelled"))
+
+
+def test_an_occurrence_of_an_outlook_series_cancelled_on_the_platform_leaves_both_calendars(
+    tenant: Tenant,
+) -> None:
+    start = next_monday_at(8)
+    _outlook_series(tenant, start)
+    bookings = tenant.bookings(tenant.room_emails[0])
+    assert len(bookings) == WEEKS
+    freed = bookings[3]
+
+    cancel(tenant, freed.id)
+    push(tenant, freed.id)
+    pull(tenant)
+
+    gone = (start + timedelta(weeks=3), start + timedelta(weeks=3, hours=1))
+    room_spans = sorted(span(event) for event in room_occurrences(tenant))
+    assert gone not in room_spans
+    assert len(room_spans) == WEEKS - 1
+    assert gone not in _organizer_spans(tenant)
+    assert len(_organizer_spans(tenant)) == WEEKS - 1
+    assert len(tenant.bookings(tenant.room_emails[0])) == WEEKS - 1
+    assert tenant.booking(freed.id).status is BookingStatus.CANCELLED
+
+
+def test_an_occurrence_of_an_outlook_series_moved_on_the_platform_moves_in_outlook(
+    tenant: Tenant,
+) -> None:
+    start = next_monday_at(8)
+    _outlook_series(tenant, start)
+    moved = tenant.bookings(tenant.room_emails[0])[2]
+    new_start = start + timedelta(weeks=2, hours=5)
+
+    move(tenant, moved.id, new_start, new_start + timedelta(hours=1))
+    push(tenant, moved.id)
+    pull(tenant)
+
+    assert (new_start, new_start + timedelta(hours=1)) in _organizer_spans(tenant)
+    room_spans = sorted(span(event) for event in room_occurrences(tenant))
+    assert (new_start, new_start + timedelta(hours=1)) in room_spans
+    assert len(room_spans) == WEEKS
+    assert tenant.booking(moved.id).start_at.replace(tzinfo=UTC) == new_start

@@ -93,12 +93,11 @@ def check_editable(booking: Booking) -> None:
 def check_series_stays_in_its_room(
     booking: Booking, resource_id: uuid.UUID, source: ChangeSource
 ) -> None:
-    """An occurrence of a series made on the platform keeps its room: Outlook books the
-    room for the whole series (the pattern's attendees), so a single occurrence cannot be
-    given to another room by roomsync."""
+    """An occurrence of a series keeps its room: Outlook books the room for the whole
+    series (the pattern's attendees), so roomsync does not give one occurrence to another
+    room."""
     moving = resource_id != booking.resource_id
-    ours = source is ChangeSource.PLATFORM and booking.origin is Origin.PLATFORM
-    if ours and moving and booking.series_id is not None:
+    if source is ChangeSource.PLATFORM and moving and booking.series_id is not None:
         raise InvalidInputError(
             f"Booking {booking.id} is one occurrence of a series, which keeps its room: "
             "cancel the occurrence and book the other room instead.",
@@ -110,16 +109,11 @@ def check_changeable_in_outlook(
     session: Session, booking: Booking, room: Resource, source: ChangeSource
 ) -> None:
     """Refuse a platform change to an Outlook meeting that roomsync cannot push: one
-    organized outside the tenant (or without a mailbox), or one occurrence of a series."""
+    organized outside the tenant (or without a mailbox)."""
     if source is not ChangeSource.PLATFORM or booking.origin is not Origin.MICROSOFT365:
         return
     if not is_pushable(session, room):
         return
-    if booking.series_id is not None:
-        raise ManagedInOutlookError(
-            f"Booking {booking.id} is one occurrence of a recurring meeting that "
-            f"{booking.organizer_email} organizes in Outlook: change or cancel it in Outlook."
-        )
     external = session.scalar(
         select(User.external).where(
             User.organization_id == booking.organization_id,

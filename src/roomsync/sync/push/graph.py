@@ -28,6 +28,7 @@ from roomsync.m365.calendar import (
     cancel_event,
     create_event,
     delete_event,
+    events_in_view,
     find_events_by_booking_id,
     find_events_by_ical_uid,
     get_event,
@@ -287,7 +288,7 @@ class PushSender:
             event
             for event in self._by_ical_uid(mailbox, link.ical_uid or "")
             if event.is_organizer is not False
-        ]
+        ] or self._occurrence_in_view(mailbox, link.ical_uid)
         if copies:
             return mailbox, copies[0]
         if required:
@@ -296,6 +297,17 @@ class PushSender:
                 f"calendar of its organizer {mailbox}: change it in Outlook."
             )
         return None
+
+    def _occurrence_in_view(self, mailbox: str, ical_uid: str | None) -> list[Event]:
+        """An occurrence (or exception) of a series with this iCalUId, from the organizer's
+        calendarView over the agreed times: the ``/events`` filter lists masters only."""
+        link = self.job.link
+        start = link.agreed_start if link and link.agreed_start else self.booking.start
+        end = link.agreed_end if link and link.agreed_end else self.booking.end
+        if not ical_uid:
+            return []
+        listed = events_in_view(self.graph, mailbox, start, end)
+        return [e for e in listed if e.i_cal_u_id == ical_uid and e.is_organizer is not False]
 
     def _by_ical_uid(self, mailbox: str, ical_uid: str) -> list[Event]:
         try:
@@ -351,6 +363,11 @@ class PushSender:
         if found is None or found[1].attendee(room) is None:
             return Pushed(PushKind.RELEASE_ROOM)
         mailbox, copy = found
+        if copy.series_master_id is not None:
+            # One occurrence of an Outlook series: cancelled as the organizer would cancel
+            # it in Outlook (the room's attendance is the series', not the occurrence's).
+            self._cancel_one(mailbox, copy.id)
+            return Pushed(PushKind.RELEASE_ROOM)
         update_event(self.graph, mailbox, copy.id, release_room_patch(copy, room))
         return Pushed(PushKind.RELEASE_ROOM)
 
