@@ -47,6 +47,8 @@ from tests.sync.convergence_world import SERIES_DAYS, SLOTS, World
 
 EXAMPLES = int(os.environ.get("ROOMSYNC_CONVERGENCE_EXAMPLES", "30"))
 STEPS = int(os.environ.get("ROOMSYNC_CONVERGENCE_STEPS", "20"))
+# A run lasts in proportion to its examples (a few seconds each): long runs get the time.
+RUN_TIMEOUT = pytest.mark.timeout(max(300, 8 * EXAMPLES * STEPS // 20))
 
 index = st.integers(0, 7)
 slots = st.integers(0, SLOTS - 1)
@@ -286,11 +288,13 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+@RUN_TIMEOUT
 def test_both_sides_converge_after_anything_either_side_does(sqlite_url: str) -> None:
     Convergence.database_url = sqlite_url
     run_state_machine_as_test(Convergence, settings=machine_settings())
 
 
+@RUN_TIMEOUT
 def test_both_sides_converge_in_listener_mode_whatever_notifications_do(sqlite_url: str) -> None:
     ListenerConvergence.database_url = sqlite_url
     run_state_machine_as_test(ListenerConvergence, settings=machine_settings())
