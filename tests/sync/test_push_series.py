@@ -327,3 +327,23 @@ def test_an_occurrence_of_an_outlook_series_moved_on_the_platform_moves_in_outlo
     assert (new_start, new_start + timedelta(hours=1)) in room_spans
     assert len(room_spans) == WEEKS
     assert tenant.booking(moved.id).start_at.replace(tzinfo=UTC) == new_start
+
+
+def test_a_last_occurrence_skipped_for_a_clash_is_cancelled_in_the_graph_series(
+    tenant: Tenant,
+) -> None:
+    start = next_monday_at(8)
+    last = start + timedelta(weeks=WEEKS - 1)
+    taken = book(tenant, tenant.room_emails[0], last, last + timedelta(hours=1))
+    push(tenant, taken)
+    booking_ids = book_series(tenant, start, conflicts=ConflictChoice.SKIP)
+
+    push_all(tenant, booking_ids)
+
+    organizer_view = tenant.sim.calendar_view(
+        tenant.users[0], start - timedelta(days=1), last + timedelta(days=2)
+    )
+    series_starts = [span(e)[0] for e in organizer_view if e.get("seriesMasterId")]
+    assert last not in series_starts
+    assert len(series_starts) == WEEKS - 1
+    assert {tenant.booking(b).status for b in booking_ids} == {BookingStatus.CONFIRMED}

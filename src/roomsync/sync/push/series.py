@@ -40,6 +40,7 @@ from roomsync.platform.models import Booking, BookingSeries, OutboxEntry
 LIVE = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
 FIND_MARGIN = timedelta(days=1)
 """How far around an occurrence's original start its instance is looked for."""
+BEYOND_LAST = timedelta(days=31)
 
 
 def series_transaction_id(series_id: str) -> str:
@@ -140,7 +141,7 @@ def _live_ids(session: Session, series: dict[str, BookingSeries]) -> dict[str, s
 
 
 def _snapshot(row: BookingSeries, original: datetime, live: set[str]) -> SeriesSnapshot:
-    starts = [_instant(value) for value in row.occurrences.values()]
+    starts = [_instant(value) for value in [*row.occurrences.values(), *row.skipped]]
     return SeriesSnapshot(
         series_id=row.series_id,
         recurrence=dict(row.recurrence),
@@ -198,10 +199,10 @@ def create_master(graph: GraphClient, series: SeriesSnapshot, draft: MasterDraft
         booking_id=series.series_id,
         transaction_id=series_transaction_id(series.series_id),
     )
-    duration = series.first_end - series.first_start
-    instances = series_instances(
-        graph, draft.mailbox, event.id, series.first_start, series.last_start + duration
-    )
+    # Past the last occurrence too: one Graph would expand where roomsync did not (it
+    # should not) is cancelled rather than left in the room's calendar.
+    end = series.last_start + (series.first_end - series.first_start) + BEYOND_LAST
+    instances = series_instances(graph, draft.mailbox, event.id, series.first_start, end)
     kept: dict[datetime, Event] = {}
     for instance in instances:
         original = _original_start(instance)
