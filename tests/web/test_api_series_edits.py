@@ -160,3 +160,15 @@ def test_moving_a_series_to_another_room_is_422_naming_resource_id(
 
     assert response.status_code == 422, response.text
     assert "resource_id" in response.text
+
+
+def test_an_occurrence_moved_to_another_day_is_422_naming_start(
+    api: httpx.Client, tenant: Tenant
+) -> None:
+    occurrences = _series(api, tenant)
+    body = {"start": "2030-03-12T09:00:00+01:00", "end": "2030-03-12T10:00:00+01:00"}
+
+    response = api.patch(f"{BOOKINGS}/{occurrences[1]['id']}", json=body, headers=tenant.admin)
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"][0]["field"] == "start"

@@ -27,7 +27,7 @@ from roomsync.platform.services.booking_rules import (
     DEFAULT_MAX_DURATION,
     check_changeable_in_outlook,
     check_editable,
-    check_series_stays_in_its_room,
+    check_occurrence_move,
     check_transition,
     checked_interval,
     ensure_bookable,
@@ -138,12 +138,14 @@ def update_booking(
     _check_version(booking, expected_version)
     check_editable(booking)
     check_changeable_in_outlook(session, booking, rooms[booking.resource_id], source)
-    check_series_stays_in_its_room(booking, given(resource_id, booking.resource_id), source)
     start_at, end_at = booking.start_at, booking.end_at
     if start is not UNCHANGED or end is not UNCHANGED:
         start_at, end_at = checked_interval(
             given(start, start_at), given(end, end_at), source=source, max_duration=max_duration
         )
+    if source is ChangeSource.PLATFORM:
+        moved_to = given(resource_id, booking.resource_id)
+        check_occurrence_move(session, booking, resource_id=moved_to, start=start_at)
     proposed: dict[str, Any] = {
         "resource_id": given(resource_id, booking.resource_id),
         "title": given(title, booking.title),
