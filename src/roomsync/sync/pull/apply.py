@@ -246,13 +246,22 @@ class PageApplier:
             self._close(link, BookingStatus.CANCELLED, CANCELLED_IN_OUTLOOK)
         elif _room_answer(evidence.event, self.round.room_email) is ResponseType.DECLINED:
             self._close(link, BookingStatus.DECLINED, ROOM_DECLINED)
-        elif not self._books_a_room_of_ours(evidence.event):
+        elif not self._books_a_room_of_ours(evidence.event) or self._occurrence_left(
+            link, evidence.event
+        ):
             self._close(link, BookingStatus.CANCELLED, ROOM_TAKEN_OFF)
         else:
             # The room copy is gone, the meeting is not: it still names this room (an
             # answer on its way), or it moved to another synced room, whose round adopts it.
             link.room_event_id = None
             self.report.count("removal_unconfirmed")
+
+    def _occurrence_left(self, link: EventLink, organizer_copy: Event) -> bool:
+        """An occurrence whose series no longer books this room: the other room's round
+        cannot adopt it (an occurrence's organizer copy carries no booking id), so its
+        copies there are new bookings and this one ends."""
+        in_series = self.index.booking_of(link).series_id is not None
+        return in_series and self.round.room_email.lower() not in rooms_named(organizer_copy)
 
     def _books_a_room_of_ours(self, organizer_copy: Event) -> bool:
         named = rooms_named(organizer_copy)

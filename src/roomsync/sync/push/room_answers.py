@@ -245,6 +245,10 @@ def _read_answer(
     except NotFound:
         return ReadAnswer(RoomAnswer.MEETING_GONE)
     attendee = copy.attendee(awaited.room_email)
+    if attendee is None and awaited.occurrence:
+        # The series no longer books the room (taken off, or moved to another room, whose
+        # copies the pull makes bookings of): this room will never answer.
+        return ReadAnswer(RoomAnswer.MEETING_GONE)
     response = attendee.status.response if attendee and attendee.status else None
     return ReadAnswer(
         judge_answer(held_by_room=False, response=response, waited=waited, timeout=awaited.timeout)
