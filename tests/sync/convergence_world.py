@@ -24,10 +24,12 @@ from sqlalchemy import select
 from graphsim.errors import GraphApiError, NotFoundError
 from graphsim.outlook import recurrence
 from roomsync.platform.db import Database
-from roomsync.platform.enums import BookingStatus, OutboxState
+from roomsync.platform.enums import BookingStatus, Origin, OutboxState
 from roomsync.platform.exceptions import PlatformError
 from roomsync.platform.models import Booking, OutboxEntry
 from roomsync.platform.services.bookings import cancel_booking, create_booking, update_booking
+from roomsync.platform.services.series import ConflictChoice, create_series
+from roomsync.platform.services.series_edits import EditScope, cancel_in_scope, update_in_scope
 from roomsync.sync.push.failure import end_overdue_pushes
 from roomsync.sync.push.room_answers import check_room_answer, check_room_answers
 from roomsync.sync.push.workflow import push_booking, sweep_outbox
@@ -143,6 +145,45 @@ class World:
     def cancel_booking(self, index: int) -> None:
         if (booking := self.pick_booking(index)) is not None:
             self.platform(cancel_booking, booking_id=booking.id)
+
+    def book_series(self, room: int, at: int, organizer: int) -> None:
+        """A daily series of ``SERIES_DAYS`` from tomorrow, clashing days skipped."""
+        start, end = slot(at)
+        self.platform(
+            create_series,
+            organization_id=self.tenant.organization_id,
+            resource_id=self.tenant.rooms[self.room(room)],
+            organizer_email=self.user(organizer),
+            title="Stand-up",
+            start=start,
+            end=end,
+            recurrence={
+                "pattern": {"type": "daily", "interval": 1},
+                "range": {"type": "numbered", "numberOfOccurrences": SERIES_DAYS},
+            },
+            conflicts=ConflictChoice.SKIP,
+        )
+
+    def pick_occurrence(self, index: int) -> Booking | None:
+        """A live occurrence of a series booked on the platform."""
+        found = [b for b in self.live_bookings() if b.series_id and b.origin is Origin.PLATFORM]
+        return found[index % len(found)] if found else None
+
+    def move_occurrences(self, index: int, at: int, scope: str) -> None:
+        if (booking := self.pick_occurrence(index)) is not None:
+            start = datetime.combine(booking.start_at.date(), slot(at)[0].timetz())
+            end = start + (booking.end_at - booking.start_at)
+            self.platform(
+                update_in_scope,
+                booking_id=booking.id,
+                scope=EditScope(scope),
+                start=start.replace(tzinfo=UTC),
+                end=end.replace(tzinfo=UTC),
+            )
+
+    def cancel_occurrences(self, index: int, scope: str) -> None:
+        if (booking := self.pick_occurrence(index)) is not None:
+            self.platform(cancel_in_scope, booking_id=booking.id, scope=EditScope(scope))
 
     # -- the Outlook side (organizers acting on their own calendars through graphsim) ----
 

@@ -164,3 +164,39 @@ def test_an_outlook_meeting_given_its_room_back_after_losing_it_is_booked_again(
 
     assert settled(world) == []
     assert len(world.live_bookings()) == (SERIES_DAYS if series else 1)
+
+
+def test_an_outlook_series_at_the_times_of_a_platform_series_not_pushed_yet_stays_its_own(
+    world: World,
+) -> None:
+    # Same organizer, room and times: the pull must not take the Outlook series' room
+    # copies for those of the platform series still waiting for its first push.
+    world.create_meeting(1, 1, 2, 1, private=True, series=True)
+    world.book_series(room=1, at=2, organizer=1)
+    world.pull()
+
+    assert settled(world) == []
+
+
+def test_a_platform_series_whose_room_outlook_takes_off_before_its_answers_ends(
+    world: World,
+) -> None:
+    # The room drops its copies before any answer was read: the answers must not wait for
+    # a room the series no longer books.
+    world.book_series(room=0, at=0, organizer=0)
+    world.push(0)
+    world.take_room_off(0)
+
+    assert settled(world) == []
+    assert world.live_bookings() == []
+
+
+def test_a_platform_series_moved_to_another_room_in_outlook_is_held_there(
+    world: World,
+) -> None:
+    world.book_series(room=0, at=0, organizer=0)
+    world.settle()
+    world.change_meeting_room(0, 1)
+
+    assert settled(world) == []
+    assert {b.resource_id for b in world.live_bookings()} == {world.tenant.rooms[world.room(1)]}

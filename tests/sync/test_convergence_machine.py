@@ -2,11 +2,13 @@
 
 A hypothesis state machine whose rules are real actions on both sides: bookings made,
 moved, moved to another room and cancelled through the platform's booking services;
-meetings, series, occurrences and private meetings made, moved, moved to another room and
-cancelled in Outlook (graphsim, as their organizers); Graph failing (5xx, 429 with
-Retry-After, an error rate, latency), delta links reset or expired; the real pull, push,
-answer reads and outbox sweep in any order. After every ``settle`` (faults cleared, pushes
-drained, answers read, pulls) both sides must hold the same meetings (``convergence_check``).
+series booked on the platform and their occurrences moved or cancelled one, this and the
+following, or all at once; meetings, series, occurrences and private meetings made,
+moved, moved to another room and cancelled in Outlook (graphsim, as their organizers);
+Graph failing (5xx, 429 with Retry-After, an error rate, latency), delta links reset or
+expired; the real pull, push, answer reads and outbox sweep in any order. After every
+``settle`` (faults cleared, pushes drained, answers read, pulls) both sides must hold the
+same meetings (``convergence_check``).
 
 The machine runs twice: in polling mode, and in listener mode (``ListenerConvergence``),
 where roomsync's own subscription sweep subscribes to the rooms and Graph's notifications
@@ -44,7 +46,15 @@ from tests.sync.convergence_listener import Listener
 from tests.sync.convergence_world import SERIES_DAYS, SLOTS, World
 
 EXAMPLES = int(os.environ.get("ROOMSYNC_CONVERGENCE_EXAMPLES", "30"))
+LONG_RUN = (
+    "ROOMSYNC_CONVERGENCE_EXAMPLES" in os.environ or "ROOMSYNC_CONVERGENCE_STEPS" in os.environ
+)
+"""A long run searches afresh each time; ``make test``'s bounded run replays the same
+examples every time (hypothesis' ``derandomize``), so a red suite is a red suite on every
+machine and a divergence it finds is replayed by anyone."""
 STEPS = int(os.environ.get("ROOMSYNC_CONVERGENCE_STEPS", "20"))
+# A run lasts in proportion to its examples (a few seconds each): long runs get the time.
+RUN_TIMEOUT = pytest.mark.timeout(max(300, 8 * EXAMPLES * STEPS // 20))
 
 index = st.integers(0, 7)
 slots = st.integers(0, SLOTS - 1)
@@ -52,6 +62,7 @@ rooms = st.integers(0, 1)
 people = st.integers(0, 2)
 hours = st.sampled_from([1, 1, 2])
 days = st.integers(0, SERIES_DAYS - 1)
+scopes = st.sampled_from(["occurrence", "following", "series"])
 
 
 class Convergence(RuleBasedStateMachine):
@@ -103,6 +114,21 @@ class Convergence(RuleBasedStateMachine):
     @rule(booking=index)
     def platform_cancels(self, booking: int) -> None:
         self.world.cancel_booking(booking)
+        self.changed()
+
+    @rule(room=rooms, at=slots, organizer=people)
+    def platform_books_a_series(self, room: int, at: int, organizer: int) -> None:
+        self.world.book_series(room, at, organizer)
+        self.changed()
+
+    @rule(booking=index, at=slots, scope=scopes)
+    def platform_moves_occurrences(self, booking: int, at: int, scope: str) -> None:
+        self.world.move_occurrences(booking, at, scope)
+        self.changed()
+
+    @rule(booking=index, scope=scopes)
+    def platform_cancels_occurrences(self, booking: int, scope: str) -> None:
+        self.world.cancel_occurrences(booking, scope)
         self.changed()
 
     # -- Outlook -------------------------------------------------------------------------
@@ -256,6 +282,8 @@ def machine_settings() -> settings:
         max_examples=EXAMPLES,
         stateful_step_count=STEPS,
         deadline=None,
+        derandomize=not LONG_RUN,
+        database=None if not LONG_RUN else settings.default.database,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
 
@@ -268,11 +296,13 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+@RUN_TIMEOUT
 def test_both_sides_converge_after_anything_either_side_does(sqlite_url: str) -> None:
     Convergence.database_url = sqlite_url
     run_state_machine_as_test(Convergence, settings=machine_settings())
 
 
+@RUN_TIMEOUT
 def test_both_sides_converge_in_listener_mode_whatever_notifications_do(sqlite_url: str) -> None:
     ListenerConvergence.database_url = sqlite_url
     run_state_machine_as_test(ListenerConvergence, settings=machine_settings())

@@ -10,8 +10,17 @@ For a meeting that names a room, the room mailbox (with ``AutomateProcessing=Aut
   ``BookingWindowInDays``, lasts longer than ``MaximumDurationInMinutes``, or the room is
   ``reserved``: no copy (an earlier copy is removed) and the entry becomes ``declined``;
 - follows updates (a move re-runs the checks) and cancellations (the copy is removed).
-For a series, a conflict of the regular pattern declines the series; a conflicting
-exception declines just that occurrence. ``AutomateProcessing=None`` leaves the request.
+
+For a series (Set-CalendarProcessing, AllowConflicts, AllowRecurringMeetings,
+ConflictPercentageAllowed, MaximumConflictInstances): ``AllowRecurringMeetings=$false``
+declines every series; otherwise, unless ``AllowConflicts``, the series is declined when
+its occurrences that conflict are more than ``MaximumConflictInstances`` or more than
+``ConflictPercentageAllowed`` percent of the occurrences up to the booking window (both 0
+by default: one conflict declines the series). Within those limits the series is accepted
+and each conflicting occurrence declined: the room's copy of it is cancelled and the
+organizer's copy of it (an exception) shows the room's ``declined``. A conflicting
+exception (an occurrence moved on its own) is declined on its own, whatever the limits.
+``AutomateProcessing=None`` leaves the request.
 """
 
 from __future__ import annotations
@@ -89,6 +98,8 @@ class RoomProcessor:
             self.forced_declines[room.email] -= 1
             return RoomDecision(ResponseType.DECLINED, "forced decline")
         rules = room.processing
+        if item.is_series and not rules.allow_recurring_meetings:
+            return RoomDecision(ResponseType.DECLINED, "AllowRecurringMeetings is $false")
         policy = _policy_violation(room, rules, item, self.clock.now())
         if policy:
             return RoomDecision(ResponseType.DECLINED, policy)
@@ -116,7 +127,8 @@ class RoomProcessor:
         clashing = [w for w in wanted if any(_overlap(w, b) for b in busy)]
         if not clashing:
             return RoomDecision(ResponseType.ACCEPTED)
-        if any(w.override is None for w in clashing):
+        regular = [w for w in clashing if w.override is None]
+        if not item.is_series or _too_many(rules, len(regular), len(wanted)):
             return RoomDecision(ResponseType.DECLINED, "conflict")
         starts = {w.original_start for w in clashing if w.original_start is not None}
         return RoomDecision(ResponseType.ACCEPTED, "conflicting occurrences declined", starts)
@@ -133,7 +145,7 @@ class RoomProcessor:
                 sensitivity=None if rules.remove_private_property else o.sensitivity,
                 cancelled=o.cancelled or o.original_start in decision.declined_occurrences,
             )
-            for o in item.overrides
+            for o in _with_declined(item, decision.declined_occurrences)
         )
         copy = replace(
             item,
@@ -166,7 +178,7 @@ class RoomProcessor:
             )
             if o.original_start in decision.declined_occurrences
             else o
-            for o in item.overrides
+            for o in _with_declined(item, decision.declined_occurrences)
         )
         if attendees == item.attendees and overrides == item.overrides:
             return
@@ -182,6 +194,26 @@ class RoomProcessor:
 
 def _names(item: EventItem, room: str) -> bool:
     return any(a.address.lower() == room for a in item.attendees)
+
+
+def _too_many(rules: CalendarProcessing, conflicts: int, occurrences: int) -> bool:
+    """More conflicts than the room allows a series (none when both limits are 0)."""
+    if conflicts == 0:
+        return False
+    percentage = 100 * conflicts / max(occurrences, 1)
+    return (
+        conflicts > rules.maximum_conflict_instances
+        or percentage > rules.conflict_percentage_allowed
+    )
+
+
+def _with_declined(item: EventItem, declined: set[datetime]) -> tuple[Override, ...]:
+    """The series' exceptions, with one added for each declined regular occurrence (the
+    room's answer to that occurrence is kept on it, as Exchange keeps it)."""
+    have = {o.original_start for o in item.overrides}
+    duration = item.end - item.start
+    added = tuple(Override(start, start, start + duration) for start in sorted(declined - have))
+    return (*item.overrides, *added)
 
 
 def _overlap(a: Instance, b: Instance) -> bool:

@@ -103,6 +103,9 @@ class CalendarProcessing:
     remove_private_property: bool = True
     booking_window_in_days: int = 180
     maximum_duration_in_minutes: int = 1440
+    allow_recurring_meetings: bool = True
+    conflict_percentage_allowed: int = 0
+    maximum_conflict_instances: int = 0
 
 
 @dataclass

@@ -102,6 +102,8 @@ class EventDraft:
     is_all_day: bool = False
     private: bool = False
     attendees: tuple[EmailAddress, ...] = ()
+    recurrence: dict[str, Any] | None = None
+    """Graph's ``patternedRecurrence``: the event becomes a series master."""
 
     def to_wire(self) -> dict[str, Any]:
         wire: dict[str, Any] = {
@@ -120,6 +122,8 @@ class EventDraft:
         }
         if self.body_text is not None:
             wire["body"] = {"contentType": "text", "content": self.body_text}
+        if self.recurrence is not None:
+            wire["recurrence"] = self.recurrence
         return wire
 
 
@@ -190,6 +194,18 @@ def events_in_view(graph: GraphClient, mailbox: str, start: datetime, end: datet
     and exceptions of series, each with its own iCalUId (user-list-calendarview.md); the
     ``/events`` list holds series masters instead of their occurrences."""
     path = f"/users/{path_segment(mailbox)}/calendarView"
+    params = {"startDateTime": _utc_text(start), "endDateTime": _utc_text(end)}
+    items = graph.iter_values(path, params=params, headers=CALENDAR_PREFERENCES.headers())
+    return [parse_wire(Event, item, source=f"GET {path}") for item in items]
+
+
+def series_instances(
+    graph: GraphClient, mailbox: str, master_id: str, start: datetime, end: datetime
+) -> list[Event]:
+    """The occurrences and exceptions of a series master overlapping [start, end), each
+    with its own id, iCalUId and ``originalStart`` (event-list-instances.md); cancelled
+    occurrences are not listed."""
+    path = f"{_event_path(mailbox, master_id)}/instances"
     params = {"startDateTime": _utc_text(start), "endDateTime": _utc_text(end)}
     items = graph.iter_values(path, params=params, headers=CALENDAR_PREFERENCES.headers())
     return [parse_wire(Event, item, source=f"GET {path}") for item in items]

@@ -94,7 +94,9 @@ class BookingOut(BaseModel):
     updated_at: datetime
     sync: SyncOut
     occurrences: list[OccurrenceOut] | None = Field(
-        default=None, description="For a new series: every occurrence booked, in order."
+        default=None,
+        description="For a new series: every occurrence booked, in order; for a change "
+        "with scope following or series: every occurrence it changed.",
     )
     skipped: list[SkippedOut] | None = Field(
         default=None,

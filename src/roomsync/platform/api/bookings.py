@@ -47,6 +47,7 @@ from roomsync.platform.services import bookings as service
 from roomsync.platform.services.booking_sync import booking_sync_views
 from roomsync.platform.services.resources import get_resource
 from roomsync.platform.services.series import ConflictChoice
+from roomsync.platform.services.series_edits import EditScope, cancel_in_scope, update_in_scope
 from roomsync.settings import Settings
 
 router = APIRouter(prefix="/bookings", tags=["bookings"], responses=error_responses(409, 412))
@@ -54,6 +55,13 @@ router = APIRouter(prefix="/bookings", tags=["bookings"], responses=error_respon
 IfMatchHeader = Annotated[
     str | None,
     Header(alias="If-Match", description='The ETag you read, such as "3"; 412 if stale.'),
+]
+ScopeQuery = Annotated[
+    EditScope,
+    Query(
+        description="For an occurrence of a series: occurrence (default: this one only), "
+        "following (this and the later ones) or series (every live occurrence)."
+    ),
 ]
 RangeQuery = Annotated[
     Instant | None,
@@ -154,35 +162,55 @@ def update_booking(
     principal: PrincipalDep,
     settings: SettingsDep,
     if_match: IfMatchHeader = None,
+    scope: ScopeQuery = EditScope.OCCURRENCE,
 ) -> BookingOut:
-    """Only the organizer or an admin may change a booking (403, nothing changed)."""
+    """Only the organizer or an admin may change a booking (403, nothing changed). For an
+    occurrence of a series, ``scope`` says which occurrences change with it."""
     booking = _own_booking(session, booking_id, principal)
     changes = permitted_changes(principal, booking, body.changes())
     if body.resource_id is not None:
         principal.check_access(get_resource(session, resource_id=body.resource_id).organization_id)
-    booking = service.update_booking(
+    changed = update_in_scope(
         session,
         booking_id=booking_id,
+        scope=scope,
         expected_version=parse_if_match(if_match),
         max_duration=_max_duration(settings),
         **changes,
     )
-    return _single(session, booking, principal, response)
+    return _scoped(
+        session=session,
+        booking_id=booking_id,
+        changed=changed,
+        principal=principal,
+        response=response,
+        scope=scope,
+    )
 
 
 @router.delete("/{booking_id}", summary="Cancel a booking (answers with the cancelled booking)")
 def cancel_booking(
+    *,
     booking_id: uuid.UUID,
     response: Response,
     session: SessionDep,
     principal: PrincipalDep,
     if_match: IfMatchHeader = None,
+    scope: ScopeQuery = EditScope.OCCURRENCE,
 ) -> BookingOut:
+    """For an occurrence of a series, ``scope`` says which occurrences are cancelled."""
     _own_booking(session, booking_id, principal)
-    booking = service.cancel_booking(
-        session, booking_id=booking_id, expected_version=parse_if_match(if_match)
+    cancelled = cancel_in_scope(
+        session, booking_id=booking_id, scope=scope, expected_version=parse_if_match(if_match)
     )
-    return _single(session, booking, principal, response)
+    return _scoped(
+        session=session,
+        booking_id=booking_id,
+        changed=cancelled,
+        principal=principal,
+        response=response,
+        scope=scope,
+    )
 
 
 def _visible_booking(session: Session, booking_id: uuid.UUID, principal: Principal) -> Booking:
@@ -224,6 +252,23 @@ def _single(
 ) -> BookingOut:
     response.headers["ETag"] = etag(booking.version)
     return booking_out(booking, booking_sync_views(session, [booking])[booking.id], principal)
+
+
+def _scoped(
+    *,
+    session: Session,
+    booking_id: uuid.UUID,
+    changed: list[Booking],
+    principal: Principal,
+    response: Response,
+    scope: EditScope,
+) -> BookingOut:
+    """The addressed booking; for a series scope, with every occurrence changed."""
+    addressed = next(b for b in changed if b.id == booking_id)
+    single = _single(session, addressed, principal, response)
+    if scope is EditScope.OCCURRENCE:
+        return single
+    return single.model_copy(update={"occurrences": occurrences_out(changed)})
 
 
 def _max_duration(settings: Settings) -> timedelta:

@@ -1,7 +1,12 @@
 """Every table of docs/data-model.md, on one metadata migrated by ``platform.migrations``."""
 
 from roomsync.platform.models.base import Base
-from roomsync.platform.models.bookings import Booking, BookingHistory, OutboxEntry
+from roomsync.platform.models.bookings import (
+    Booking,
+    BookingHistory,
+    BookingSeries,
+    OutboxEntry,
+)
 from roomsync.platform.models.microsoft365 import (
     DirectorySyncState,
     EventLink,
@@ -20,6 +25,7 @@ __all__ = [
     "Base",
     "Booking",
     "BookingHistory",
+    "BookingSeries",
     "Building",
     "DirectorySyncState",
     "EventLink",

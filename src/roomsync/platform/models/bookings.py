@@ -19,7 +19,7 @@ from roomsync.platform.enums import (
     OutboxState,
 )
 from roomsync.platform.models.base import EMAIL_LENGTH, Base, Entity, EnumText
-from roomsync.platform.models.organizations import User
+from roomsync.platform.models.organizations import TIME_ZONE_LENGTH, User
 
 SERIES_ID_LENGTH = 512
 
@@ -54,6 +54,31 @@ class Booking(Entity, Base):
     series_id: Mapped[str | None] = mapped_column(String(SERIES_ID_LENGTH))
     version: Mapped[int] = mapped_column(default=1)
     cancelled_at: Mapped[datetime | None]
+
+
+class BookingSeries(Entity, Base):
+    """A recurring booking made on the platform: its pattern and which booking is which of
+    its occurrences (one booking per occurrence, sharing ``series_id``).
+
+    ``recurrence`` is Graph's ``patternedRecurrence`` with ``recurrenceTimeZone`` set (the
+    building's zone); ``occurrences`` maps each booking id to its occurrence's original
+    start (UTC, ISO 8601) and ``skipped`` lists the original starts left unbooked. The
+    ``master_*`` columns belong to the sync: where Microsoft 365 holds the series.
+    """
+
+    __tablename__ = "booking_series"
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    series_id: Mapped[str] = mapped_column(String(SERIES_ID_LENGTH), unique=True)
+    recurrence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    time_zone: Mapped[str] = mapped_column(String(TIME_ZONE_LENGTH))
+    first_start_at: Mapped[datetime]
+    first_end_at: Mapped[datetime]
+    occurrences: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    skipped: Mapped[list[str]] = mapped_column(default=list)
+    master_mailbox: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
+    master_event_id: Mapped[str | None] = mapped_column(String(SERIES_ID_LENGTH))
+    master_ical_uid: Mapped[str | None] = mapped_column(String(SERIES_ID_LENGTH))
 
 
 class BookingHistory(Entity, Base):

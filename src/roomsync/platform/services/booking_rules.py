@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,7 +27,7 @@ from roomsync.platform.exceptions import (
     ManagedInOutlookError,
     NotFoundError,
 )
-from roomsync.platform.models import Booking, Resource, User
+from roomsync.platform.models import Booking, Building, Resource, User
 from roomsync.platform.services.outbox import is_pushable
 from roomsync.platform.services.validation import require_aware, require_instant
 
@@ -90,20 +91,54 @@ def check_editable(booking: Booking) -> None:
         )
 
 
+def check_occurrence_move(
+    session: Session, booking: Booking, *, resource_id: uuid.UUID, start: datetime
+) -> None:
+    """An occurrence of a series moved on the platform keeps its room and its day (in the
+    building's time zone): Outlook books the room for the whole series (the pattern's
+    attendees), and refuses an occurrence moved across its neighbours
+    (``ErrorOccurrenceCrossingBoundary``, event-update.md)."""
+    if booking.series_id is None:
+        return
+    if resource_id != booking.resource_id:
+        raise InvalidInputError(
+            f"Booking {booking.id} is one occurrence of a series, which keeps its room: "
+            "cancel the occurrence and book the other room instead.",
+            field="resource_id",
+        )
+    if start == booking.start_at:
+        return
+    zone = ZoneInfo(
+        session.scalar(
+            select(Building.time_zone)
+            .join(Resource, Resource.building_id == Building.id)
+            .where(Resource.id == booking.resource_id)
+        )
+        or "UTC"
+    )
+    if start.astimezone(zone).date() != _aware(booking.start_at).astimezone(zone).date():
+        raise InvalidInputError(
+            f"Booking {booking.id} is one occurrence of a series, which stays on its day "
+            f"({_aware(booking.start_at).astimezone(zone).date().isoformat()}): cancel the "
+            "occurrence and book the other day instead.",
+            field="start",
+        )
+
+
+def _aware(instant: datetime) -> datetime:
+    """Stored instants may come back naive (SQLite); they are UTC."""
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant
+
+
 def check_changeable_in_outlook(
     session: Session, booking: Booking, room: Resource, source: ChangeSource
 ) -> None:
     """Refuse a platform change to an Outlook meeting that roomsync cannot push: one
-    organized outside the tenant (or without a mailbox), or one occurrence of a series."""
+    organized outside the tenant (or without a mailbox)."""
     if source is not ChangeSource.PLATFORM or booking.origin is not Origin.MICROSOFT365:
         return
     if not is_pushable(session, room):
         return
-    if booking.series_id is not None:
-        raise ManagedInOutlookError(
-            f"Booking {booking.id} is one occurrence of a recurring meeting that "
-            f"{booking.organizer_email} organizes in Outlook: change or cancel it in Outlook."
-        )
     external = session.scalar(
         select(User.external).where(
             User.organization_id == booking.organization_id,

@@ -27,6 +27,7 @@ from roomsync.platform.services.booking_rules import (
     DEFAULT_MAX_DURATION,
     check_changeable_in_outlook,
     check_editable,
+    check_occurrence_move,
     check_transition,
     checked_interval,
     ensure_bookable,
@@ -142,6 +143,9 @@ def update_booking(
         start_at, end_at = checked_interval(
             given(start, start_at), given(end, end_at), source=source, max_duration=max_duration
         )
+    if source is ChangeSource.PLATFORM:
+        moved_to = given(resource_id, booking.resource_id)
+        check_occurrence_move(session, booking, resource_id=moved_to, start=start_at)
     proposed: dict[str, Any] = {
         "resource_id": given(resource_id, booking.resource_id),
         "title": given(title, booking.title),

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from roomsync.platform.db import isoformat_utc, now
 from roomsync.platform.enums import ChangeSource
 from roomsync.platform.exceptions import BookingConflictError, InvalidInputError
-from roomsync.platform.models import Booking, Building
+from roomsync.platform.models import Booking, BookingSeries, Building
 from roomsync.platform.services.booking_rules import (
     DEFAULT_MAX_DURATION,
     OCCUPYING_STATUSES,
@@ -100,6 +100,7 @@ def create_series(
         )
     taken = {clash.start for clash in clashes}
     series_id = f"roomsync-series-{uuid.uuid4()}"
+    booked = [(begin, finish) for begin, finish in intervals if begin not in taken]
     bookings = [
         create_booking(
             session,
@@ -114,9 +115,24 @@ def create_series(
             actor=actor,
             max_duration=max_duration,
         )
-        for occurrence_start, occurrence_end in intervals
-        if occurrence_start not in taken
+        for occurrence_start, occurrence_end in booked
     ]
+    session.add(
+        BookingSeries(
+            organization_id=organization_id,
+            series_id=series_id,
+            recurrence=parsed.as_graph(),
+            time_zone=zone.key,
+            first_start_at=intervals[0][0],
+            first_end_at=intervals[0][1],
+            occurrences={
+                str(booking.id): isoformat_utc(begin)
+                for booking, (begin, _) in zip(bookings, booked, strict=True)
+            },
+            skipped=sorted(isoformat_utc(clash.start) for clash in clashes),
+        )
+    )
+    session.flush()
     return SeriesResult(series_id=series_id, bookings=bookings, skipped=clashes)
 
 

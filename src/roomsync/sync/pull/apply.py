@@ -47,6 +47,7 @@ from roomsync.sync.pull.new_bookings import NewBookings
 from roomsync.sync.pull.organizer_privacy import as_organizer_sees_it
 from roomsync.sync.pull.prefetch import OrganizerDirectory, Prefetched, rooms_named
 from roomsync.sync.pull.rounds import RoomRound
+from roomsync.sync.pull.series_adoption import occurrence_in_flight
 from roomsync.sync.runs import RunReport
 
 logger = logging.getLogger(__name__)
@@ -158,6 +159,11 @@ class PageApplier:
     def _ours(self, copy: RoomCopy) -> EventLink | None:
         """Adopt the room copy of a create still in flight (identity rule 1, step 3)."""
         booking_id = self.prefetched.ours.get(copy.room_event_id)
+        if booking_id is None and self.prefetched.creates_in_flight:
+            booking_id = occurrence_in_flight(
+                self.session, resource_id=self.round.resource_id, copy=copy
+            )
+            self.index.add_bookings([booking_id] if booking_id else [])
         booking = self.index.bookings.get(booking_id) if booking_id else None
         if booking is None:
             return None
@@ -240,13 +246,22 @@ class PageApplier:
             self._close(link, BookingStatus.CANCELLED, CANCELLED_IN_OUTLOOK)
         elif _room_answer(evidence.event, self.round.room_email) is ResponseType.DECLINED:
             self._close(link, BookingStatus.DECLINED, ROOM_DECLINED)
-        elif not self._books_a_room_of_ours(evidence.event):
+        elif not self._books_a_room_of_ours(evidence.event) or self._occurrence_left(
+            link, evidence.event
+        ):
             self._close(link, BookingStatus.CANCELLED, ROOM_TAKEN_OFF)
         else:
             # The room copy is gone, the meeting is not: it still names this room (an
             # answer on its way), or it moved to another synced room, whose round adopts it.
             link.room_event_id = None
             self.report.count("removal_unconfirmed")
+
+    def _occurrence_left(self, link: EventLink, organizer_copy: Event) -> bool:
+        """An occurrence whose series no longer books this room: the other room's round
+        cannot adopt it (an occurrence's organizer copy carries no booking id), so its
+        copies there are new bookings and this one ends."""
+        in_series = self.index.booking_of(link).series_id is not None
+        return in_series and self.round.room_email.lower() not in rooms_named(organizer_copy)
 
     def _books_a_room_of_ours(self, organizer_copy: Event) -> bool:
         named = rooms_named(organizer_copy)

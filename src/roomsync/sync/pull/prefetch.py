@@ -72,6 +72,8 @@ class Prefetched:
     ours: dict[str, uuid.UUID] = field(default_factory=dict)
     """Room event id → the booking whose in-flight create it is the room's copy of."""
     privacy: Privacy = field(default_factory=dict)
+    creates_in_flight: bool = False
+    """One of our creates is still waiting in this room (``series_adoption`` looks)."""
 
 
 class OrganizerDirectory:
@@ -215,6 +217,7 @@ def perform_lookups(
         found = [e.event for e in result.removals.values() if e.check is RemovalCheck.ROOM_COPY]
         result.privacy = privacy_for(directory.privacy, lookups.window, lookups.privacy_of, found)
     if lookups.creates_in_flight:
+        result.creates_in_flight = True
         result.ours = _ours(graph, lookups.unmatched)
     moved = [e for e in lookups.unmatched if e.id in lookups.moved_in]
     result.ours.update(_ours(graph, tuple(moved), left=lookups.moved_in))

@@ -43,6 +43,7 @@ from roomsync.sync.links import agreed_times
 from roomsync.sync.options import IntegrationOptions
 from roomsync.sync.push.outbox import PushJob
 from roomsync.sync.push.plan import BookingSnapshot, LinkSnapshot
+from roomsync.sync.push.series import series_mates, series_snapshots
 
 EARLY = timedelta(seconds=1)
 """A retry queued for ``next_attempt_at`` may start this much early (clocks of the queue)."""
@@ -92,10 +93,12 @@ def claim_pushes(
     wanted = [booking_id]
     if limit > 1 and integration is not None:
         wanted += _other_due(session, integration.organization_id, booking_id, now, limit)
-    rows = _pending_rows(session, wanted)
-    busy = [b for b in wanted if _held(rows[b], now) and _unclaimed_due(rows[b], now)]
+    mates = series_mates(session, wanted)  # a series' first push takes all its bookings
+    rows = _pending_rows(session, wanted + mates)
+    busy = [b for b in wanted + mates if _held(rows[b], now) and _unclaimed_due(rows[b], now)]
     claimable = [b for b in wanted if not _held(rows[b], now) and _due(rows[b], now)]
     chosen = claimable[:limit]
+    chosen += [b for b in mates if not _held(rows[b], now) and _due(rows[b], now)]
     for chosen_id in chosen:
         for row in _due(rows[chosen_id], now):
             row.claimed_until = now + claim_for
@@ -174,6 +177,7 @@ def _jobs(
         for link in session.scalars(select(EventLink).where(EventLink.booking_id.in_(booking_ids)))
     }
     attempted = _attempted(session, booking_ids)
+    series = series_snapshots(session, list(bookings.values()))
     external = _external(session, bookings.values())
     options = IntegrationOptions.from_stored(integration.options if integration else None)
     jobs = []
@@ -194,6 +198,7 @@ def _jobs(
                 options=options,
                 refusal=_refusal(booking, resource, integration),
                 integration=integration,
+                series=series.get(booking_id),
             )
         )
     return jobs

@@ -28,6 +28,7 @@ from roomsync.m365.calendar import (
     cancel_event,
     create_event,
     delete_event,
+    events_in_view,
     find_events_by_booking_id,
     find_events_by_ical_uid,
     get_event,
@@ -35,7 +36,7 @@ from roomsync.m365.calendar import (
 )
 from roomsync.m365.exceptions import BadRequest, NotFound
 from roomsync.m365.graph import GraphClient
-from roomsync.m365.models import Event, Sensitivity
+from roomsync.m365.models import EmailAddress, Event, Sensitivity
 from roomsync.platform.enums import BookingStatus
 from roomsync.sync.exceptions import PushRefusedError
 from roomsync.sync.push.conflicts import (
@@ -51,6 +52,14 @@ from roomsync.sync.push.plan import (
     patch_for,
     plan_push,
     release_room_patch,
+)
+from roomsync.sync.push.series import (
+    MasterDraft,
+    SeriesMaster,
+    SeriesSnapshot,
+    cancel_occurrence_of,
+    create_master,
+    find_occurrence,
 )
 
 CANCEL_COMMENT = "This room booking was cancelled in the workspace booking system."
@@ -106,13 +115,19 @@ PushResult = Pushed | OutlookWon | OutlookCancelled
 class PushSender:
     """Carries one :class:`PushJob` out against Graph."""
 
-    def __init__(self, graph: GraphClient, job: PushJob) -> None:
+    def __init__(
+        self, graph: GraphClient, job: PushJob, master: SeriesMaster | None = None
+    ) -> None:
         self.graph = graph
         self.job = job
         self.booking = job.booking
+        self.master = master
 
     def send(self) -> PushResult:
-        kind = plan_push(self.booking, self.job.link, attempted=self.job.attempted)
+        link, series = self.job.link, self.job.series
+        if series is not None and (link is None or link.organizer_event_id is None):
+            return self._first_series_push(series)
+        kind = plan_push(self.booking, link, attempted=self.job.attempted)
         if kind is PushKind.CREATE:
             return self._create()
         if kind is PushKind.UPDATE:
@@ -136,6 +151,43 @@ class PushSender:
         if changes:  # a retried create returned the first, older version of the booking
             event = update_event(self.graph, mailbox, event.id, changes)
         return Pushed(PushKind.CREATE, EventFacts.of(mailbox, event))
+
+    # -- an occurrence of a platform series (push/series.py) ----------------------------
+
+    def series_master(self, series: SeriesSnapshot) -> SeriesMaster:
+        """Where Graph holds the booking's series: created now if no push recorded it."""
+        if self.master is not None:
+            return self.master
+        if series.master_mailbox and series.master_event_id:
+            return SeriesMaster(series.master_mailbox, series.master_event_id, None)
+        mailbox = self._booking_mailbox()
+        on_behalf = mailbox != self.booking.organizer_email
+        body = f"Booked for {self.booking.organizer_email} by roomsync." if on_behalf else None
+        draft = MasterDraft(
+            mailbox=mailbox,
+            subject=self.booking.title,
+            room=EmailAddress(name=self.booking.room_name, address=self.booking.room_email),
+            private=self.booking.private,
+            body_text=body,
+        )
+        return create_master(self.graph, series, draft)
+
+    def _first_series_push(self, series: SeriesSnapshot) -> PushResult:
+        status = self.booking.status
+        if status is BookingStatus.DECLINED:
+            return Pushed(PushKind.NOTHING)
+        if status is BookingStatus.CANCELLED:
+            if self.master is not None or series.master_event_id is not None:
+                cancel_occurrence_of(self.graph, self.series_master(series), series)
+            return Pushed(PushKind.CANCEL)
+        master = self.series_master(series)
+        occurrence = find_occurrence(self.graph, master, series)
+        if occurrence is None:
+            return OutlookCancelled()
+        changes = patch_for(self.booking, None, occurrence) | self._detail_changes(occurrence)
+        if changes:  # changed on the platform before its first push: an exception
+            occurrence = update_event(self.graph, master.mailbox, occurrence.id, changes)
+        return Pushed(PushKind.CREATE, EventFacts.of(master.mailbox, occurrence))
 
     def _booking_mailbox(self) -> str:
         organizer, service = self.booking.organizer_email, self.job.service_account
@@ -236,7 +288,7 @@ class PushSender:
             event
             for event in self._by_ical_uid(mailbox, link.ical_uid or "")
             if event.is_organizer is not False
-        ]
+        ] or self._occurrence_in_view(mailbox, link.ical_uid)
         if copies:
             return mailbox, copies[0]
         if required:
@@ -245,6 +297,17 @@ class PushSender:
                 f"calendar of its organizer {mailbox}: change it in Outlook."
             )
         return None
+
+    def _occurrence_in_view(self, mailbox: str, ical_uid: str | None) -> list[Event]:
+        """An occurrence (or exception) of a series with this iCalUId, from the organizer's
+        calendarView over the agreed times: the ``/events`` filter lists masters only."""
+        link = self.job.link
+        start = link.agreed_start if link and link.agreed_start else self.booking.start
+        end = link.agreed_end if link and link.agreed_end else self.booking.end
+        if not ical_uid:
+            return []
+        listed = events_in_view(self.graph, mailbox, start, end)
+        return [e for e in listed if e.i_cal_u_id == ical_uid and e.is_organizer is not False]
 
     def _by_ical_uid(self, mailbox: str, ical_uid: str) -> list[Event]:
         try:
@@ -300,6 +363,11 @@ class PushSender:
         if found is None or found[1].attendee(room) is None:
             return Pushed(PushKind.RELEASE_ROOM)
         mailbox, copy = found
+        if copy.series_master_id is not None:
+            # One occurrence of an Outlook series: cancelled as the organizer would cancel
+            # it in Outlook (the room's attendance is the series', not the occurrence's).
+            self._cancel_one(mailbox, copy.id)
+            return Pushed(PushKind.RELEASE_ROOM)
         update_event(self.graph, mailbox, copy.id, release_room_patch(copy, room))
         return Pushed(PushKind.RELEASE_ROOM)
 

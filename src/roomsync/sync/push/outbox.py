@@ -31,6 +31,7 @@ from roomsync.sync.exceptions import IntegrationUnavailableError, NothingToRetry
 from roomsync.sync.options import IntegrationOptions
 from roomsync.sync.push.failure import declined_for_failed_push, reopen_for_retry
 from roomsync.sync.push.plan import BookingSnapshot, LinkSnapshot
+from roomsync.sync.push.series import SeriesSnapshot
 
 BACKOFF_BASE = timedelta(seconds=5)
 BACKOFF_MAX = timedelta(minutes=15)
@@ -56,6 +57,8 @@ class PushJob:
     """Why this push cannot be sent at all (it fails at once, no Graph call)."""
     integration: Integration | None = field(default=None, compare=False, repr=False)
     """The integration as read in the claim (detached), for its credentials."""
+    series: SeriesSnapshot | None = None
+    """The platform series the booking is an occurrence of."""
 
 
 # --- recording ---------------------------------------------------------------------------

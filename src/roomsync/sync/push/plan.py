@@ -118,7 +118,8 @@ def patch_for(booking: BookingSnapshot, link: LinkSnapshot | None, copy: Event) 
     if event_times(copy) != (booking.start, booking.end):
         changes["start"] = to_graph(booking.start, booking.time_zone).to_wire()
         changes["end"] = to_graph(booking.end, booking.time_zone).to_wire()
-        changes["isAllDay"] = booking.all_day
+        if copy.series_master_id is None or bool(copy.is_all_day) != booking.all_day:
+            changes["isAllDay"] = booking.all_day  # an occurrence keeps its series' kind
     agreed = link.agreed if link is not None else {}
     if agreed.get("title", booking.title) != booking.title:
         changes["subject"] = booking.title

@@ -28,10 +28,10 @@ from enum import StrEnum
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from roomsync.m365.calendar import find_events_by_ical_uid, get_event
+from roomsync.m365.calendar import events_in_view, find_events_by_ical_uid, get_event
 from roomsync.m365.exceptions import GraphError, NotFound
 from roomsync.m365.graph import GraphClient
-from roomsync.m365.models import ResponseType
+from roomsync.m365.models import Event, ResponseType
 from roomsync.platform.enums import BookingStatus, ChangeSource, OutboxState
 from roomsync.platform.models import Booking, EventLink, Integration, OutboxEntry
 from roomsync.platform.services.bookings import cancel_booking, set_booking_status
@@ -84,6 +84,8 @@ class AwaitedAnswer:
     end: datetime
     pushed_at: datetime
     timeout: timedelta
+    occurrence: bool = False
+    """An occurrence of a series: its room copy is listed by calendarView, not /events."""
 
 
 @dataclass(frozen=True)
@@ -120,8 +122,11 @@ def check_answers_of(
     graphs = {key: graph_for(ctx, i) for key, i in integrations.items() if i is not None}
     outcomes = {booking_id: AnswerOutcome(RoomAnswer.NOT_AWAITED) for booking_id in booking_ids}
     readable = [item for item in awaited if item.integration_id in graphs]
+    views = _room_views(graphs, readable)
     answers = map_per_mailbox(
-        readable, lambda item: item.room_email, lambda item: _answer_or_wait(ctx, graphs, item)
+        readable,
+        lambda item: item.room_email,
+        lambda item: _answer_or_wait(ctx, graphs, item, views.get(_view_key(item))),
     )
     answered: list[tuple[AwaitedAnswer, ReadAnswer]] = []
     for item, read in zip(readable, answers, strict=True):
@@ -151,8 +156,10 @@ def check_room_answers(
         }
     graphs = {key: graph_for(ctx, i) for key, i in integrations.items() if i is not None}
     answers: dict[uuid.UUID, RoomAnswer] = {}
+    readable = [item for item in awaited if item.integration_id in graphs]
+    views = _room_views(graphs, readable)
     for item in awaited:
-        read = _answer_or_wait(ctx, graphs, item)
+        read = _answer_or_wait(ctx, graphs, item, views.get(_view_key(item)))
         answer = read.answer
         if answer is not RoomAnswer.WAITING:
             with ctx.database.session() as session:
@@ -161,13 +168,45 @@ def check_room_answers(
     return answers
 
 
+ViewKey = tuple[uuid.UUID, str]
+
+
+def _view_key(item: AwaitedAnswer) -> ViewKey:
+    return item.integration_id, item.room_email
+
+
+def _room_views(
+    graphs: dict[uuid.UUID, GraphClient], items: list[AwaitedAnswer]
+) -> dict[ViewKey, list[Event]]:
+    """One calendarView per room over the occurrences awaiting it (a series' first push
+    awaits all of them), instead of one per occurrence; a room whose view fails is read
+    occurrence by occurrence."""
+    spans: dict[ViewKey, list[AwaitedAnswer]] = {}
+    for item in items:
+        if item.occurrence:
+            spans.setdefault(_view_key(item), []).append(item)
+    views = {}
+    for (integration_id, room), group in spans.items():
+        if len(group) < 2:
+            continue
+        low, high = min(i.start for i in group), max(i.end for i in group)
+        try:
+            views[(integration_id, room)] = events_in_view(graphs[integration_id], room, low, high)
+        except GraphError as exc:
+            logger.info("The calendar of %s could not be read at once: %s", room, exc.message)
+    return views
+
+
 def _answer_or_wait(
-    ctx: SyncContext, graphs: dict[uuid.UUID, GraphClient], item: AwaitedAnswer
+    ctx: SyncContext,
+    graphs: dict[uuid.UUID, GraphClient],
+    item: AwaitedAnswer,
+    view: list[Event] | None = None,
 ) -> ReadAnswer:
     """The room's answer; when it cannot be read, wait — or, past the timeout, no answer."""
     waited = ctx.clock() - item.pushed_at
     try:
-        return _read_answer(graphs[item.integration_id], item, waited)
+        return _read_answer(graphs[item.integration_id], item, waited, view)
     except GraphError as exc:
         logger.warning("The room's answer to booking %s: %s", item.booking_id, exc.message)
         return ReadAnswer(RoomAnswer.TIMED_OUT if waited >= item.timeout else RoomAnswer.WAITING)
@@ -180,8 +219,23 @@ def _check_again_in(awaited: AwaitedAnswer, waited: timedelta) -> float:
     return min(max(waited.total_seconds(), 1.0), MAX_CHECK_INTERVAL, remaining + 1.0)
 
 
-def _read_answer(graph: GraphClient, awaited: AwaitedAnswer, waited: timedelta) -> ReadAnswer:
-    copies = find_events_by_ical_uid(graph, awaited.room_email, awaited.ical_uid)
+def _room_copies(
+    graph: GraphClient, awaited: AwaitedAnswer, view: list[Event] | None
+) -> list[Event]:
+    """The room's copies of the meeting: an occurrence's (its own iCalUId, which the
+    ``/events`` filter never matches: it lists series masters) from the room's
+    calendarView over the booking's times, or over the series' (``view``)."""
+    if not awaited.occurrence:
+        return find_events_by_ical_uid(graph, awaited.room_email, awaited.ical_uid)
+    if view is None:
+        view = events_in_view(graph, awaited.room_email, awaited.start, awaited.end)
+    return [event for event in view if event.i_cal_u_id == awaited.ical_uid]
+
+
+def _read_answer(
+    graph: GraphClient, awaited: AwaitedAnswer, waited: timedelta, view: list[Event] | None
+) -> ReadAnswer:
+    copies = _room_copies(graph, awaited, view)
     wanted = (awaited.start, awaited.end)
     held = next((c for c in copies if not c.is_cancelled and event_times(c) == wanted), None)
     if held is not None:
@@ -191,6 +245,10 @@ def _read_answer(graph: GraphClient, awaited: AwaitedAnswer, waited: timedelta) 
     except NotFound:
         return ReadAnswer(RoomAnswer.MEETING_GONE)
     attendee = copy.attendee(awaited.room_email)
+    if attendee is None and awaited.occurrence:
+        # The series no longer books the room (taken off, or moved to another room, whose
+        # copies the pull makes bookings of): this room will never answer.
+        return ReadAnswer(RoomAnswer.MEETING_GONE)
     response = attendee.status.response if attendee and attendee.status else None
     return ReadAnswer(
         judge_answer(held_by_room=False, response=response, waited=waited, timeout=awaited.timeout)
@@ -283,4 +341,5 @@ def _awaited_answer(
         end=booking.end_at,
         pushed_at=pushed_at,
         timeout=timedelta(seconds=options.room_answer_timeout_seconds),
+        occurrence=booking.series_id is not None,
     )

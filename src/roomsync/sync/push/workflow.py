@@ -33,6 +33,7 @@ from roomsync.errors import RoomsyncError
 from roomsync.m365.exceptions import BadRequest, GraphError, InvalidResponse, UnknownTimeZone
 from roomsync.m365.graph import GraphClient
 from roomsync.m365.retry import RetryPolicy
+from roomsync.platform.enums import BookingStatus
 from roomsync.platform.models import Integration
 from roomsync.sync.context import SyncContext
 from roomsync.sync.exceptions import PushRefusedError
@@ -44,6 +45,7 @@ from roomsync.sync.push.failure import decline_unsent
 from roomsync.sync.push.graph import PushResult, PushSender, awaits_room
 from roomsync.sync.push.outbox import PushJob, due_bookings, fail_rows, gives_up, release_rows
 from roomsync.sync.push.record import record_result
+from roomsync.sync.push.series import SeriesMaster, record_master
 
 logger = logging.getLogger(__name__)
 SWEEP_GRACE = timedelta(seconds=10)
@@ -57,6 +59,8 @@ Sent = PushResult | RoomsyncError
 BATCH_LIMIT = 20
 """Bookings one push task may claim and send (under a burst; alone, it pushes one)."""
 _PERMANENT = (PushRefusedError, BadRequest, InvalidResponse, UnknownTimeZone)
+Masters = dict[str, SeriesMaster | RoomsyncError]
+"""Per series id: where Graph holds the series created by this push, or why it could not."""
 
 
 class PushState(StrEnum):
@@ -139,8 +143,10 @@ def sweep_outbox(ctx: SyncContext, *, limit: int = SWEEP_LIMIT) -> SweepReport:
 
 
 def _push(ctx: SyncContext, jobs: list[PushJob]) -> dict[uuid.UUID, PushOutcome]:
-    """Send the jobs (a few at a time, ``mailbox_pool``), then record them all."""
-    results = map_per_mailbox(jobs, _mailbox_of, lambda job: _send_safely(ctx, job))
+    """Send the jobs (a few at a time, ``mailbox_pool``), then record them all; the
+    master of a platform series Graph does not hold yet is created first, once."""
+    masters = _series_masters(ctx, jobs)
+    results = map_per_mailbox(jobs, _mailbox_of, lambda job: _send_safely(ctx, job, masters))
     sent: list[tuple[PushJob, Sent]] = []
     stopped: list[PushJob] = []
     error = None
@@ -159,9 +165,12 @@ def _mailbox_of(job: PushJob) -> str:
     return (link.organizer_email if link else None) or job.booking.organizer_email
 
 
-def _send_safely(ctx: SyncContext, job: PushJob) -> Sent:
+def _send_safely(ctx: SyncContext, job: PushJob, masters: Masters | None = None) -> Sent:
+    master = (masters or {}).get(job.series.series_id) if job.series else None
+    if isinstance(master, RoomsyncError):
+        return master
     try:
-        return _send(ctx, job)
+        return _send(ctx, job, master)
     except RoomsyncError as exc:
         return exc
     except Exception:
@@ -169,12 +178,37 @@ def _send_safely(ctx: SyncContext, job: PushJob) -> Sent:
         return RoomsyncError("An unexpected error stopped the push: see the service log.")
 
 
-def _send(ctx: SyncContext, job: PushJob) -> PushResult:
+def _send(ctx: SyncContext, job: PushJob, master: SeriesMaster | None = None) -> PushResult:
     integration = job.integration
     if job.refusal is not None or integration is None:
         raise PushRefusedError(job.refusal or "The organization has no integration.")
     with stopping_on_credential_failure(ctx.database, integration.id):
-        return PushSender(_graph(ctx, integration), job).send()
+        return PushSender(_graph(ctx, integration), job, master).send()
+
+
+def _series_masters(ctx: SyncContext, jobs: list[PushJob]) -> Masters:
+    """The master of each series among ``jobs`` that Graph does not hold yet, created from
+    its first live booking and recorded at once (a crash after this is retried by the
+    same ``transactionId``); the error instead when Graph refused it."""
+    masters: Masters = {}
+    for job in jobs:
+        series = job.series
+        live = job.booking.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+        if series is None or series.master_event_id is not None or not live:
+            continue
+        if series.series_id in masters or job.refusal is not None or job.integration is None:
+            continue
+        try:
+            with stopping_on_credential_failure(ctx.database, job.integration.id):
+                sender = PushSender(_graph(ctx, job.integration), job)
+                master = sender.series_master(series)
+        except RoomsyncError as exc:
+            masters[series.series_id] = exc
+            continue
+        with ctx.database.session() as session:
+            record_master(session, series.series_id, master)
+        masters[series.series_id] = master
+    return masters
 
 
 def _graph(ctx: SyncContext, integration: Integration) -> GraphClient:
