@@ -13,7 +13,8 @@ from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
 from graphsim import ManualClock, Simulator
-from graphsim.calendar.delta import DeltaState, _fields
+from graphsim.calendar.delta import DeltaState, TokenCodec, _fields
+from graphsim.errors import GraphApiError
 from tests.graphsim.graphsim_testkit import Graph, fast_options, rooms, token_for
 
 _VARYING = {"request-id"}
@@ -117,3 +118,13 @@ def test_a_tampered_token_is_rejected_after_the_genuine_one_was_verified(
 def test_delta_token_fields_are_every_field_of_the_state() -> None:
     state = DeltaState("room@x", 2, 1.5, 9.5, "initial", 3, 4, (5, 6.5), 7)
     assert _fields(state) == asdict(state)
+
+
+def test_a_remembered_delta_token_reads_back_and_a_changed_one_is_still_refused() -> None:
+    codec = TokenCodec(b"k" * 32, capacity=2)
+    states = [DeltaState(f"room{n}@x", 1, 1.5, 9.5, "delta", after=n) for n in range(3)]
+    tokens = [codec.encode(state) for state in states]
+    assert [codec.decode(token) for token in tokens] == states
+    assert TokenCodec(b"k" * 32).decode(tokens[0]) == states[0]
+    with pytest.raises(GraphApiError):
+        codec.decode(tokens[1][:-2] + ("AA" if not tokens[1].endswith("AA") else "BB"))
