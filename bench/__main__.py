@@ -26,6 +26,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "push_latency": [],
     "webhook_burst": [],
     "rooms_import": [],
+    "graphsim_cost": [],
 }
 
 

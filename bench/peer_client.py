@@ -65,7 +65,10 @@ class _Tally:
 def peer_session(ca_bundle: str | None, in_flight: int = IN_FLIGHT) -> aiohttp.ClientSession:
     """A session holding up to ``in_flight`` connections, trusting ``ca_bundle``."""
     tls = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=in_flight, ssl=tls))
+    # Idle connections are dropped before the server's keep-alive ends (uvicorn: 5 s), so
+    # a request is not sent on a connection the server is closing.
+    connector = aiohttp.TCPConnector(limit=in_flight, ssl=tls, keepalive_timeout=3)
+    return aiohttp.ClientSession(connector=connector)
 
 
 async def fetch_token(
@@ -144,8 +147,18 @@ async def run_peer_round(
 async def _get(
     session: aiohttp.ClientSession, url: str, headers: dict[str, str], tally: _Tally
 ) -> tuple[dict[str, Any] | None, float]:
-    """One page, or None and the seconds a 429 or 503 asks to wait (``Retry-After``)."""
+    """One page, or None and the seconds a 429 or 503 asks to wait (``Retry-After``); a
+    connection the server closed under a request is a retry at once."""
     tally.requests += 1
+    try:
+        return await _page(session, url, headers, tally)
+    except aiohttp.ServerDisconnectedError:
+        return None, 0.0
+
+
+async def _page(
+    session: aiohttp.ClientSession, url: str, headers: dict[str, str], tally: _Tally
+) -> tuple[dict[str, Any] | None, float]:
     async with session.get(url, headers=headers) as response:
         if response.status in (429, 503):
             tally.throttled += response.status == 429

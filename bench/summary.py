@@ -102,6 +102,15 @@ def _rooms_import(data: dict[str, Any]) -> list[list[object]]:
     ]
 
 
+def _graphsim_cost(data: dict[str, Any]) -> list[list[object]]:
+    return [
+        [f"graphsim CPU per {r['kind']}", f"{r['cpu_ms_per_item']} ms",
+         f"<= {r['target_ms']} ms" if r["target_ms"] else "-",
+         _met(r["met"]) if r["met"] is not None else "-"]
+        for r in data["results"]
+    ]  # fmt: skip
+
+
 _READERS: dict[str, Callable[[dict[str, Any]], list[list[object]]]] = {
     "pull_round": _pull_round,
     "initial_sync": _initial_sync,
@@ -109,4 +118,5 @@ _READERS: dict[str, Callable[[dict[str, Any]], list[list[object]]]] = {
     "push_latency": _push_latency,
     "webhook_burst": _webhook_burst,
     "rooms_import": _rooms_import,
+    "graphsim_cost": _graphsim_cost,
 }

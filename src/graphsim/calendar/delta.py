@@ -160,6 +160,9 @@ def page(box: Mailbox, state: DeltaState, size: int) -> DeltaPage:
     if state.phase == "initial":
         return _initial_page(box, state, size)
     if state.phase == "delta":
+        if state.after == box.seq and state.snapshot == state.offset == 0 and not state.cursor:
+            # Nothing changed since this deltaLink: an empty last page, the same link.
+            return DeltaPage([], state, True)
         state = replace(state, phase="changes", snapshot=box.seq, offset=0)
     entries = _changes(box, state)
     chunk = entries[state.offset : state.offset + size]
