@@ -28,19 +28,20 @@ from bench.peer_client import PeerCredentials, fetch_token, peer_session, run_pe
 
 PY_SPY = str(Path(sys.executable).with_name("py-spy"))
 
-# (bucket, what a frame's "function (file)" text contains); the first match from the
-# innermost frame outwards names the sample's bucket.
+# (bucket, what a frame's "function (file:line)" text contains, py-spy naming files from
+# their sys.path entry); the first match from the innermost frame outwards names the
+# sample's bucket.
 BUCKETS: list[tuple[str, tuple[str, ...]]] = [
-    ("JWT verification", ("jwt/",)),
+    ("JWT verification", ("(jwt/",)),
     ("delta token encode/decode", ("TokenCodec",)),
     ("request log", ("requestlog.py", "LoggedRequest")),
     ("throttling bookkeeping", ("throttling.py",)),
     ("asyncio tasks and timers (latency sleeps, gather)", ("asyncio/tasks.py", "Timer")),
-    ("JSON encode/decode", ("json/",)),
+    ("JSON encode/decode", ("(json/",)),
     ("query, Prefer and URL parsing", ("query.py", "urllib/parse", "prefer", "_preferences")),
-    ("graphsim handler and pipeline", ("/graphsim/",)),
-    ("Starlette (middleware, router, Request, Response)", ("starlette/",)),
-    ("HTTP server (uvicorn, h11/httptools)", ("uvicorn/", "h11/", "httptools")),
+    ("graphsim handler and pipeline", ("(graphsim/",)),
+    ("Starlette (middleware, router, Request, Response)", ("(starlette/",)),
+    ("HTTP server (uvicorn, h11/httptools)", ("(uvicorn/", "(h11/", "httptools")),
     ("TLS", ("ssl.py", "sslproto.py")),
     ("sockets and event loop", ("selector", "base_events", "events.py")),
 ]
