@@ -108,8 +108,8 @@ class Endpoints:
         self._bases: dict[tuple[Any, ...], str] = {}
 
     async def graph(self, request: Request) -> Response:
-        """A Graph call that came through Starlette's router (the in-process transport
-        when the app is wrapped, or any caller of the plain route)."""
+        """A Graph call that came through Starlette's router: one :class:`GraphsimApp`
+        does not take directly (a HEAD, a root path, a line break in the path)."""
         version = request.url.path.split("/")[1]
         graph_request = GraphRequest(
             method=request.method,
