@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "rooms_import": [],
     "availability": [],
     "occupant_pages": [],
+    "graphsim_cost": [],
 }
 
 

@@ -114,6 +114,15 @@ def _availability(data: dict[str, Any]) -> list[list[object]]:
     return rows
 
 
+def _graphsim_cost(data: dict[str, Any]) -> list[list[object]]:
+    return [
+        [f"graphsim CPU per {r['kind']}", f"{r['cpu_ms_per_item']} ms",
+         f"<= {r['target_ms']} ms" if r["target_ms"] else "-",
+         _met(r["met"]) if r["met"] is not None else "-"]
+        for r in data["results"]
+    ]  # fmt: skip
+
+
 _READERS: dict[str, Callable[[dict[str, Any]], list[list[object]]]] = {
     "pull_round": _pull_round,
     "initial_sync": _initial_sync,
@@ -122,4 +131,5 @@ _READERS: dict[str, Callable[[dict[str, Any]], list[list[object]]]] = {
     "webhook_burst": _webhook_burst,
     "rooms_import": _rooms_import,
     "availability": _availability,
+    "graphsim_cost": _graphsim_cost,
 }

@@ -2,6 +2,11 @@
 
 Login and Graph share one base URL; their paths do not collide (``/{tenant}/oauth2/…``,
 ``/{tenant}/v2.0/.well-known/…`` versus ``/v1.0/…`` and ``/beta/…``).
+
+Graph's own paths go straight from the ASGI call to the pipeline (:class:`GraphsimApp`):
+a stand-in should cost its callers little CPU, and Starlette's middleware, router and
+``Request`` would otherwise be most of what a ``calendarView/delta`` call costs. The answer
+is the same ``Response`` Starlette would have sent.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
 from starlette.applications import Starlette
+from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from graphsim import batch
 from graphsim.calendar import events_api
@@ -58,8 +65,38 @@ def to_http(response: GraphResponse) -> Response:
     return Response(content, response.status, headers, media_type=JSON_TYPE)
 
 
+GRAPH_VERSIONS = ("v1.0", "beta")
+GRAPH_METHODS = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE"})
+
+
 def _base(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
+
+
+class GraphsimApp(Starlette):
+    """Starlette, except that a Graph call (``/v1.0/…`` or ``/beta/…`` with one of the
+    methods Graph's route accepts) is handed to :meth:`Endpoints.graph_call` without the
+    middleware and router; anything else, a HEAD or a mounted app included, goes through
+    Starlette as before."""
+
+    def __init__(self, endpoints: Endpoints, routes: list[BaseRoute]) -> None:
+        super().__init__(routes=routes)
+        self.endpoints = endpoints
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in GRAPH_METHODS:
+            version, slash, rest = scope["path"][1:].partition("/")
+            # Starlette's ``{path:path}`` is ``.*``, which stops at a line break.
+            if (
+                slash
+                and version in GRAPH_VERSIONS
+                and "\n" not in rest
+                and not scope.get("root_path")
+            ):
+                response = await self.endpoints.graph_call(scope, receive, version, rest)
+                await response(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 class Endpoints:
@@ -68,8 +105,12 @@ class Endpoints:
     def __init__(self, core: Core) -> None:
         self.core = core
         self.redeemer = Redeemer(core, core.signin)
+        # (scheme, Host header, server) -> base URL, as Starlette's URL would give it.
+        self._bases: dict[tuple[Any, ...], str] = {}
 
     async def graph(self, request: Request) -> Response:
+        """A Graph call that came through Starlette's router: one :class:`GraphsimApp`
+        does not take directly (a HEAD, a root path, a line break in the path)."""
         version = request.url.path.split("/")[1]
         graph_request = GraphRequest(
             method=request.method,
@@ -81,6 +122,31 @@ class Endpoints:
             base_url=_base(request),
         )
         return to_http(await self.core.pipeline.handle(graph_request))
+
+    async def graph_call(self, scope: Scope, receive: Receive, version: str, rest: str) -> Response:
+        """The same request as :meth:`graph` builds, read from the ASGI scope directly:
+        query and headers decoded as Starlette decodes them (latin-1, the last of a
+        repeated name wins)."""
+        raw_headers = scope["headers"]
+        graph_request = GraphRequest(
+            method=scope["method"],
+            version=version,
+            path="/" + rest,
+            query=dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)),
+            headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw_headers},
+            body=await _read_body(receive),
+            base_url=self._scope_base(scope, raw_headers),
+        )
+        return to_http(await self.core.pipeline.handle(graph_request))
+
+    def _scope_base(self, scope: Scope, raw_headers: list[tuple[bytes, bytes]]) -> str:
+        host = next((v for k, v in raw_headers if k == b"host"), None)
+        key = (scope.get("scheme", "http"), host, scope.get("server"))
+        base = self._bases.get(key)
+        if base is None:
+            url = URL(scope=scope)
+            base = self._bases[key] = f"{url.scheme}://{url.netloc}"
+        return base
 
     async def token(self, request: Request) -> Response:
         form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
@@ -140,6 +206,18 @@ class Endpoints:
         return Response(json.dumps(self.core.identity.jwks()), media_type="application/json")
 
 
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
 def _basic_credentials(header: str) -> dict[str, str]:
     """client_secret_basic (RFC 6749 §2.3.1): both parts form-urlencoded, then base64."""
     if not header.lower().startswith("basic "):
@@ -168,7 +246,6 @@ def build_app(core: Core, control_routes: list[BaseRoute]) -> Starlette:
         Route("/{tenant}/discovery/v2.0/keys", endpoints.keys),
         *signin_routes(core),
     ]
-    methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
-    for version in ("v1.0", "beta"):
-        routes.append(Route(f"/{version}/{{path:path}}", endpoints.graph, methods=methods))
-    return Starlette(routes=routes)
+    for version in GRAPH_VERSIONS:
+        routes.append(Route(f"/{version}/{{path:path}}", endpoints.graph, methods=[*GRAPH_METHODS]))
+    return GraphsimApp(endpoints, routes)

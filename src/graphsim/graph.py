@@ -9,6 +9,7 @@ the service", so it counts as in flight), then the handler, which checks permiss
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -55,16 +56,22 @@ class GraphRequest:
 
     def prefer(self) -> dict[str, str]:
         """``Prefer`` header preferences, names lower-cased, quotes stripped."""
-        found: dict[str, str] = {}
-        for part in self.headers.get("prefer", "").split(","):
-            match = _PREFER_ITEM.match(part)
-            if match and match.group(1):
-                found[match.group(1).lower()] = (match.group(2) or "").strip().strip('"')
-        return found
+        return dict(_preferences(self.headers.get("prefer", "")))
 
     @property
     def root(self) -> str:
         return f"{self.base_url}/{self.version}"
+
+
+@functools.lru_cache(maxsize=256)
+def _preferences(header: str) -> tuple[tuple[str, str], ...]:
+    """A client sends the same ``Prefer`` header on every call: it is parsed once."""
+    found: dict[str, str] = {}
+    for part in header.split(","):
+        match = _PREFER_ITEM.match(part)
+        if match and match.group(1):
+            found[match.group(1).lower()] = (match.group(2) or "").strip().strip('"')
+    return tuple(found.items())
 
 
 @dataclass

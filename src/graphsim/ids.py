@@ -16,12 +16,14 @@ import base64
 import random
 import struct
 import threading
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 _ITEM_PREFIX = "AAMkA"
 _ICAL_PREFIX = "040000008200E00074C5B7101A82E008"
+# RFC 4122 variant (10xx in byte 8) and version 4 (0100 in byte 6), as uuid.UUID sets them.
+_GUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_GUID_SET = (0x8000 << 48) | (4 << 76)
 _SERIES_KIND = 0
 _OCCURRENCE_KIND = 1
 
@@ -46,7 +48,11 @@ class IdFactory:
             return self._rng.getrandbits(size * 8).to_bytes(size, "big")
 
     def guid(self) -> str:
-        return str(uuid.UUID(bytes=self._bytes(16), version=4))
+        """``str(uuid.UUID(bytes=…, version=4))`` of the next 16 bytes, formatted directly
+        (every request gets one as its ``request-id``)."""
+        value = int.from_bytes(self._bytes(16), "big") & _GUID_CLEAR | _GUID_SET
+        text = f"{value:032x}"
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
     def item_id(self) -> str:
         return _encode_item(bytes([_SERIES_KIND]) + self._bytes(16))

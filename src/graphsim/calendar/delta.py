@@ -14,10 +14,10 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import json
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,17 +64,36 @@ class DeltaPage:
 
 
 class TokenCodec:
-    """Opaque, tamper-evident state tokens."""
+    """Opaque, tamper-evident state tokens.
 
-    def __init__(self, key: bytes) -> None:
+    A steady round hands back, for every unchanged mailbox, the very token it was given,
+    so tokens and states are remembered both ways (a bounded cache: the tokens of the
+    last rounds); a token is read from its text only when it was not made or read here
+    lately, and then its signature is checked as always."""
+
+    def __init__(self, key: bytes, capacity: int = 50_000) -> None:
         self._key = key
+        self._capacity = capacity
+        self._tokens: dict[DeltaState, str] = {}
+        self._states: dict[str, DeltaState] = {}
 
     def encode(self, state: DeltaState) -> str:
-        raw = json.dumps(asdict(state), separators=(",", ":")).encode()
-        body = base64.urlsafe_b64encode(raw).decode().rstrip("=")
-        return f"{body}.{self._sign(body)}"
+        token = self._tokens.get(state)
+        if token is None:
+            raw = json.dumps(_fields(state), separators=(",", ":")).encode()
+            body = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+            token = f"{body}.{self._sign(body)}"
+            self._remember(state, token)
+        return token
 
     def decode(self, token: str) -> DeltaState:
+        state = self._states.get(token)
+        if state is None:
+            state = self._read(token)
+            self._remember(state, token)
+        return state
+
+    def _read(self, token: str) -> DeltaState:
         body, _, signature = token.partition(".")
         if not hmac.compare_digest(signature, self._sign(body)):
             raise bad_request("The delta token is not valid.", "ErrorInvalidParameter")
@@ -82,9 +101,31 @@ class TokenCodec:
         cursor = data.pop("cursor")
         return DeltaState(**data, cursor=tuple(cursor) if cursor else None)
 
+    def _remember(self, state: DeltaState, token: str) -> None:
+        if len(self._states) >= self._capacity:
+            self._states.clear()
+            self._tokens.clear()
+        self._states[token] = state
+        self._tokens[state] = token
+
     def _sign(self, body: str) -> str:
-        digest = hmac.new(self._key, body.encode(), hashlib.sha256).digest()[:18]
+        digest = hmac.digest(self._key, body.encode(), "sha256")[:18]
         return base64.urlsafe_b64encode(digest).decode()
+
+
+def _fields(state: DeltaState) -> dict[str, Any]:
+    """``asdict(state)`` without its deep copy (every field is a plain value)."""
+    return {
+        "mailbox": state.mailbox,
+        "generation": state.generation,
+        "start": state.start,
+        "end": state.end,
+        "phase": state.phase,
+        "after": state.after,
+        "snapshot": state.snapshot,
+        "cursor": state.cursor,
+        "offset": state.offset,
+    }
 
 
 def start_state(box: Mailbox, start: datetime, end: datetime) -> DeltaState:
@@ -95,15 +136,15 @@ def start_state(box: Mailbox, start: datetime, end: datetime) -> DeltaState:
     )
 
 
-def check(box: Mailbox, state: DeltaState, restart_url: str) -> None:
-    """410 for a forced reset or an expired token."""
+def check(box: Mailbox, state: DeltaState, restart_url: Callable[[], str]) -> None:
+    """410 for a forced reset (``Location``: ``restart_url()``) or an expired token."""
     if box.reset_pending:
         box.reset_pending = False
         raise GraphApiError(
             410,
             "resyncRequired",
             "The delta token is no longer valid, and the app must reset the sync state.",
-            headers={"Location": restart_url},
+            headers={"Location": restart_url()},
         )
     stale = state.after if state.phase != "initial" else state.snapshot
     if state.generation != box.generation or stale < box.floor:
@@ -119,6 +160,9 @@ def page(box: Mailbox, state: DeltaState, size: int) -> DeltaPage:
     if state.phase == "initial":
         return _initial_page(box, state, size)
     if state.phase == "delta":
+        if state.after == box.seq and state.snapshot == state.offset == 0 and not state.cursor:
+            # Nothing changed since this deltaLink: an empty last page, the same link.
+            return DeltaPage([], state, True)
         state = replace(state, phase="changes", snapshot=box.seq, offset=0)
     entries = _changes(box, state)
     chunk = entries[state.offset : state.offset + size]

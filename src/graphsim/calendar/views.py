@@ -118,7 +118,8 @@ _DELTA_UNSUPPORTED = ("$orderby", "$filter", "$select", "$expand", "$search", "$
 
 
 def _refuse_unsupported_options(ctx: Ctx) -> None:
-    given = [name for name in _DELTA_UNSUPPORTED if name in ctx.request.query]
+    sent = {name.lower() for name in ctx.request.query}
+    given = [name for name in _DELTA_UNSUPPORTED if name in sent]
     if given:
         raise GraphApiError(
             400,
@@ -152,11 +153,7 @@ async def calendar_view_delta(ctx: Ctx) -> GraphResponse:
     with ctx.core.lock:
         box = mailbox(ctx)
         state = _delta_state(ctx, box)
-        low, high = state.window
-        restart = (
-            f"{base}?startDateTime={quote(_iso(low))}&endDateTime={quote(_iso(high))}&$deltatoken="
-        )
-        delta.check(box, state, restart)
+        delta.check(box, state, lambda: _restart_url(base, state))
         size = min(prefs.page_size or ctx.core.options.delta_page_size, _MAX_PAGE)
         result = delta.page(box, state, size)
         values = [_delta_entry(prefs, e) for e in result.entries]
@@ -169,6 +166,11 @@ async def calendar_view_delta(ctx: Ctx) -> GraphResponse:
     body["value"] = values
     extra = [f"odata.maxpagesize={prefs.page_size}"] if prefs.page_size else []
     return GraphResponse(200, body, prefs.headers("odata.track-changes", *extra))
+
+
+def _restart_url(base: str, state: delta.DeltaState) -> str:
+    low, high = state.window
+    return f"{base}?startDateTime={quote(_iso(low))}&endDateTime={quote(_iso(high))}&$deltatoken="
 
 
 def _iso(instant: Any) -> str:

@@ -65,6 +65,20 @@ class AppPrincipal:
     tenant_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class _VerifiedToken:
+    """An access token whose signature checked out: its time claims and its app."""
+
+    expires: float
+    not_before: float
+    issued: float
+    principal: AppPrincipal
+
+
+# Verified tokens kept at once; past that the cache starts over (tokens live an hour).
+_VERIFIED_CAPACITY = 10_000
+
+
 def unauthorized(message: str) -> GraphApiError:
     return GraphApiError(
         401, "InvalidAuthenticationToken", message, headers={"WWW-Authenticate": _WWW_AUTHENTICATE}
@@ -87,8 +101,10 @@ class Identity:
                 self._key.public_key().public_numbers().n.to_bytes(256, "big")
             ).digest()
         ).decode()
+        self._public_key = self._key.public_key()
         self.revoked_before: datetime | None = None
         self._lock = threading.Lock()
+        self._verified: dict[str, _VerifiedToken] = {}
 
     def openid_configuration(self, base: str, tenant: str) -> dict[str, Any]:
         """For ``common`` and ``organizations`` the endpoints stay multi-tenant and the
@@ -315,28 +331,48 @@ class Identity:
         return jwt.encode(claims, self._key, algorithm="RS256", headers=headers)
 
     def verify(self, authorization: str | None) -> AppPrincipal:
-        """The app behind a ``Bearer`` header; 401 ``InvalidAuthenticationToken`` otherwise."""
+        """The app behind a ``Bearer`` header; 401 ``InvalidAuthenticationToken`` otherwise.
+
+        A token's signature is checked once: its claims are kept by the token's text (a
+        client sends the same token for an hour), and the time claims are checked against
+        the clock on every request, so expiry and :meth:`expire_access_tokens` still apply
+        to the very next call."""
         if not authorization or not authorization.lower().startswith("bearer "):
             raise unauthorized("Access token is empty.")
         token = authorization[7:].strip()
+        verified = self._verified.get(token)
+        if verified is None:
+            verified = self._verify_signature(token)
+        now = self.clock.now().timestamp()
+        revoked = self.revoked_before.timestamp() if self.revoked_before else None
+        if (
+            verified.expires <= now
+            or verified.not_before > now + 300
+            or (revoked is not None and verified.issued <= revoked)
+        ):
+            raise unauthorized("Lifetime validation failed, the token is expired.")
+        return verified.principal
+
+    def _verify_signature(self, token: str) -> _VerifiedToken:
         try:
             claims = jwt.decode(
                 token,
-                self._key.public_key(),
+                self._public_key,
                 algorithms=["RS256"],
                 options=_SIGNATURE_ONLY,
             )
         except jwt.PyJWTError as exc:
             raise unauthorized("Access token validation failure. Invalid audience.") from exc
-        now = self.clock.now().timestamp()
-        revoked = self.revoked_before.timestamp() if self.revoked_before else None
-        if (
-            claims["exp"] <= now
-            or claims["nbf"] > now + 300
-            or (revoked is not None and claims["iat"] <= revoked)
-        ):
-            raise unauthorized("Lifetime validation failed, the token is expired.")
-        return AppPrincipal(claims["appid"], frozenset(claims.get("roles", [])), claims["tid"])
+        verified = _VerifiedToken(
+            claims["exp"],
+            claims["nbf"],
+            claims["iat"],
+            AppPrincipal(claims["appid"], frozenset(claims.get("roles", [])), claims["tid"]),
+        )
+        if len(self._verified) >= _VERIFIED_CAPACITY:
+            self._verified.clear()
+        self._verified[token] = verified
+        return verified
 
     def expire_access_tokens(self) -> None:
         """Every token issued so far stops working (as if each had expired)."""
