@@ -14,7 +14,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from roomsync.m365.calendar import DeltaWindow, delta_request_url
-from roomsync.platform.models import Resource, RoomSyncState
+from roomsync.platform.models import RoomSyncState
 
 
 @dataclass(frozen=True)
@@ -47,9 +47,28 @@ class PageRequest:
     first: bool
 
 
+@dataclass(frozen=True)
+class SavedRound:
+    """Where a room's state row says its round stands (the columns a round starts from)."""
+
+    window_start: datetime | None
+    window_end: datetime | None
+    next_link: str | None
+    delta_link: str | None
+    round_started_at: datetime | None
+    full_round: bool
+
+
+@dataclass(frozen=True)
+class RoomToPull:
+    resource_id: uuid.UUID
+    organization_id: uuid.UUID
+    email: str
+
+
 def begin_round(
-    state: RoomSyncState | None,
-    room: Resource,
+    state: SavedRound | None,
+    room: RoomToPull,
     *,
     integration_id: uuid.UUID,
     window: DeltaWindow,
@@ -60,8 +79,8 @@ def begin_round(
     base = RoomRound(
         integration_id=integration_id,
         organization_id=room.organization_id,
-        resource_id=room.id,
-        room_email=room.email or "",
+        resource_id=room.resource_id,
+        room_email=room.email,
         window=window,
         zone=zone,
         full=True,
@@ -78,25 +97,38 @@ def begin_round(
     return PageRequest(base, first=True), base.initial_url
 
 
+def page_values(
+    request: PageRequest, *, next_link: str | None, delta_link: str | None, now: datetime
+) -> dict[str, object]:
+    """The state columns applying a page sets (``events_seen`` restarts on a first page;
+    the caller adds the page's items): the link that follows it, and at the round's end
+    its outcome."""
+    values: dict[str, object] = {}
+    round_ = request.round
+    if request.first:
+        values.update(
+            window_start=round_.window.start, window_end=round_.window.end,
+            full_round=round_.full, round_started_at=round_.started_at, events_seen=0,
+        )  # fmt: skip
+    if next_link is not None:
+        return values | {"next_link": next_link}
+    return values | {
+        "next_link": None, "delta_link": delta_link, "last_round_at": now,
+        "last_success_at": now, "last_outcome": "succeeded", "last_error": None,
+        "consecutive_failures": 0,
+    }  # fmt: skip
+
+
 def record_page(
     state: RoomSyncState, request: PageRequest, *, next_link: str | None,
     delta_link: str | None, items: int, now: datetime,
 ) -> None:  # fmt: skip
     """The link that follows a page, saved in the page's own transaction."""
-    round_ = request.round
-    if request.first:
-        state.window_start, state.window_end = round_.window.start, round_.window.end
-        state.full_round = round_.full
-        state.round_started_at = round_.started_at
-        state.events_seen = 0
+    for column, value in page_values(
+        request, next_link=next_link, delta_link=delta_link, now=now
+    ).items():
+        setattr(state, column, value)
     state.events_seen += items
-    if next_link is not None:
-        state.next_link = next_link
-        return
-    state.next_link = None
-    state.delta_link = delta_link
-    state.last_round_at = state.last_success_at = now
-    state.last_outcome, state.last_error, state.consecutive_failures = "succeeded", None, 0
 
 
 def record_failure(state: RoomSyncState, message: str, *, now: datetime) -> None:
