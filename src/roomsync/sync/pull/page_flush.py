@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import Text, column, select, text, update, values
 from sqlalchemy.orm import Session
 
 from roomsync.logs import log_context
@@ -190,9 +190,9 @@ class PageBuffer:
         quiet = quiet or []
         with self.ctx.database.session() as session:
             rooms = {p.request.round.resource_id for p in pages} | failures.keys()
-            if quiet and rooms and not self.ctx.database.is_sqlite:
-                # Row locks in one id order across the quiet rooms and the others, as
-                # every writer of room states takes them.
+            if quiet and not self.ctx.database.is_sqlite:
+                # Row locks in one id order, as every writer of room states takes them
+                # (an UPDATE ... FROM locks in the order its join meets the rows).
                 _lock_rows(session, rooms | {q.request.round.resource_id for q in quiet})
             flush = _Flush(session, lock_room_states(session, rooms), self.ctx.clock(), part)
             flush.load_links(pages)
@@ -279,22 +279,34 @@ class _Flush:
             self.completed.append(round_)
 
     def save_quiet(self, quiet: list[QuietPage]) -> None:
-        """The quiet pages' links, in one ``UPDATE`` per shape of values (a round's first
-        page also sets its window), run for every room in id order."""
-        by_shape: dict[tuple[str, ...], list[dict[str, object]]] = {}
-        for page in sorted(quiet, key=lambda q: q.request.round.resource_id):
-            values = page_values(
-                page.request, next_link=None, delta_link=page.delta_link, now=self.now
+        """The quiet pages' links in one ``UPDATE ... FROM`` a ``VALUES`` list of (room, link)
+        per set of shared values (those of a round's first page carry its window, which
+        every room of the round shares): two bound values per room."""
+        by_shared: dict[tuple[tuple[str, object], ...], list[tuple[uuid.UUID, str]]] = {}
+        for page in quiet:
+            round_ = page.request.round
+            shared = page_values(page.request, next_link=None, delta_link=None, now=self.now)
+            by_shared.setdefault(tuple(shared.items()), []).append(
+                (round_.resource_id, page.delta_link)
             )
-            by_shape.setdefault(tuple(values), []).append(
-                {"_room": page.request.round.resource_id, **values}
+            if round_.full:
+                self.completed.append(round_)
+        for common, links in by_shared.items():
+            rows = (
+                values(
+                    column("room", RoomSyncState.resource_id.type),
+                    column("link", Text),
+                    name="quiet",
+                )
+                .data(sorted(links))
+                .cte("quiet")
+            )  # SQLite names a VALUES list's columns in a CTE
+            self.session.execute(
+                update(RoomSyncState)
+                .where(RoomSyncState.resource_id == rows.c.room)
+                .values({**dict(common), "delta_link": rows.c.link}),
+                execution_options={"synchronize_session": False},
             )
-            if page.request.round.full:
-                self.completed.append(page.request.round)
-        # Core executemany: the SET clause is made of each row's keys besides ``_room``.
-        statement = update(RoomSyncState).where(RoomSyncState.resource_id == bindparam("_room"))
-        for rows in by_shape.values():
-            self.session.connection().execute(statement, rows)
         self.part.count("pages", len(quiet))
 
 

@@ -9,12 +9,16 @@ window: a *full* round, whose end reconciles bookings the room no longer holds.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import case, select
+from sqlalchemy.orm import Session
+
 from roomsync.m365.calendar import DeltaWindow, delta_request_url
-from roomsync.platform.models import RoomSyncState
+from roomsync.platform.models import Resource, RoomSyncState
 
 
 @dataclass(frozen=True)
@@ -49,14 +53,19 @@ class PageRequest:
 
 @dataclass(frozen=True)
 class SavedRound:
-    """Where a room's state row says its round stands (the columns a round starts from)."""
+    """Where a room's state row says its round stands, as far as starting the next needs.
 
-    window_start: datetime | None
-    window_end: datetime | None
+    ``same_window``: the saved window is the current one. The saved window and start are
+    read only for a round still open (a next link) or left unreconciled (full, ended):
+    the common case, a finished delta round, needs none of its instants."""
+
+    same_window: bool
     next_link: str | None
     delta_link: str | None
-    round_started_at: datetime | None
     full_round: bool
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    round_started_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,48 @@ class RoomToPull:
     resource_id: uuid.UUID
     organization_id: uuid.UUID
     email: str
+
+
+def rooms_to_pull(
+    session: Session,
+    organization_id: uuid.UUID,
+    resource_ids: Sequence[uuid.UUID] | None,
+    window: DeltaWindow,
+) -> list[tuple[RoomToPull, SavedRound | None]]:
+    """The organization's active Microsoft 365 rooms (or those of ``resource_ids``) with
+    their saved rounds (None: no state row yet), as plain values in one query: a round over
+    thousands of rooms needs a few columns of each, not tracked objects."""
+    state = RoomSyncState
+    open_or_unreconciled = state.next_link.is_not(None) | (
+        state.full_round.is_(True) & state.delta_link.is_not(None)
+    )
+    query = (
+        select(
+            Resource.id, Resource.organization_id, Resource.email, state.id,
+            (state.window_start == window.start) & (state.window_end == window.end),
+            state.next_link, state.delta_link, state.full_round,
+            *(
+                case((open_or_unreconciled, column))
+                for column in (state.window_start, state.window_end, state.round_started_at)
+            ),
+        )
+        .outerjoin(state, state.resource_id == Resource.id)
+        .where(
+            Resource.organization_id == organization_id,
+            Resource.email.is_not(None),
+            Resource.active.is_(True),
+        )
+        .order_by(Resource.id)
+    )  # fmt: skip
+    if resource_ids is not None:
+        query = query.where(Resource.id.in_(resource_ids))
+    return [
+        (
+            RoomToPull(row[0], row[1], row[2] or ""),
+            None if row[3] is None else SavedRound(bool(row[4]), *row[5:]),
+        )
+        for row in session.execute(query)
+    ]
 
 
 def begin_round(
@@ -76,25 +127,27 @@ def begin_round(
     now: datetime,
 ) -> tuple[PageRequest, str]:
     """The first request of ``room``'s round now, and its URL."""
-    base = RoomRound(
-        integration_id=integration_id,
-        organization_id=room.organization_id,
-        resource_id=room.resource_id,
-        room_email=room.email,
-        window=window,
-        zone=zone,
-        full=True,
-        started_at=now,
-    )
-    if state is None or state.window_start != window.start or state.window_end != window.end:
-        return PageRequest(base, first=True), base.initial_url
-    if state.next_link:
-        started = state.round_started_at or now
-        resumed = replace(base, full=state.full_round, started_at=started)
-        return PageRequest(resumed, first=False), state.next_link
-    if state.delta_link:
-        return PageRequest(replace(base, full=False), first=True), state.delta_link
-    return PageRequest(base, first=True), base.initial_url
+
+    def round_(full: bool, started_at: datetime = now) -> RoomRound:
+        return RoomRound(
+            integration_id=integration_id,
+            organization_id=room.organization_id,
+            resource_id=room.resource_id,
+            room_email=room.email,
+            window=window,
+            zone=zone,
+            full=full,
+            started_at=started_at,
+        )
+
+    if state is not None and state.same_window:
+        if state.next_link:
+            resumed = round_(state.full_round, state.round_started_at or now)
+            return PageRequest(resumed, first=False), state.next_link
+        if state.delta_link:
+            return PageRequest(round_(False), first=True), state.delta_link
+    fresh = round_(True)
+    return PageRequest(fresh, first=True), fresh.initial_url
 
 
 def page_values(

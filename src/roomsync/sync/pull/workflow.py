@@ -16,16 +16,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from roomsync.logs import log_context
 from roomsync.m365.calendar import DeltaWindow, delta_headers, parse_delta_page, quiet_delta_link
 from roomsync.m365.exceptions import SyncStateExpired
 from roomsync.m365.fanout import BatchItemResult, FanOut, MailboxRequest
 from roomsync.m365.graph import GraphClient
 from roomsync.platform.enums import SyncRunKind, SyncRunTrigger
-from roomsync.platform.models import Integration, Resource, RoomSyncState
 from roomsync.sync.context import SyncContext
 from roomsync.sync.integration.access import runnable_integration, stopping_on_credential_failure
 from roomsync.sync.integration.connection import graph_for
@@ -34,7 +30,14 @@ from roomsync.sync.options import IntegrationOptions
 from roomsync.sync.pull.page_flush import PageBuffer, PendingPage, QuietPage
 from roomsync.sync.pull.prefetch import OrganizerDirectory
 from roomsync.sync.pull.reconcile import reconcile_full_rounds, reconcile_room
-from roomsync.sync.pull.rounds import PageRequest, RoomRound, RoomToPull, SavedRound, begin_round
+from roomsync.sync.pull.rounds import (
+    PageRequest,
+    RoomRound,
+    RoomToPull,
+    SavedRound,
+    begin_round,
+    rooms_to_pull,
+)
 from roomsync.sync.pull.window import current_window
 from roomsync.sync.room_states import ensure_room_states
 from roomsync.sync.runs import RunReport, recorded_run
@@ -131,16 +134,13 @@ class _Round:
         now = self.ctx.clock()
         window = current_window(now, self.zone, self.options)
         with self.ctx.database.session() as session:
-            rooms = _rooms(session, self.integration, resource_ids)
-        room_ids = [room.resource_id for room in rooms]
-        ensure_room_states(
-            self.ctx.database, integration_id=self.integration.id, resource_ids=room_ids
-        )
-        with self.ctx.database.session() as session:
-            states = _states(session, room_ids)
+            found = rooms_to_pull(session, self.integration.organization_id, resource_ids, window)
+        if missing := [room.resource_id for room, state in found if state is None]:
+            ensure_room_states(
+                self.ctx.database, integration_id=self.integration.id, resource_ids=missing
+            )
         requests = []
-        for room in rooms:
-            state = states.get(room.resource_id)
+        for room, state in found:
             # A full round that ended without reconciling (its process died): reconcile now.
             if unreconciled := self._unreconciled_round(state, room):
                 reconcile_room(self.ctx, self.graph, self.directory, unreconciled, self.report)
@@ -225,41 +225,3 @@ class _Round:
     def _tick(self) -> None:
         if self.progress is not None:
             self.progress(self.rooms_done, self.rooms_total)
-
-
-def _rooms(
-    session: Session, integration: Integration, resource_ids: Sequence[uuid.UUID] | None
-) -> list[RoomToPull]:
-    """The rooms to pull, as plain values: a round over thousands of rooms needs three
-    columns of each, not a tracked object."""
-    query = select(Resource.id, Resource.organization_id, Resource.email).where(
-        Resource.organization_id == integration.organization_id,
-        Resource.email.is_not(None),
-        Resource.active.is_(True),
-    )
-    if resource_ids is not None:
-        query = query.where(Resource.id.in_(resource_ids))
-    rows = session.execute(query.order_by(Resource.id))
-    return [
-        RoomToPull(resource_id, organization, email or "")
-        for resource_id, organization, email in rows
-    ]
-
-
-_SAVED_ROUND_COLUMNS = (
-    RoomSyncState.window_start,
-    RoomSyncState.window_end,
-    RoomSyncState.next_link,
-    RoomSyncState.delta_link,
-    RoomSyncState.round_started_at,
-    RoomSyncState.full_round,
-)
-
-
-def _states(session: Session, resource_ids: list[uuid.UUID]) -> dict[uuid.UUID, SavedRound]:
-    found = session.execute(
-        select(RoomSyncState.resource_id, *_SAVED_ROUND_COLUMNS).where(
-            RoomSyncState.resource_id.in_(resource_ids)
-        )
-    )
-    return {row[0]: SavedRound(*row[1:]) for row in found}
