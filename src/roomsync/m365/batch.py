@@ -142,8 +142,9 @@ class _BatchRun:
     def _post(self, ids: list[str]) -> list[BatchResponse]:
         wire = [self._wire(self.requests[i], set(ids)) for i in ids]
         page = self.graph.request(
-            "POST", "/$batch", json={"requests": wire}, api_version=self.api_version
-        )
+            "POST", "/$batch", json={"requests": wire}, api_version=self.api_version,
+            idempotent=all(item["method"] == "GET" for item in wire),
+        )  # fmt: skip
         responses = {r.id.lower(): r for r in _parse_responses(page.body)}
         missing = [i for i in ids if i.lower() not in responses]
         if missing:

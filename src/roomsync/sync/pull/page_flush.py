@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import Text, column, select, text, update, values
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from roomsync.logs import log_context
@@ -279,33 +279,31 @@ class _Flush:
             self.completed.append(round_)
 
     def save_quiet(self, quiet: list[QuietPage]) -> None:
-        """The quiet pages' links in one ``UPDATE ... FROM`` a ``VALUES`` list of (room, link)
-        per set of shared values (those of a round's first page carry its window, which
-        every room of the round shares): two bound values per room."""
+        """The quiet pages' links: per set of values the rooms share (a round's first page
+        carries its window, the same for every room of the round), one ``UPDATE`` of those
+        for all the rooms, then their links by one executemany of (room, link) alone."""
         by_shared: dict[tuple[tuple[str, object], ...], list[tuple[uuid.UUID, str]]] = {}
         for page in quiet:
             round_ = page.request.round
             shared = page_values(page.request, next_link=None, delta_link=None, now=self.now)
+            del shared["delta_link"]
             by_shared.setdefault(tuple(shared.items()), []).append(
                 (round_.resource_id, page.delta_link)
             )
             if round_.full:
                 self.completed.append(round_)
-        for common, links in by_shared.items():
-            rows = (
-                values(
-                    column("room", RoomSyncState.resource_id.type),
-                    column("link", Text),
-                    name="quiet",
-                )
-                .data(sorted(links))
-                .cte("quiet")
-            )  # SQLite names a VALUES list's columns in a CTE
+        links = update(RoomSyncState).where(RoomSyncState.resource_id == bindparam("_room"))
+        for common, rooms in by_shared.items():
+            rooms.sort()
             self.session.execute(
                 update(RoomSyncState)
-                .where(RoomSyncState.resource_id == rows.c.room)
-                .values({**dict(common), "delta_link": rows.c.link}),
+                .where(RoomSyncState.resource_id.in_([room for room, _ in rooms]))
+                .values(dict(common)),
                 execution_options={"synchronize_session": False},
+            )
+            self.session.connection().execute(
+                links.values(delta_link=bindparam("_link")),
+                [{"_room": room, "_link": link} for room, link in rooms],
             )
         self.part.count("pages", len(quiet))
 

@@ -90,7 +90,7 @@ def rooms_to_pull(
     )
     query = (
         select(
-            Resource.id, Resource.organization_id, Resource.email, state.id,
+            Resource.id, Resource.email, state.id.is_not(None),
             (state.window_start == window.start) & (state.window_end == window.end),
             state.next_link, state.delta_link, state.full_round,
             *(
@@ -110,8 +110,8 @@ def rooms_to_pull(
         query = query.where(Resource.id.in_(resource_ids))
     return [
         (
-            RoomToPull(row[0], row[1], row[2] or ""),
-            None if row[3] is None else SavedRound(bool(row[4]), *row[5:]),
+            RoomToPull(row[0], organization_id, row[1] or ""),
+            SavedRound(bool(row[3]), *row[4:]) if row[2] else None,
         )
         for row in session.execute(query)
     ]
