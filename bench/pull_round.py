@@ -31,6 +31,7 @@ max(latency, N / 13,000 per second).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import importlib
 import math
@@ -104,22 +105,25 @@ def measure(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
         bench = _Bench(tenant, platform, rooms)
         runs: dict[str, list[Run]] = {}
         shipped = IntegrationOptions().max_batches_in_flight
-        methods: list[tuple[str, Callable[[], object], float]] = [
-            (SHIPPED, bench.roomsync_round, _batched_model(rooms, shipped, latency))
+        # Each method is made ready (its links read) before its round is timed.
+        methods: list[tuple[str, Callable[[], Callable[[], object]], float]] = [
+            (SHIPPED, lambda: bench.roomsync_round, _batched_model(rooms, shipped, latency))
         ]
         if (peer := _peer_round(tenant, bench)) is not None:
             methods.append(("plain peer, 256 in flight", peer, _peer_model(rooms, latency)))
         for repeat in range(args.repeats):
-            for name, method, _ in methods:
+            for name, prepare, _ in methods:
                 profile = (
                     args.profile if (repeat, name, rooms) == (0, SHIPPED, max(args.rooms)) else None
                 )
-                runs.setdefault(name, []).append(bench.timed(method, profile=profile))
+                runs.setdefault(name, []).append(bench.timed(prepare(), profile=profile))
         for in_flight in args.in_flight:
             name = f"roomsync, max_batches_in_flight={in_flight} (not the default)"
             with bench.options({"max_batches_in_flight": in_flight}):
                 runs[name] = [bench.timed(bench.roomsync_round)]
-            methods.append((name, bench.roomsync_round, _batched_model(rooms, in_flight, latency)))
+            methods.append(
+                (name, lambda: bench.roomsync_round, _batched_model(rooms, in_flight, latency))
+            )
         sequential = bench.sequential_seconds_per_room(args.sample) * rooms
         platform.ctx.close()
     rows = [_row(name, runs[name], model, rooms) for name, _, model in methods]
@@ -270,21 +274,24 @@ class _Bench:
             control.post("/_sim/settle").raise_for_status()
 
 
-def _peer_round(tenant: ServedTenant, bench: _Bench) -> Callable[[], object] | None:
-    """The plain peer's round over the links roomsync saved, or None where
-    ``bench/peer_client.py`` is not there."""
+def _peer_round(tenant: ServedTenant, bench: _Bench) -> Callable[[], Callable[[], object]] | None:
+    """The plain peer's round over the links roomsync saved (read before the clock starts),
+    or None where ``bench/peer_client.py`` is not there."""
     try:
         peer_client: Any = importlib.import_module("bench.peer_client")
     except ImportError:
         return None
 
-    def round_() -> object:
-        return peer_client.run_round(
-            links=bench.saved_links(), token=bench.token(), ca_bundle=tenant.ca_bundle,
-            headers=delta_headers(), in_flight=PEER_IN_FLIGHT,
+    def prepare() -> Callable[[], object]:
+        links, token = dict(bench.saved_links()), bench.token()
+        return lambda: asyncio.run(
+            peer_client.run_peer_round(
+                tenant.base_url, token, list(links), links, ca_bundle=tenant.ca_bundle,
+                in_flight=PEER_IN_FLIGHT,
+            )
         )  # fmt: skip
 
-    return round_
+    return prepare
 
 
 @contextlib.contextmanager

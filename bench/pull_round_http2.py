@@ -68,6 +68,7 @@ def serve(config_path: Path, rooms: int, latency_ms: float) -> None:
     config.alpn_protocols = ["h2", "http/1.1"]
     config.accesslog = None
     config.h2_max_concurrent_streams = 1000
+    config.graceful_timeout = 1.0
     stop = asyncio.Event()
 
     async def main() -> None:
@@ -94,7 +95,11 @@ def served_by_hypercorn(rooms: int, latency_ms: float) -> Iterator[ServedTenant]
         yield ServedTenant(_wait_for_config(config_path, process), process.pid)
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def http2_context(tenant: ServedTenant, database: Any) -> SyncContext:

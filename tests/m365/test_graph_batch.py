@@ -230,9 +230,14 @@ def test_a_batch_of_reads_whose_connection_dropped_is_sent_again() -> None:
     endpoint = BatchEndpoint(lambda item: ok_item())
     requests = [BatchRequest(str(n), "GET", f"/users/room{n}@contoso.com/events") for n in (1, 2)]
 
-    outcome = send_batch(make_graph(_dropping_the_first_connection(endpoint)), requests)
+    sleeps = SleepRecorder()
+
+    outcome = send_batch(
+        make_graph(_dropping_the_first_connection(endpoint), sleep=sleeps), requests
+    )
 
     assert len(endpoint.posts) == 1
+    assert sleeps.waits == [0.0]  # a fresh connection at once, no backoff
     assert {i: r.status for i, r in outcome.responses.items()} == {"1": 200, "2": 200}
 
 

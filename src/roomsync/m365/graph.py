@@ -232,10 +232,13 @@ class GraphClient:
             try:
                 response = self._send_once(method, url, json, headers, force_refresh)
             except GraphConnectionError as exc:
-                # A kept-alive connection the server closed as it was reused fails this way.
                 delay = self.retry.delay(attempt, None) if resend else None
                 if delay is None:
                     raise
+                if attempt == 1 and isinstance(exc.__cause__, httpx.RemoteProtocolError):
+                    # A kept-alive connection the server closed as it was reused: the pool
+                    # opens a fresh one, so the first resend need not wait.
+                    delay = 0.0
                 _log.warning("%s %s: %s; retrying in %.1f s", method, _path(url), exc, delay)
             else:
                 force_refresh = response.status_code == 401 and not refreshed
