@@ -39,7 +39,6 @@ from bench.harness import (
     _wait_for_config,
     platform_for,
     print_table,
-    process_cpu_seconds,
     write_results,
 )
 from bench.pull_round import _Bench
@@ -128,32 +127,46 @@ def measure(rooms: int, latency_ms: float, repeats: int) -> list[dict[str, Any]]
         contexts = {"HTTP/1.1 pool (shipped)": platform.ctx, "HTTP/2 (http2=True)": h2_ctx}
         bench = _Bench(tenant, platform, rooms)
         timed: dict[str, list[tuple[float, float, float, str]]] = {name: [] for name in contexts}
+        failures: dict[str, list[str]] = {name: [] for name in contexts}
         for _ in range(repeats):
             for name, ctx in contexts.items():
                 versions: set[str] = set()
                 ctx.http.event_hooks["response"] = [_note_version(versions)]
-                graphsim_before = process_cpu_seconds(tenant.process_id or 0)
 
                 def round_(ctx: SyncContext = ctx) -> None:
                     pull_bookings(ctx, platform.integration_id, trigger=SyncRunTrigger.MANUAL)
 
-                run = bench.timed(round_)
-                graphsim = process_cpu_seconds(tenant.process_id or 0) - graphsim_before
-                timed[name].append(
-                    (run.seconds, run.client_cpu, graphsim, ",".join(sorted(versions)))
-                )
+                try:
+                    run = bench.timed(round_)
+                except Exception as exc:  # a transport that breaks is a result too
+                    failures[name].append(f"{type(exc).__name__}: {exc}"[:200])
+                    continue
+                row = (run.seconds, run.client_cpu, run.graphsim_cpu, ",".join(sorted(versions)))
+                timed[name].append(row)
         h2_ctx.close()
         platform.ctx.close()
-    return [
-        {
-            "rooms": rooms, "transport": name, "best_round_s": round(min(r[0] for r in runs), 2),
-            "rounds_s": [round(r[0], 2) for r in runs],
-            "roomsync_cpu_ms_per_room": round(1000 * min(r[1] for r in runs) / rooms, 3),
-            "graphsim_cpu_ms_per_room": round(1000 * min(r[2] for r in runs) / rooms, 3),
-            "http_version": runs[0][3],
-        }
-        for name, runs in timed.items()
-    ]  # fmt: skip
+    return [_row(rooms, name, runs, failures[name]) for name, runs in timed.items()]
+
+
+def _row(
+    rooms: int, name: str, runs: list[tuple[float, float, float, str]], failures: list[str]
+) -> dict[str, Any]:
+    def best(n: int) -> float | None:
+        return min(r[n] for r in runs) if runs else None
+
+    def per_room(seconds: float | None) -> float | None:
+        return round(1000 * seconds / rooms, 3) if seconds is not None else None
+
+    seconds = best(0)
+    return {
+        "rooms": rooms, "transport": name,
+        "best_round_s": round(seconds, 2) if seconds is not None else None,
+        "rounds_s": [round(r[0], 2) for r in runs],
+        "roomsync_cpu_ms_per_room": per_room(best(1)),
+        "graphsim_cpu_ms_per_room": per_room(best(2)),
+        "http_version": runs[0][3] if runs else "-",
+        "failed_rounds": failures,
+    }  # fmt: skip
 
 
 def main() -> None:
