@@ -124,6 +124,8 @@ def measure(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
             methods.append(
                 (name, lambda: bench.roomsync_round, _batched_model(rooms, in_flight, latency))
             )
+        # The same round once more with nothing changed in Outlook: every room is quiet.
+        quiet = bench.timed(bench.roomsync_round, changes=False)
         sequential = bench.sequential_seconds_per_room(args.sample) * rooms
         platform.ctx.close()
     rows = [_row(name, runs[name], model, rooms) for name, _, model in methods]
@@ -131,7 +133,17 @@ def measure(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
         Row("sequential httpx loop (sampled)", round(sequential, 1), round(rooms * latency, 1),
             rooms, 0, 0.0, 0.0, f"{min(args.sample, rooms)} rooms timed, scaled to {rooms}")
     )  # fmt: skip
-    return _summary(rooms, latency, initial_seconds, rows, shipped)
+    summary = _summary(rooms, latency, initial_seconds, rows, shipped)
+    changed = max(1, round(rooms * CHANGED_SHARE))
+    unchanged_cpu = quiet.client_cpu / rooms
+    best = min(runs[SHIPPED], key=lambda run: run.client_cpu)
+    return summary | {
+        "roomsync_cpu_ms_per_unchanged_room": round(1000 * unchanged_cpu, 3),
+        "roomsync_cpu_ms_per_changed_room": round(
+            1000 * (best.client_cpu - unchanged_cpu * (rooms - changed)) / changed, 2
+        ),
+        "quiet_round_s": round(quiet.seconds, 2),
+    }
 
 
 def _row(name: str, runs: list[Run], model: float, rooms: int) -> Row:
@@ -203,8 +215,11 @@ class _Bench:
         if report.errors:
             raise RuntimeError(f"the round failed: {report.errors[:3]}")
 
-    def timed(self, method: Callable[[], object], *, profile: str | None = None) -> Run:
-        self._change_some_rooms()
+    def timed(
+        self, method: Callable[[], object], *, profile: str | None = None, changes: bool = True
+    ) -> Run:
+        if changes:
+            self._change_some_rooms()
         delta_before = self.tenant.count_requests(path_contains="calendarView/delta")
         throttled_before = self.tenant.count_requests(status=429)
         graphsim = self.tenant.process_id or 0
@@ -337,7 +352,8 @@ def main() -> None:
         )
     columns = [
         "rooms", "round_s", "ratio_vs_peer", "ratio_vs_sequential", "ratio_vs_lower_bound",
-        "roomsync_cpu_ms_per_room", "graphsim_cpu_ms_per_request", "throttled_429",
+        "roomsync_cpu_ms_per_room", "roomsync_cpu_ms_per_unchanged_room",
+        "roomsync_cpu_ms_per_changed_room", "graphsim_cpu_ms_per_request", "throttled_429",
     ]  # fmt: skip
     print_table("Shipped defaults", columns, [[r[c] for c in columns] for r in results])
     path = write_results("pull_round", {"results": results})
