@@ -47,11 +47,13 @@ def _rooms_panel(axis: Any, data: dict[str, Any] | None) -> None:
     results = sorted(data["results"], key=lambda r: r["rooms"])
     rooms = [r["rooms"] for r in results]
     for key, label, style in [
-        ("round_s", "roomsync", "o-"),
+        ("round_s", "roomsync (shipped defaults)", "o-"),
+        ("peer_s", "plain peer (aiohttp, 256 in flight)", "d-."),
         ("sequential_s", "sequential httpx loop", "s--"),
         ("lower_bound_s", "lower bound of the limits", "^:"),
     ]:
-        axis.plot(rooms, [r[key] for r in results], style, label=label)
+        if all(r.get(key) is not None for r in results):
+            axis.plot(rooms, [r[key] for r in results], style, label=label)
     axis.axhline(120, color="grey", linewidth=0.8)
     axis.annotate("2-minute cycle", (rooms[0], 120), textcoords="offset points", xytext=(0, 4))
     axis.set_xscale("log")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -116,7 +117,12 @@ def test_throttling_halves_the_batches_in_flight_and_calm_grows_them_back(
         first_answered.wait(timeout=10)  # the throttled batch is answered first
         return endpoint(request)
 
-    fan_out = FanOut(make_graph(handler, sleep=sleeps), max_batches_in_flight=8, grow_after=2)
+    fan_out = FanOut(
+        make_graph(handler, sleep=sleeps),
+        max_batches_in_flight=8,
+        grow_after=2,
+        slow_wave_factor=None,  # the batches held back by the handler are not Graph slowing
+    )
 
     report = fan_out.run(_requests(mailboxes=800, each=1), lambda result: None)
 
@@ -124,6 +130,24 @@ def test_throttling_halves_the_batches_in_flight_and_calm_grows_them_back(
     assert report.succeeded == 800
     assert report.concurrency_limits == [8, 4, 5, 6, 7, 8]
     assert 1 <= sleeps.total <= 1.2
+
+
+def test_answers_that_slow_down_take_batches_off_but_never_below_a_quarter() -> None:
+    answered = itertools.count()
+    endpoint = BatchEndpoint(lambda item: ok_item())
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        time.sleep(0.002 if next(answered) < 16 else 0.03)  # the service starts queueing
+        return endpoint(request)
+
+    fan_out = FanOut(make_graph(handler), max_batches_in_flight=16)
+
+    report = fan_out.run(_requests(mailboxes=2000, each=1), lambda result: None)
+
+    assert report.succeeded == 2000
+    assert report.throttled == 0
+    assert report.concurrency_limits[:2] == [16, 12]
+    assert min(report.concurrency_limits) == 4
 
 
 def test_follow_up_requests_from_the_callback_walk_a_delta_round_to_its_end() -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 
 from roomsync.m365.batch import BatchRequest, relative_url, send_batch
-from roomsync.m365.exceptions import InvalidResponse, NotFound
+from roomsync.m365.exceptions import GraphConnectionError, InvalidResponse, NotFound
 from roomsync.m365.graph import ApiVersion
 from tests.m365.m365_fakes import (
     GRAPH_URL,
@@ -209,3 +211,44 @@ def test_beta_batches_post_to_the_beta_root() -> None:
     send_batch(make_graph(endpoint), [BatchRequest("1", "GET", link)], api_version=ApiVersion.BETA)
 
     assert endpoint.posts[0][0]["url"] == "/users/sa@contoso.com/findRooms"
+
+
+def _dropping_the_first_connection(endpoint: BatchEndpoint) -> Callable[[httpx.Request], Any]:
+    """The server closes a kept-alive connection just as the first POST reuses it."""
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if len(calls) == 1:
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        return endpoint(request)
+
+    return handler
+
+
+def test_a_batch_of_reads_whose_connection_dropped_is_sent_again() -> None:
+    endpoint = BatchEndpoint(lambda item: ok_item())
+    requests = [BatchRequest(str(n), "GET", f"/users/room{n}@contoso.com/events") for n in (1, 2)]
+
+    sleeps = SleepRecorder()
+
+    outcome = send_batch(
+        make_graph(_dropping_the_first_connection(endpoint), sleep=sleeps), requests
+    )
+
+    assert len(endpoint.posts) == 1
+    assert sleeps.waits == [0.0]  # a fresh connection at once, no backoff
+    assert {i: r.status for i, r in outcome.responses.items()} == {"1": 200, "2": 200}
+
+
+def test_a_batch_with_a_write_whose_connection_dropped_is_not_sent_again() -> None:
+    endpoint = BatchEndpoint(lambda item: ok_item())
+    requests = [
+        BatchRequest("1", "GET", "/users/room1@contoso.com/events"),
+        BatchRequest("2", "POST", "/users/a@contoso.com/events", body={"subject": "Standup"}),
+    ]
+
+    with pytest.raises(GraphConnectionError):
+        send_batch(make_graph(_dropping_the_first_connection(endpoint)), requests)
+
+    assert endpoint.posts == []

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from roomsync.m365.calendar import parse_delta_page
+from roomsync.m365.calendar import parse_delta_page, quiet_delta_link
 from roomsync.m365.exceptions import InvalidResponse
 from roomsync.m365.models import (
     AttendeeType,
@@ -131,6 +131,27 @@ def test_a_last_page_carries_the_delta_link() -> None:
 
     assert page.is_last
     assert page.events == []
+
+
+def test_an_empty_last_page_is_read_as_its_delta_link_alone() -> None:
+    link = f"{GRAPH_URL}/v1.0/x?$deltatoken=abc"
+
+    assert quiet_delta_link({"@odata.context": "x", "value": [], "@odata.deltaLink": link}) == link
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"value": [ROOM_EVENT], "@odata.deltaLink": "https://g/b"},
+        {"value": [], "@odata.nextLink": "https://g/a"},
+        {"value": [], "@odata.nextLink": "https://g/a", "@odata.deltaLink": "https://g/b"},
+        {"value": [], "@odata.deltaLink": 7},
+        {"@odata.deltaLink": "https://g/b"},
+        [],
+    ],
+)
+def test_any_other_page_is_left_for_the_full_reading(body: object) -> None:
+    assert quiet_delta_link(body) is None
 
 
 @pytest.mark.parametrize(

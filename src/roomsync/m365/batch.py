@@ -71,6 +71,8 @@ class BatchOutcome:
     responses: Mapping[str, BatchResponse]
     throttled: int
     """How many 429 item answers were seen, retried or not (the fan-out adapts to it)."""
+    rounds: int = 1
+    """How many POSTs it took (more when items were resent)."""
 
 
 def relative_url(url: str, *, graph_url: str, api_version: ApiVersion = ApiVersion.V1) -> str:
@@ -124,22 +126,25 @@ class _BatchRun:
         self.attempts = dict.fromkeys(requests, 0)
         self.waiting: dict[str, float] = {}
         self.throttled = 0
+        self.rounds = 0
 
     def run(self) -> BatchOutcome:
         due = list(self.requests)
         while due:
+            self.rounds += 1
             for response in self._post(due):
                 self._settle(response)
             self._follow_prerequisites()
             self._fail_orphans()
             due = self._wait_for_next()
-        return BatchOutcome(self.final, self.throttled)
+        return BatchOutcome(self.final, self.throttled, self.rounds)
 
     def _post(self, ids: list[str]) -> list[BatchResponse]:
         wire = [self._wire(self.requests[i], set(ids)) for i in ids]
         page = self.graph.request(
-            "POST", "/$batch", json={"requests": wire}, api_version=self.api_version
-        )
+            "POST", "/$batch", json={"requests": wire}, api_version=self.api_version,
+            idempotent=all(item["method"] == "GET" for item in wire),
+        )  # fmt: skip
         responses = {r.id.lower(): r for r in _parse_responses(page.body)}
         missing = [i for i in ids if i.lower() not in responses]
         if missing:

@@ -75,6 +75,18 @@ def parse_delta_page(body: object, *, mailbox: str) -> DeltaPage:
     return parse_wire(DeltaPage, body, source=f"calendarView/delta of {mailbox}")
 
 
+def quiet_delta_link(body: object) -> str | None:
+    """The deltaLink of a page that ends its round with no items, else None.
+
+    Most rooms answer a steady round with exactly that (``{"value": [], "@odata.deltaLink":
+    ...}``); reading it needs no models. Any other page, a malformed one included, is for
+    :func:`parse_delta_page`."""
+    if not isinstance(body, dict) or body.get("value") != [] or "@odata.nextLink" in body:
+        return None
+    link = body.get("@odata.deltaLink")
+    return link if isinstance(link, str) else None
+
+
 def fetch_delta_page(
     graph: GraphClient, url: str, *, mailbox: str, page_size: int = DELTA_PAGE_SIZE
 ) -> DeltaPage:

@@ -143,10 +143,15 @@ class GraphClient:
         json: object = None,
         headers: Mapping[str, str] | None = None,
         api_version: ApiVersion = ApiVersion.V1,
+        idempotent: bool | None = None,
     ) -> GraphResponse:
-        """Sends one request (retrying as the module says); raises a GraphError on failure."""
+        """Sends one request (retrying as the module says); raises a GraphError on failure.
+
+        ``idempotent``: whether a request whose connection failed may be sent again (by
+        default only a GET; a ``$batch`` of GETs is one too)."""
         url = self.url_for(url_or_path, api_version=api_version, params=params)
-        response = self._send_with_retries(method, url, json, headers or {})
+        resend = method == "GET" if idempotent is None else idempotent
+        response = self._send_with_retries(method, url, json, headers or {}, resend=resend)
         body = _json_or_text(response)
         if not response.is_success:
             raise error_from_graph(
@@ -220,16 +225,20 @@ class GraphClient:
         )
 
     def _send_with_retries(
-        self, method: str, url: str, json: object, headers: Mapping[str, str]
+        self, method: str, url: str, json: object, headers: Mapping[str, str], *, resend: bool
     ) -> httpx.Response:
         attempt, refreshed, force_refresh = 1, False, False
         while True:
             try:
                 response = self._send_once(method, url, json, headers, force_refresh)
             except GraphConnectionError as exc:
-                delay = self.retry.delay(attempt, None) if method == "GET" else None
+                delay = self.retry.delay(attempt, None) if resend else None
                 if delay is None:
                     raise
+                if attempt == 1 and isinstance(exc.__cause__, httpx.RemoteProtocolError):
+                    # A kept-alive connection the server closed as it was reused: the pool
+                    # opens a fresh one, so the first resend need not wait.
+                    delay = 0.0
                 _log.warning("%s %s: %s; retrying in %.1f s", method, _path(url), exc, delay)
             else:
                 force_refresh = response.status_code == 401 and not refreshed

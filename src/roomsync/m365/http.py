@@ -17,10 +17,16 @@ import httpx
 
 from roomsync import __version__
 from roomsync.errors import ConfigurationError
+from roomsync.m365.fanout import BATCHES_IN_FLIGHT
 
 # Microsoft asks ISVs to decorate Graph traffic with a recognisable User-Agent
 # (concepts/throttling.md, "best practices").
 USER_AGENT = f"NONISV|roomsync|roomsync/{__version__}"
+MAX_CONNECTIONS = 2 * BATCHES_IN_FLIGHT
+"""Every batch a round has in flight holds a connection for its whole round trip, so the
+pool holds a round's worth twice over: a second integration's round, a push or a
+prefetch lookup running beside it never waits for a connection (a wait past the timeout
+would fail the call)."""
 
 
 def build_http_client(
@@ -28,7 +34,7 @@ def build_http_client(
     ca_bundle: Path | None = None,
     timeout: float = 30.0,
     transport: httpx.BaseTransport | None = None,
-    max_connections: int = 32,
+    max_connections: int = MAX_CONNECTIONS,
 ) -> httpx.Client:
     """The shared client; ``ca_bundle`` adds a private CA (graphsim's) to the public ones."""
     return httpx.Client(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 OUTLOOK_MAILBOX_CONCURRENCY = 4
 
@@ -35,16 +35,26 @@ class MailboxSlots:
             return taken
 
     def give_back(self, mailbox: str, count: int = 1) -> None:
-        key = mailbox.lower()
         with self._changed:
-            left = self._in_flight.get(key, 0) - count
-            if left < 0:
-                raise RuntimeError(f"More slots of {mailbox} were given back than taken.")
-            if left:
-                self._in_flight[key] = left
-            else:
-                self._in_flight.pop(key, None)
+            self._release(mailbox, count)
             self._changed.notify_all()
+
+    def give_back_each(self, mailboxes: Iterable[str]) -> None:
+        """One slot back for each mailbox named (a batch's), under one turn of the lock."""
+        with self._changed:
+            for mailbox in mailboxes:
+                self._release(mailbox, 1)
+            self._changed.notify_all()
+
+    def _release(self, mailbox: str, count: int) -> None:
+        key = mailbox.lower()
+        left = self._in_flight.get(key, 0) - count
+        if left < 0:
+            raise RuntimeError(f"More slots of {mailbox} were given back than taken.")
+        if left:
+            self._in_flight[key] = left
+        else:
+            self._in_flight.pop(key, None)
 
     @contextlib.contextmanager
     def held(self, mailbox: str) -> Iterator[None]:

@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from roomsync.m365.fanout import BATCHES_IN_FLIGHT
+
 
 class IntegrationOptions(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -21,7 +23,7 @@ class IntegrationOptions(BaseModel):
     window_past_days: int = Field(default=1, ge=0, le=365)
     window_future_days: int = Field(default=90, ge=1, le=1080)
     page_size: int = Field(default=16, ge=1, le=1000)
-    max_batches_in_flight: int = Field(default=8, ge=1, le=64)
+    max_batches_in_flight: int = Field(default=BATCHES_IN_FLIGHT, ge=1, le=256)
     push_max_attempts: int = Field(default=8, ge=1, le=100)
     room_answer_timeout_seconds: int = Field(default=600, ge=10, le=7 * 24 * 3600)
     # A room listing that loses more than this share of known rooms is not trusted.

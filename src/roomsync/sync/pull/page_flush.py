@@ -4,6 +4,12 @@ The pages one ``$batch`` delivered are applied in one transaction together with 
 that follows each of them. Should that transaction fail, each page is tried alone; a page
 that still fails marks its room failed for this run and no later page of that room is
 applied, so a saved link never skips a page that was not applied.
+
+A *quiet* page — no items, the round's last — changes nothing but its room's link, so
+quiet pages wait for one another (up to :data:`QUIET_PAGES_PER_WRITE`, or the end of the
+round) and their links are written by one statement: a round in which few rooms changed
+costs a transaction per few hundred rooms instead of one per ``$batch``. Replaying a quiet
+page after a crash is as harmless as skipping its write: both leave the room where it was.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from roomsync.logs import log_context
@@ -33,11 +39,18 @@ from roomsync.sync.pull.prefetch import (
     perform_lookups,
     plan_page_lookups,
 )
-from roomsync.sync.pull.rounds import PageRequest, RoomRound, record_failure, record_page
+from roomsync.sync.pull.rounds import (
+    PageRequest,
+    RoomRound,
+    page_values,
+    record_failure,
+    record_page,
+)
 from roomsync.sync.runs import RunReport
 
 logger = logging.getLogger(__name__)
 _ANALYZE_FIRST_AT = 1000
+QUIET_PAGES_PER_WRITE = 500
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,17 @@ class PendingPage:
     request: PageRequest
     page: DeltaPage
     prefetched: Prefetched = field(default_factory=Prefetched)
+
+
+@dataclass(frozen=True)
+class QuietPage:
+    """A page with no items that ended its room's round: only its deltaLink is kept."""
+
+    request: PageRequest
+    delta_link: str
+
+    def as_pending(self) -> PendingPage:
+        return PendingPage(self.request, DeltaPage(delta_link=self.delta_link))
 
 
 class PageBuffer:
@@ -57,6 +81,7 @@ class PageBuffer:
     ) -> None:
         self.ctx, self.directory, self.report, self.held = ctx, directory, report, held
         self.pages: list[PendingPage] = []
+        self.quiet: list[QuietPage] = []
         self.failures: dict[uuid.UUID, tuple[RoomRound, str]] = {}
         self.poisoned: set[uuid.UUID] = set()
         self.completed_full: list[RoomRound] = []
@@ -65,6 +90,9 @@ class PageBuffer:
 
     def add(self, page: PendingPage) -> None:
         self.pages.append(page)
+
+    def add_quiet(self, page: QuietPage) -> None:
+        self.quiet.append(page)
 
     def fail(self, round_: RoomRound, message: str) -> None:
         self.failures[round_.resource_id] = (round_, message)
@@ -77,11 +105,16 @@ class PageBuffer:
         completed, self.completed_full = self.completed_full, []
         return completed
 
-    def flush(self) -> None:
+    def flush(self, *, final: bool = False) -> None:
+        """Apply the pages in hand; quiet ones only with others, when enough wait, or at
+        the ``final`` flush of the round."""
         pages, self.pages = self._prefetched(self.pages), []
         failures, self.failures = self.failures, {}  # the prefetch may have added some
-        if pages or failures:
-            self._apply(pages, failures)
+        quiet: list[QuietPage] = []
+        if pages or failures or final or len(self.quiet) >= QUIET_PAGES_PER_WRITE:
+            quiet, self.quiet = self.quiet, []
+        if pages or failures or quiet:
+            self._apply(pages, failures, quiet)
         self._keep_lease()
 
     def _prefetched(self, pages: list[PendingPage]) -> list[PendingPage]:
@@ -130,29 +163,42 @@ class PageBuffer:
             self.directory.privacy.fetch(organizers, window)
 
     def _apply(
-        self, pages: list[PendingPage], failures: dict[uuid.UUID, tuple[RoomRound, str]]
+        self,
+        pages: list[PendingPage],
+        failures: dict[uuid.UUID, tuple[RoomRound, str]],
+        quiet: list[QuietPage],
     ) -> None:
         try:
-            self._apply_together(pages, failures)
+            self._apply_together(pages, failures, quiet)
         except Exception:
             logger.exception(
-                "Applying %d delta pages together failed; trying one by one", len(pages)
+                "Applying %d delta pages together failed; trying one by one",
+                len(pages) + len(quiet),
             )
-            for page in pages:
+            for page in [*pages, *(q.as_pending() for q in quiet)]:
                 self._apply_alone(page)
             for round_, message in failures.values():
                 self._record_failure(round_, message)
 
     def _apply_together(
-        self, pages: list[PendingPage], failures: dict[uuid.UUID, tuple[RoomRound, str]]
+        self,
+        pages: list[PendingPage],
+        failures: dict[uuid.UUID, tuple[RoomRound, str]],
+        quiet: list[QuietPage] | None = None,
     ) -> None:
         part = RunReport(self.report.run_id)
+        quiet = quiet or []
         with self.ctx.database.session() as session:
             rooms = {p.request.round.resource_id for p in pages} | failures.keys()
+            if quiet and not self.ctx.database.is_sqlite:
+                # Row locks in one id order, as every writer of room states takes them
+                # (an UPDATE ... FROM locks in the order its join meets the rows).
+                _lock_rows(session, rooms | {q.request.round.resource_id for q in quiet})
             flush = _Flush(session, lock_room_states(session, rooms), self.ctx.clock(), part)
             flush.load_links(pages)
             for pending in pages:
                 flush.apply_page(pending, self.directory)
+            flush.save_quiet(quiet)
             created = flush.new_bookings.write(session)
             for resource_id, (_, message) in failures.items():
                 record_failure(flush.states[resource_id], message, now=flush.now)
@@ -232,6 +278,35 @@ class _Flush:
         if page.delta_link is not None and round_.full:
             self.completed.append(round_)
 
+    def save_quiet(self, quiet: list[QuietPage]) -> None:
+        """The quiet pages' links: per set of values the rooms share (a round's first page
+        carries its window, the same for every room of the round), one ``UPDATE`` of those
+        for all the rooms, then their links by one executemany of (room, link) alone."""
+        by_shared: dict[tuple[tuple[str, object], ...], list[tuple[uuid.UUID, str]]] = {}
+        for page in quiet:
+            round_ = page.request.round
+            shared = page_values(page.request, next_link=None, delta_link=None, now=self.now)
+            del shared["delta_link"]
+            by_shared.setdefault(tuple(shared.items()), []).append(
+                (round_.resource_id, page.delta_link)
+            )
+            if round_.full:
+                self.completed.append(round_)
+        links = update(RoomSyncState).where(RoomSyncState.resource_id == bindparam("_room"))
+        for common, rooms in by_shared.items():
+            rooms.sort()
+            self.session.execute(
+                update(RoomSyncState)
+                .where(RoomSyncState.resource_id.in_([room for room, _ in rooms]))
+                .values(dict(common)),
+                execution_options={"synchronize_session": False},
+            )
+            self.session.connection().execute(
+                links.values(delta_link=bindparam("_link")),
+                [{"_room": room, "_link": link} for room, link in rooms],
+            )
+        self.part.count("pages", len(quiet))
+
 
 class TableGrowth:
     """PostgreSQL plans queries with the statistics of the last ``ANALYZE``. A first sync
@@ -252,6 +327,15 @@ class TableGrowth:
         self.next_analyze_at = 2 * self.created
         with self.database.session() as session:
             session.execute(text("ANALYZE bookings, booking_history, event_links"))
+
+
+def _lock_rows(session: Session, resource_ids: set[uuid.UUID]) -> None:
+    session.execute(
+        select(RoomSyncState.id)
+        .where(RoomSyncState.resource_id.in_(sorted(resource_ids)))
+        .order_by(RoomSyncState.resource_id)
+        .with_for_update()
+    ).all()
 
 
 def lock_room_states(

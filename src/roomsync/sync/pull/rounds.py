@@ -9,9 +9,13 @@ window: a *full* round, whose end reconciles bookings the room no longer holds.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, select
+from sqlalchemy.orm import Session
 
 from roomsync.m365.calendar import DeltaWindow, delta_request_url
 from roomsync.platform.models import Resource, RoomSyncState
@@ -47,9 +51,75 @@ class PageRequest:
     first: bool
 
 
+@dataclass(frozen=True)
+class SavedRound:
+    """Where a room's state row says its round stands, as far as starting the next needs.
+
+    ``same_window``: the saved window is the current one. The saved window and start are
+    read only for a round still open (a next link) or left unreconciled (full, ended):
+    the common case, a finished delta round, needs none of its instants."""
+
+    same_window: bool
+    next_link: str | None
+    delta_link: str | None
+    full_round: bool
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    round_started_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RoomToPull:
+    resource_id: uuid.UUID
+    organization_id: uuid.UUID
+    email: str
+
+
+def rooms_to_pull(
+    session: Session,
+    organization_id: uuid.UUID,
+    resource_ids: Sequence[uuid.UUID] | None,
+    window: DeltaWindow,
+) -> list[tuple[RoomToPull, SavedRound | None]]:
+    """The organization's active Microsoft 365 rooms (or those of ``resource_ids``) with
+    their saved rounds (None: no state row yet), as plain values in one query: a round over
+    thousands of rooms needs a few columns of each, not tracked objects."""
+    state = RoomSyncState
+    open_or_unreconciled = state.next_link.is_not(None) | (
+        state.full_round.is_(True) & state.delta_link.is_not(None)
+    )
+    query = (
+        select(
+            Resource.id, Resource.email, state.id.is_not(None),
+            (state.window_start == window.start) & (state.window_end == window.end),
+            state.next_link, state.delta_link, state.full_round,
+            *(
+                case((open_or_unreconciled, column))
+                for column in (state.window_start, state.window_end, state.round_started_at)
+            ),
+        )
+        .outerjoin(state, state.resource_id == Resource.id)
+        .where(
+            Resource.organization_id == organization_id,
+            Resource.email.is_not(None),
+            Resource.active.is_(True),
+        )
+        .order_by(Resource.id)
+    )  # fmt: skip
+    if resource_ids is not None:
+        query = query.where(Resource.id.in_(resource_ids))
+    return [
+        (
+            RoomToPull(row[0], organization_id, row[1] or ""),
+            SavedRound(bool(row[3]), *row[4:]) if row[2] else None,
+        )
+        for row in session.execute(query)
+    ]
+
+
 def begin_round(
-    state: RoomSyncState | None,
-    room: Resource,
+    state: SavedRound | None,
+    room: RoomToPull,
     *,
     integration_id: uuid.UUID,
     window: DeltaWindow,
@@ -57,25 +127,49 @@ def begin_round(
     now: datetime,
 ) -> tuple[PageRequest, str]:
     """The first request of ``room``'s round now, and its URL."""
-    base = RoomRound(
-        integration_id=integration_id,
-        organization_id=room.organization_id,
-        resource_id=room.id,
-        room_email=room.email or "",
-        window=window,
-        zone=zone,
-        full=True,
-        started_at=now,
-    )
-    if state is None or state.window_start != window.start or state.window_end != window.end:
-        return PageRequest(base, first=True), base.initial_url
-    if state.next_link:
-        started = state.round_started_at or now
-        resumed = replace(base, full=state.full_round, started_at=started)
-        return PageRequest(resumed, first=False), state.next_link
-    if state.delta_link:
-        return PageRequest(replace(base, full=False), first=True), state.delta_link
-    return PageRequest(base, first=True), base.initial_url
+
+    def round_(full: bool, started_at: datetime = now) -> RoomRound:
+        return RoomRound(
+            integration_id=integration_id,
+            organization_id=room.organization_id,
+            resource_id=room.resource_id,
+            room_email=room.email,
+            window=window,
+            zone=zone,
+            full=full,
+            started_at=started_at,
+        )
+
+    if state is not None and state.same_window:
+        if state.next_link:
+            resumed = round_(state.full_round, state.round_started_at or now)
+            return PageRequest(resumed, first=False), state.next_link
+        if state.delta_link:
+            return PageRequest(round_(False), first=True), state.delta_link
+    fresh = round_(True)
+    return PageRequest(fresh, first=True), fresh.initial_url
+
+
+def page_values(
+    request: PageRequest, *, next_link: str | None, delta_link: str | None, now: datetime
+) -> dict[str, object]:
+    """The state columns applying a page sets (``events_seen`` restarts on a first page;
+    the caller adds the page's items): the link that follows it, and at the round's end
+    its outcome."""
+    values: dict[str, object] = {}
+    round_ = request.round
+    if request.first:
+        values.update(
+            window_start=round_.window.start, window_end=round_.window.end,
+            full_round=round_.full, round_started_at=round_.started_at, events_seen=0,
+        )  # fmt: skip
+    if next_link is not None:
+        return values | {"next_link": next_link}
+    return values | {
+        "next_link": None, "delta_link": delta_link, "last_round_at": now,
+        "last_success_at": now, "last_outcome": "succeeded", "last_error": None,
+        "consecutive_failures": 0,
+    }  # fmt: skip
 
 
 def record_page(
@@ -83,20 +177,11 @@ def record_page(
     delta_link: str | None, items: int, now: datetime,
 ) -> None:  # fmt: skip
     """The link that follows a page, saved in the page's own transaction."""
-    round_ = request.round
-    if request.first:
-        state.window_start, state.window_end = round_.window.start, round_.window.end
-        state.full_round = round_.full
-        state.round_started_at = round_.started_at
-        state.events_seen = 0
+    for column, value in page_values(
+        request, next_link=next_link, delta_link=delta_link, now=now
+    ).items():
+        setattr(state, column, value)
     state.events_seen += items
-    if next_link is not None:
-        state.next_link = next_link
-        return
-    state.next_link = None
-    state.delta_link = delta_link
-    state.last_round_at = state.last_success_at = now
-    state.last_outcome, state.last_error, state.consecutive_failures = "succeeded", None, 0
 
 
 def record_failure(state: RoomSyncState, message: str, *, now: datetime) -> None:

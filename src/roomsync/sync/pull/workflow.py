@@ -16,25 +16,28 @@ import uuid
 from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from roomsync.logs import log_context
-from roomsync.m365.calendar import DeltaWindow, delta_headers, parse_delta_page
+from roomsync.m365.calendar import DeltaWindow, delta_headers, parse_delta_page, quiet_delta_link
 from roomsync.m365.exceptions import SyncStateExpired
 from roomsync.m365.fanout import BatchItemResult, FanOut, MailboxRequest
 from roomsync.m365.graph import GraphClient
 from roomsync.platform.enums import SyncRunKind, SyncRunTrigger
-from roomsync.platform.models import Integration, Resource, RoomSyncState
 from roomsync.sync.context import SyncContext
 from roomsync.sync.integration.access import runnable_integration, stopping_on_credential_failure
 from roomsync.sync.integration.connection import graph_for
 from roomsync.sync.leases import HeldLease, kept_lease, lease_ttl
 from roomsync.sync.options import IntegrationOptions
-from roomsync.sync.pull.page_flush import PageBuffer, PendingPage
+from roomsync.sync.pull.page_flush import PageBuffer, PendingPage, QuietPage
 from roomsync.sync.pull.prefetch import OrganizerDirectory
 from roomsync.sync.pull.reconcile import reconcile_full_rounds, reconcile_room
-from roomsync.sync.pull.rounds import PageRequest, RoomRound, begin_round
+from roomsync.sync.pull.rounds import (
+    PageRequest,
+    RoomRound,
+    RoomToPull,
+    SavedRound,
+    begin_round,
+    rooms_to_pull,
+)
 from roomsync.sync.pull.window import current_window
 from roomsync.sync.room_states import ensure_room_states
 from roomsync.sync.runs import RunReport, recorded_run
@@ -101,6 +104,8 @@ class _Round:
         self.rooms_done = 0
         self.restarted: set[uuid.UUID] = set()
         self.left_mid_round = False
+        # One dict for every request: a round sends thousands with the same preferences.
+        self.headers = delta_headers(page_size=self.options.page_size)
 
     def run(self, resource_ids: Sequence[uuid.UUID] | None) -> None:
         self.graph.tokens.token()  # a credential problem fails the run here, not per room
@@ -111,7 +116,7 @@ class _Round:
         outcome = fan_out.run(
             first_requests, self._on_result, self.buffer.flush, stop=self.ctx.stopping
         )
-        self.buffer.flush()
+        self.buffer.flush(final=True)
         if outcome.stopped or self.left_mid_round:
             self.report.warn("The round stopped early for a shutdown; the next one resumes it.")
         completed = self.buffer.take_completed_full_rounds()
@@ -129,16 +134,13 @@ class _Round:
         now = self.ctx.clock()
         window = current_window(now, self.zone, self.options)
         with self.ctx.database.session() as session:
-            rooms = _rooms(session, self.integration, resource_ids)
-        room_ids = [room.id for room in rooms]
-        ensure_room_states(
-            self.ctx.database, integration_id=self.integration.id, resource_ids=room_ids
-        )
-        with self.ctx.database.session() as session:
-            states = _states(session, room_ids)
+            found = rooms_to_pull(session, self.integration.organization_id, resource_ids, window)
+        if missing := [room.resource_id for room, state in found if state is None]:
+            ensure_room_states(
+                self.ctx.database, integration_id=self.integration.id, resource_ids=missing
+            )
         requests = []
-        for room in rooms:
-            state = states.get(room.id)
+        for room, state in found:
             # A full round that ended without reconciling (its process died): reconcile now.
             if unreconciled := self._unreconciled_round(state, room):
                 reconcile_room(self.ctx, self.graph, self.directory, unreconciled, self.report)
@@ -153,7 +155,7 @@ class _Round:
             requests.append(self._request(page, url))
         return requests
 
-    def _unreconciled_round(self, state: RoomSyncState | None, room: Resource) -> RoomRound | None:
+    def _unreconciled_round(self, state: SavedRound | None, room: RoomToPull) -> RoomRound | None:
         if state is None or not (state.full_round and state.delta_link and not state.next_link):
             return None
         if state.window_start is None or state.window_end is None:
@@ -161,8 +163,8 @@ class _Round:
         return RoomRound(
             integration_id=self.integration.id,
             organization_id=room.organization_id,
-            resource_id=room.id,
-            room_email=room.email or "",
+            resource_id=room.resource_id,
+            room_email=room.email,
             window=DeltaWindow(state.window_start, state.window_end),
             zone=self.zone,
             full=True,
@@ -175,7 +177,7 @@ class _Round:
             "GET",
             url,
             context=page,
-            headers=delta_headers(page_size=self.options.page_size),
+            headers=self.headers,
         )
 
     def _on_result(
@@ -187,6 +189,12 @@ class _Round:
             return None
         if result.error is not None:
             return self._on_error(request, result.error)
+        if (delta_link := quiet_delta_link(result.body)) is not None:
+            # Nothing changed in the room: only its new deltaLink is saved, with others'.
+            self.buffer.add_quiet(QuietPage(request, delta_link))
+            self.rooms_done += 1
+            self._tick()
+            return None
         page = parse_delta_page(result.body, mailbox=room.room_email)
         self.buffer.add(PendingPage(request, page))  # its lookups are made when it is flushed
         if page.next_link is not None and self.ctx.stopping.is_set():
@@ -217,23 +225,3 @@ class _Round:
     def _tick(self) -> None:
         if self.progress is not None:
             self.progress(self.rooms_done, self.rooms_total)
-
-
-def _rooms(
-    session: Session, integration: Integration, resource_ids: Sequence[uuid.UUID] | None
-) -> list[Resource]:
-    query = select(Resource).where(
-        Resource.organization_id == integration.organization_id,
-        Resource.email.is_not(None),
-        Resource.active.is_(True),
-    )
-    if resource_ids is not None:
-        query = query.where(Resource.id.in_(resource_ids))
-    return list(session.scalars(query.order_by(Resource.id)))
-
-
-def _states(session: Session, resource_ids: list[uuid.UUID]) -> dict[uuid.UUID, RoomSyncState]:
-    found = session.scalars(
-        select(RoomSyncState).where(RoomSyncState.resource_id.in_(resource_ids))
-    )
-    return {state.resource_id: state for state in found}
