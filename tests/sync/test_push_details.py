@@ -25,6 +25,8 @@ from tests.sync.push_support import (
     add_mailbox,
     connected,
     meetings,
+    move,
+    pull,
     push,
     set_integration,
     sync_view,
@@ -165,3 +167,26 @@ def test_the_organizers_web_link_is_kept_and_given_to_the_organizer_only(tenant:
             )
         }
     assert shown == {"organizer": web_link, "colleague": None, "admin": None}
+
+
+def test_a_meeting_born_in_outlook_keeps_its_body_and_gets_its_link_once_roomsync_reads_it(
+    tenant: Tenant,
+) -> None:
+    room, organizer = tenant.room_emails[0], tenant.users[0]
+    tenant.sim.outlook.create_meeting(
+        organizer, room, "Team sync", tomorrow_at(9), tomorrow_at(10), body="Outlook's agenda"
+    )
+    pull(tenant)
+    [booking] = tenant.bookings(room)
+    link = tenant.link_of(booking.id)
+    assert link is not None
+    assert (booking.description, link.organizer_web_link) == (None, None)
+
+    move(tenant, booking.id, tomorrow_at(11), tomorrow_at(12))
+    push(tenant, booking.id)
+
+    event = organizer_event(tenant)
+    assert event["body"]["content"] == "Outlook's agenda"
+    link = tenant.link_of(booking.id)
+    assert link is not None
+    assert link.organizer_web_link == event["webLink"]
