@@ -164,6 +164,9 @@ def test_a_room_for_six_tomorrow_at_ten_is_booked_and_turns_confirmed_without_re
         page.get_by_text("Confirmed by the room").first.wait_for(timeout=20_000)
     finally:
         tenant.faults(clear=True)
+    outlook = page.get_by_role("link", name="Open in Outlook on the web")
+    outlook.wait_for(timeout=10_000)  # the organizer's copy, as the push's create answered it
+    assert (outlook.get_attribute("href") or "").startswith("https://outlook.")
     assert page.evaluate("window.notReloaded") is True
     check_page(page)
     page.screenshot(path=str(screenshots / "occupant-booking-confirmed.png"))

@@ -28,7 +28,12 @@ def test_a_booking_is_created_and_answered_in_utc_with_an_etag(
     assert body["created_at"].endswith("Z")
     assert (body["status"], body["origin"], body["version"]) == ("confirmed", "platform", 1)
     assert body["organizer_email"] == "ann@acme.test"
-    assert body["sync"] == {"state": "not_synced", "error": None, "ical_uid": None}
+    assert body["sync"] == {
+        "state": "not_synced",
+        "error": None,
+        "ical_uid": None,
+        "web_link": None,
+    }
     assert response.headers["ETag"] == '"1"'
     fetched = api.get(f"{BOOKINGS}/{body['id']}", headers=tenant.occupant)
     assert fetched.json() == body

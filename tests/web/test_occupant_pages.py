@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from roomsync.platform.db import Database
 from roomsync.platform.enums import BookingStatus, ChangeSource, Role
-from roomsync.platform.models import Booking
+from roomsync.platform.models import Booking, EventLink
 from roomsync.platform.services.bookings import create_booking
 from roomsync.platform.services.resources import create_resource
 from roomsync.platform.services.sessions import COOKIE_NAME, open_session
@@ -418,3 +418,89 @@ def test_booking_from_a_rooms_page_checks_the_time(office: Office, ann: httpx.Cl
     assert "The room is booked then" in error_of(taken.text, "start")
     booked = ann.post(f"/rooms/{office.medium}/book", data=data | {"start": "11:00"})
     assert booked.status_code == 303
+
+
+# --- Description and the link into Outlook on the web --------------------------------------------
+
+AGENDA = "Numbers first.\nThen <the plan> & questions."
+
+
+def booking_id_of(answer: httpx.Response) -> uuid.UUID:
+    assert answer.status_code == 303, answer.text
+    return uuid.UUID(answer.headers["location"].rsplit("/", 1)[1])
+
+
+def test_a_description_typed_on_book_is_stored_and_shown_on_the_booking_page(
+    office: Office, ann: httpx.Client
+) -> None:
+    page = find(ann, date=next_weekday(), start="13:00", people=2)
+    assert f'id="description-{office.small}"' in page.text
+    booking_id = booking_id_of(
+        ann.post("/book", data=book_form(page.text, office.small) | {"description": AGENDA})
+    )
+    with office.database.session() as session:
+        assert session.get_one(Booking, booking_id).description == AGENDA
+    shown = ann.get(f"/bookings/{booking_id}").text
+    assert (
+        '<dd class="description">Numbers first.\nThen &lt;the plan&gt; &amp; questions.</dd>'
+        in (shown)
+    )
+
+
+def test_a_too_long_description_is_said_next_to_book_and_kept(
+    office: Office, ann: httpx.Client
+) -> None:
+    form = book_form(find(ann, date=next_weekday(), start="13:00").text, office.small)
+    typed = "word " * 900
+    answer = ann.post("/book", data=form | {"description": typed})
+    assert answer.status_code == 422
+    assert "A description has at most 4,000 characters" in answer.text
+    assert f'aria-describedby="book-error-{office.small}">{typed}</textarea>' in answer.text
+    assert '<details class="book-description" open>' in answer.text
+    assert office.bookings_of(office.small) == 0
+
+
+def test_a_rooms_page_books_with_a_description(office: Office, ann: httpx.Client) -> None:
+    data = {
+        "csrf": csrf_in(ann.get(f"/rooms/{office.medium}").text),
+        "date": next_weekday().isoformat(),
+        "start": "15:00",
+        "duration": "30",
+        "title": "Chat",
+        "description": AGENDA,
+    }
+    booking_id = booking_id_of(ann.post(f"/rooms/{office.medium}/book", data=data))
+    with office.database.session() as session:
+        assert session.get_one(Booking, booking_id).description == AGENDA
+    refused = ann.post(f"/rooms/{office.medium}/book", data=data | {"description": "\x00"})
+    assert refused.status_code == 422
+    assert "must not contain the NUL character" in error_of(refused.text, "description")
+
+
+def test_the_organizer_alone_gets_the_link_into_outlook_on_the_web(
+    office: Office, factory: Any, ann: httpx.Client
+) -> None:
+    integration_id = factory.integration(office.organization_id)
+    day = next_weekday()
+    mine = office.book(office.small, local(day, "17:00"), local(day, "18:00"), email=ME)
+    web_link = "https://outlook.office365.com/owa/?itemid=AAMk%2Bx&exvsurl=1&path=/calendar/item"
+    with office.database.session() as session:
+        session.add(
+            EventLink(
+                booking_id=mine,
+                integration_id=integration_id,
+                room_email="huddle@acme.test",
+                organizer_email=ME,
+                organizer_event_id="AAMk+x",
+                organizer_web_link=web_link,
+            )
+        )
+    anchor = (
+        f'href="{web_link.replace("&", "&amp;")}" target="_blank" rel="noopener">Open in Outlook'
+    )
+    assert anchor in ann.get("/my").text
+    assert anchor in ann.get(f"/bookings/{mine}").text
+    with office.browser("admin@acme.test", Role.ADMIN) as admin:
+        page = admin.get(f"/bookings/{mine}")
+        assert page.status_code == 200
+        assert "Open in Outlook" not in page.text

@@ -203,9 +203,17 @@ def _load_bookings(
         bookings.update((booking.id, booking) for booking in found)
 
 
-def synced_state(*, start: datetime, end: datetime, title: str, private: bool) -> dict[str, Any]:
+def synced_state(
+    *, start: datetime, end: datetime, title: str, private: bool, description: str | None = None
+) -> dict[str, Any]:
     """The agreed state as stored on the link (JSON)."""
-    return {"start": start.isoformat(), "end": end.isoformat(), "title": title, "private": private}
+    return {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "title": title,
+        "private": private,
+        "description": description,
+    }
 
 
 def agreed_times(link: EventLink) -> tuple[datetime | None, datetime | None]:
@@ -250,7 +258,11 @@ def note_room_copy(link: EventLink, copy: RoomCopy, *, seen_at: datetime) -> Non
 def agree_on(link: EventLink, booking: Booking, *, pulled_hash: str | None = None) -> None:
     """Both sides now hold the booking as it is: record it as the agreed state."""
     link.synced_state = synced_state(
-        start=booking.start_at, end=booking.end_at, title=booking.title, private=booking.private
+        start=booking.start_at,
+        end=booking.end_at,
+        title=booking.title,
+        private=booking.private,
+        description=booking.description,
     )
     link.synced_version = booking.version
     if pulled_hash is not None:

@@ -1,8 +1,10 @@
 """Who may see a private booking's details and who may change whether it is private.
 
-A private booking's title is shown only to its organizer and to admins; everyone else
-reads "Private booking". Only they may change ``private`` too, since turning a private
-booking public is how its title would reach everyone. The caller is the organizer when
+A private booking's title and description are shown only to its organizer and to admins;
+everyone else reads "Private booking" and no description. Only they may change
+``private`` too, since turning a private booking public is how its title would reach
+everyone. The link into Outlook on the web opens the organizer's own mailbox, so only the
+organizer is given it. The caller is the organizer when
 the person it acts for (a session, or an occupant token's user) has the booking's
 ``organizer_email``; a token acting for no person never is.
 """
@@ -18,11 +20,13 @@ from roomsync.platform.models import Booking
 PRIVATE_TITLE = "Private booking"
 
 
-def is_organizer_or_admin(principal: Principal, booking: Booking) -> bool:
-    if principal.is_admin:
-        return True
+def is_organizer(principal: Principal, booking: Booking) -> bool:
     email = principal.email
     return email is not None and email.lower() == booking.organizer_email.lower()
+
+
+def is_organizer_or_admin(principal: Principal, booking: Booking) -> bool:
+    return principal.is_admin or is_organizer(principal, booking)
 
 
 def shown_title(principal: Principal, booking: Booking) -> str:
@@ -30,6 +34,13 @@ def shown_title(principal: Principal, booking: Booking) -> str:
     if booking.private and not is_organizer_or_admin(principal, booking):
         return PRIVATE_TITLE
     return booking.title
+
+
+def shown_description(principal: Principal, booking: Booking) -> str | None:
+    """The description ``principal`` may read: none of a private booking's but its own."""
+    if booking.private and not is_organizer_or_admin(principal, booking):
+        return None
+    return booking.description
 
 
 def permitted_changes(

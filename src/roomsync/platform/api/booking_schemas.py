@@ -14,8 +14,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from roomsync.platform.api.auth import Principal
-from roomsync.platform.api.booking_privacy import shown_title
-from roomsync.platform.api.fields import EmailText, Instant, Title
+from roomsync.platform.api.booking_privacy import is_organizer, shown_description, shown_title
+from roomsync.platform.api.fields import Description, EmailText, Instant, Title
 from roomsync.platform.api.schemas import InputModel, PatchModel
 from roomsync.platform.enums import BookingStatus, Origin, SyncState
 from roomsync.platform.models import Booking
@@ -30,6 +30,11 @@ class BookingIn(InputModel):
         "admins may book for someone else.",
     )
     title: Title
+    description: Description | None = Field(
+        default=None,
+        description="Plain text for the meeting's body in Outlook; empty means none. "
+        "Private bookings show it only to the organizer and admins.",
+    )
     start: Instant
     end: Instant
     private: bool = False
@@ -45,6 +50,11 @@ class BookingIn(InputModel):
 class BookingPatch(PatchModel):
     resource_id: uuid.UUID | None = None
     title: Title | None = None
+    description: Description | None = Field(
+        default=None,
+        description="Replaces the description; an empty text removes it. Refused (422) for "
+        "a meeting booked in Outlook, whose body stays Outlook's.",
+    )
     start: Instant | None = None
     end: Instant | None = None
     private: bool | None = None
@@ -57,6 +67,11 @@ class SyncOut(BaseModel):
     )
     error: str | None
     ical_uid: str | None
+    web_link: str | None = Field(
+        default=None,
+        description="Opens the meeting in Outlook on the web, in the organizer's mailbox; "
+        "given to the organizer only, once a push created or found their copy.",
+    )
 
 
 class OccurrenceOut(BaseModel):
@@ -81,6 +96,10 @@ class BookingOut(BaseModel):
         "user sync); null when the organizer is not a known user."
     )
     title: str
+    description: str | None = Field(
+        description="null when there is none, and for a private booking to anyone but its "
+        "organizer and admins."
+    )
     start: datetime
     end: datetime
     all_day: bool
@@ -113,6 +132,7 @@ def booking_out(booking: Booking, sync: BookingSyncView, principal: Principal) -
         organizer_email=booking.organizer_email,
         organizer_name=booking.organizer.name if booking.organizer else None,
         title=shown_title(principal, booking),
+        description=shown_description(principal, booking),
         start=booking.start_at,
         end=booking.end_at,
         all_day=booking.all_day,
@@ -124,5 +144,10 @@ def booking_out(booking: Booking, sync: BookingSyncView, principal: Principal) -
         version=booking.version,
         created_at=booking.created_at,
         updated_at=booking.updated_at,
-        sync=SyncOut(state=sync.state, error=sync.error, ical_uid=sync.ical_uid),
+        sync=SyncOut(
+            state=sync.state,
+            error=sync.error,
+            ical_uid=sync.ical_uid,
+            web_link=sync.web_link if is_organizer(principal, booking) else None,
+        ),
     )

@@ -49,6 +49,7 @@ def book_series(
         recurrence=body.recurrence,
         conflicts=conflicts,
         private=body.private,
+        description=body.description,
         actor=actor,
         max_duration=max_duration,
     )

@@ -104,6 +104,7 @@ def create_booking(
         organizer_email=organizer,
         actor=(principal.actor if acting_for_other else None),
         title=body.title,
+        description=body.description,
         start=body.start,
         end=body.end,
         private=body.private,
@@ -152,7 +153,9 @@ def get_booking(
     return _single(session, booking, principal, response)
 
 
-@router.patch("/{booking_id}", summary="Change a booking (title, start, end, private, room)")
+@router.patch(
+    "/{booking_id}", summary="Change a booking (title, description, start, end, private, room)"
+)
 def update_booking(
     *,
     booking_id: uuid.UUID,

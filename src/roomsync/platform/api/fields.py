@@ -4,8 +4,8 @@ Each type refuses with a ``ValueError`` (the API's 422 names the field) what nei
 database could store or what would break later arithmetic, with the same rules as the
 services (``platform.services.validation``):
 
-- ``Name``, ``Title``, ``EmailText``, ``Address``...: bounded text without NUL or a lone
-  surrogate;
+- ``Name``, ``Title``, ``Description``, ``EmailText``, ``Address``...: bounded text
+  without NUL or a lone surrogate;
 - ``Instant``: an ISO 8601 date-time text with a UTC offset (a number such as ``0.5`` is
   not taken as a Unix time), within the years 1900..2999;
 - ``TimeZoneName``: a name in the IANA zone list;
@@ -43,6 +43,7 @@ MAX_JSON_DEPTH = 8
 MAX_JSON_BYTES = 16_384
 MAX_ADDRESS_LENGTH = 4_096
 MAX_TITLE_LENGTH = 500
+MAX_DESCRIPTION_LENGTH = 4_000
 MAX_SECRET_LENGTH = 1_024
 MAX_CURSOR_LENGTH = 200
 MAX_LIST_ITEMS = 100
@@ -126,6 +127,12 @@ EmailText = Annotated[
     StringConstraints(min_length=1, max_length=EMAIL_LENGTH),
     _PLAIN,
     Field(description="An email address."),
+]
+Description = Annotated[
+    str,
+    StringConstraints(max_length=MAX_DESCRIPTION_LENGTH),
+    _PLAIN,
+    Field(description=f"Plain text, at most {MAX_DESCRIPTION_LENGTH} characters."),
 ]
 Address = Annotated[str, StringConstraints(max_length=MAX_ADDRESS_LENGTH), _PLAIN]
 Floor = Annotated[str, StringConstraints(max_length=FLOOR_LENGTH), _PLAIN]

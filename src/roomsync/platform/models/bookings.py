@@ -44,6 +44,9 @@ class Booking(Entity, Base):
     organizer: Mapped[User | None] = relationship(lazy="select")
     # Unbounded: a meeting subject from Outlook is stored whole; the API limits its own input.
     title: Mapped[str] = mapped_column(Text)
+    # Plain text the organizer wrote on the platform (the API bounds it); sent as the
+    # organizer's event body. Outlook-born bookings have none: the body is not pulled.
+    description: Mapped[str | None] = mapped_column(Text)
     start_at: Mapped[datetime]
     end_at: Mapped[datetime]
     all_day: Mapped[bool] = mapped_column(default=False)

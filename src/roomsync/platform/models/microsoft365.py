@@ -79,6 +79,8 @@ class EventLink(Entity, Base):
     organizer_event_id: Mapped[str | None] = mapped_column(String(GRAPH_ID_LENGTH))
     change_key: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     organizer_change_key: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    # The organizer's copy's webLink (opens it in Outlook on the web, in their mailbox).
+    organizer_web_link: Mapped[str | None] = mapped_column(Text)
     last_modified_at: Mapped[datetime | None]
     # The state both sides last agreed on (docs/sync.md "The link row").
     synced_state: Mapped[dict[str, Any] | None]

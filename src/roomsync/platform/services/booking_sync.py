@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +25,8 @@ class BookingSyncView:
     state: SyncState
     error: str | None = None
     ical_uid: str | None = None
+    web_link: str | None = None
+    """The organizer's copy's webLink; the API gives it to the organizer only."""
 
 
 def booking_sync_views(
@@ -34,9 +36,13 @@ def booking_sync_views(
     ids = [booking.id for booking in bookings]
     pushable_rooms = _pushable_resource_ids(session, {b.resource_id for b in bookings})
     links = session.execute(
-        select(EventLink.booking_id, EventLink.ical_uid).where(EventLink.booking_id.in_(ids))
+        select(EventLink.booking_id, EventLink.ical_uid, EventLink.organizer_web_link).where(
+            EventLink.booking_id.in_(ids)
+        )
     )
-    ical_uids = {booking_id: ical_uid for booking_id, ical_uid in links}
+    ical_uids, web_links = {}, {}
+    for booking_id, ical_uid, web_link in links:
+        ical_uids[booking_id], web_links[booking_id] = ical_uid, web_link
     rows = session.scalars(
         select(OutboxEntry).where(OutboxEntry.booking_id.in_(ids)).order_by(OutboxEntry.id)
     ).all()
@@ -44,11 +50,14 @@ def booking_sync_views(
     for row in rows:
         rows_by_booking.setdefault(row.booking_id, []).append(row)
     return {
-        booking.id: _view(
-            pushable=booking.resource_id in pushable_rooms,
-            linked=booking.id in ical_uids,
-            ical_uid=ical_uids.get(booking.id),
-            rows=rows_by_booking.get(booking.id, []),
+        booking.id: replace(
+            _view(
+                pushable=booking.resource_id in pushable_rooms,
+                linked=booking.id in ical_uids,
+                ical_uid=ical_uids.get(booking.id),
+                rows=rows_by_booking.get(booking.id, []),
+            ),
+            web_link=web_links.get(booking.id),
         )
         for booking in bookings
     }

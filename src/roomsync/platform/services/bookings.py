@@ -20,7 +20,12 @@ from sqlalchemy.orm import Session
 
 from roomsync.platform.db import isoformat_utc, now
 from roomsync.platform.enums import BookingStatus, ChangeSource, HistoryKind, Origin, OutboxAction
-from roomsync.platform.exceptions import ConflictError, NotFoundError, VersionMismatchError
+from roomsync.platform.exceptions import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    VersionMismatchError,
+)
 from roomsync.platform.models import Booking, BookingHistory, Resource
 from roomsync.platform.services.booking_pages import paginate_by_start
 from roomsync.platform.services.booking_rules import (
@@ -45,6 +50,7 @@ _SNAPSHOT_FIELDS = (
     "resource_id",
     "organizer_email",
     "title",
+    "description",
     "start_at",
     "end_at",
     "all_day",
@@ -66,6 +72,7 @@ def create_booking(
     end: datetime,
     private: bool = False,
     all_day: bool = False,
+    description: str | None = None,
     series_id: str | None = None,
     status: BookingStatus | None = None,
     source: ChangeSource = ChangeSource.PLATFORM,
@@ -90,6 +97,7 @@ def create_booking(
         organizer_email=organizer.email,
         organizer_user_id=organizer.id,
         title=title,
+        description=description or None,
         start_at=start,
         end_at=end,
         all_day=all_day,
@@ -120,6 +128,7 @@ def update_booking(
     end: Maybe[datetime] = UNCHANGED,
     private: Maybe[bool] = UNCHANGED,
     all_day: Maybe[bool] = UNCHANGED,
+    description: Maybe[str | None] = UNCHANGED,
     organizer_email: Maybe[str] = UNCHANGED,
     series_id: Maybe[str | None] = UNCHANGED,
     source: ChangeSource = ChangeSource.PLATFORM,
@@ -149,6 +158,7 @@ def update_booking(
     proposed: dict[str, Any] = {
         "resource_id": given(resource_id, booking.resource_id),
         "title": given(title, booking.title),
+        "description": _description(booking, description, source),
         "start_at": start_at,
         "end_at": end_at,
         "private": given(private, booking.private),
@@ -353,6 +363,21 @@ def _check_version(booking: Booking, expected_version: int | None) -> None:
             "someone changed it since you read it. Read it again and retry.",
             details={"current_version": booking.version, "expected_version": expected_version},
         )
+
+
+def _description(
+    booking: Booking, description: Maybe[str | None], source: ChangeSource
+) -> str | None:
+    """The description to keep: an empty one is none. A meeting born in Outlook keeps its
+    body there (roomsync neither reads nor overwrites it), so it takes no description."""
+    wanted = given(description, booking.description) or None
+    outlook_born = booking.origin is Origin.MICROSOFT365
+    if wanted != booking.description and outlook_born and _follows_rules(source):
+        raise InvalidInputError(
+            "This meeting was booked in Outlook: change its description there.",
+            field="description",
+        )
+    return wanted
 
 
 def _follows_rules(source: ChangeSource) -> bool:

@@ -41,6 +41,7 @@ def outlook_booking_rows(
         "resource_id": resource_id,
         "organizer_email": organizer_email.strip().lower(),
         "title": title,
+        "description": None,  # the meeting's body stays Outlook's: it is not pulled
         "start_at": start,
         "end_at": end,
         "all_day": all_day,
@@ -74,6 +75,7 @@ def _snapshot_of_row(row: dict[str, Any]) -> dict[str, Any]:
         "resource_id": str(row["resource_id"]),
         "organizer_email": row["organizer_email"],
         "title": row["title"],
+        "description": row["description"],
         "start_at": isoformat_utc(row["start_at"]),
         "end_at": isoformat_utc(row["end_at"]),
         "all_day": row["all_day"],

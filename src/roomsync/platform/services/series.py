@@ -73,6 +73,7 @@ def create_series(
     recurrence: Any,
     conflicts: ConflictChoice = ConflictChoice.FAIL,
     private: bool = False,
+    description: str | None = None,
     actor: str | None = None,
     max_duration: timedelta = DEFAULT_MAX_DURATION,
 ) -> SeriesResult:
@@ -111,6 +112,7 @@ def create_series(
             start=occurrence_start,
             end=occurrence_end,
             private=private,
+            description=description,
             series_id=series_id,
             actor=actor,
             max_duration=max_duration,

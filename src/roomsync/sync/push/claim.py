@@ -231,6 +231,7 @@ def _snapshot(booking: Booking, resource: Resource, building: Building) -> Booki
         room_email=resource.email or "",
         room_name=resource.name,
         time_zone=building.time_zone,
+        description=booking.description,
     )
 
 

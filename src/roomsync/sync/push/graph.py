@@ -78,10 +78,11 @@ class EventFacts:
     event_id: str
     ical_uid: str | None
     change_key: str | None
+    web_link: str | None = None
 
     @classmethod
     def of(cls, mailbox: str, event: Event) -> EventFacts:
-        return cls(mailbox, event.id, event.i_cal_u_id, event.change_key)
+        return cls(mailbox, event.id, event.i_cal_u_id, event.change_key, event.web_link)
 
 
 @dataclass(frozen=True)
@@ -195,12 +196,11 @@ class PushSender:
 
     def _post(self, mailbox: str) -> Event:
         on_behalf = mailbox != self.booking.organizer_email
-        body = f"Booked for {self.booking.organizer_email} by roomsync." if on_behalf else None
         try:
             return create_event(
                 self.graph,
                 mailbox,
-                self.booking.draft(body_text=body),
+                self.booking.draft(body_text=self.booking.body_text(mailbox)),
                 booking_id=str(self.booking.booking_id),
                 transaction_id=transaction_id(self.booking.booking_id),
             )

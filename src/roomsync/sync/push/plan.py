@@ -8,9 +8,10 @@ coalesce into one PATCH.
 
 - no organizer event yet, booking active and born on the platform → create;
 - organizer event known (or, for a meeting born in Outlook, findable by iCalUId) → PATCH
-  of what differs: times against the organizer's copy as just read, title and privacy
-  against the agreed state (the room rewrites subjects, so for Outlook-born bookings the
-  agreed title is not the organizer's subject), the room against the link's room;
+  of what differs: times against the organizer's copy as just read; title, privacy and
+  (for bookings born on the platform) the description, sent as the event body, against
+  the agreed state (the room rewrites subjects, so for Outlook-born bookings the agreed
+  title is not the organizer's subject); the room against the link's room;
 - cancelled platform booking → cancel the meeting; cancelled Outlook-born booking → take
   the room out of the organizer's meeting (the meeting itself is the organizer's);
 - declined (the room said no) or nothing to change → nothing.
@@ -59,6 +60,7 @@ class BookingSnapshot:
     room_email: str
     room_name: str
     time_zone: str
+    description: str | None = None
 
     def draft(self, *, body_text: str | None = None) -> EventDraft:
         """The whole event as roomsync creates it."""
@@ -72,9 +74,23 @@ class BookingSnapshot:
             private=self.private,
         )
 
+    def body_text(self, mailbox: str) -> str | None:
+        """The event body in ``mailbox``: the description, after a note saying for whom
+        when the event lives in another mailbox than the organizer's (a service account)."""
+        on_behalf = mailbox.lower() != self.organizer_email.lower()
+        note = f"Booked for {self.organizer_email} by roomsync." if on_behalf else None
+        parts = [text for text in (note, self.description) if text]
+        return "\n\n".join(parts) if parts else None
+
     def synced_state(self) -> dict[str, Any]:
         """The agreed state once Graph holds this snapshot (docs/sync.md "The link row")."""
-        return synced_state(start=self.start, end=self.end, title=self.title, private=self.private)
+        return synced_state(
+            start=self.start,
+            end=self.end,
+            title=self.title,
+            private=self.private,
+            description=self.description,
+        )
 
 
 @dataclass(frozen=True)
@@ -125,6 +141,9 @@ def patch_for(booking: BookingSnapshot, link: LinkSnapshot | None, copy: Event) 
         changes["subject"] = booking.title
     if agreed.get("private", booking.private) != booking.private:
         changes["sensitivity"] = "private" if booking.private else "normal"
+    if link is not None and _description_changed(booking, link):
+        mailbox = link.organizer_email or booking.organizer_email
+        changes["body"] = {"contentType": "text", "content": booking.body_text(mailbox) or ""}
     old_room = link.room_email if link is not None else booking.room_email
     if old_room != booking.room_email:
         changes.update(_room_swap(copy, old_room, booking))
@@ -137,6 +156,13 @@ def release_room_patch(copy: Event, room_email: str) -> dict[str, Any]:
     if _location_is(copy, room_email):
         changes["location"] = {"displayName": ""}
     return changes
+
+
+def _description_changed(booking: BookingSnapshot, link: LinkSnapshot) -> bool:
+    """The body is roomsync's only for meetings it created; a create already sent it."""
+    return booking.origin is Origin.PLATFORM and link.agreed.get("description") != (
+        booking.description
+    )
 
 
 def _room_swap(copy: Event, old_room: str, booking: BookingSnapshot) -> dict[str, Any]:

@@ -119,6 +119,7 @@ def _link_for(session: Session, job: PushJob, event: EventFacts) -> EventLink:
     link.organizer_email = event.mailbox
     link.organizer_event_id = event.event_id
     link.organizer_change_key = event.change_key
+    link.organizer_web_link = event.web_link or link.organizer_web_link
     link.ical_uid = event.ical_uid or link.ical_uid
     session.flush()
     return link

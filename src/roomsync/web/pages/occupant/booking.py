@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from roomsync.errors import RoomsyncError
 from roomsync.platform.api.booking_privacy import is_organizer_or_admin
+from roomsync.platform.api.fields import MAX_DESCRIPTION_LENGTH
 from roomsync.platform.enums import SyncState
 from roomsync.platform.exceptions import BookingConflictError, InvalidInputError, NotFoundError
 from roomsync.platform.models import Booking
@@ -31,6 +32,7 @@ from roomsync.platform.services import availability
 from roomsync.platform.services import bookings as service
 from roomsync.platform.services.booking_sync import booking_sync_views
 from roomsync.platform.services.resources import get_resource
+from roomsync.platform.services.validation import text_problem
 from roomsync.settings import Settings
 from roomsync.web.pages.guard import PageError, check_form, csrf_token
 from roomsync.web.pages.occupant import views
@@ -46,13 +48,14 @@ ALTERNATIVES = 3
 
 @dataclass(frozen=True)
 class Wanted:
-    """One booking asked for: the room, the interval, the title and privacy."""
+    """One booking asked for: the room, the interval, the title, privacy and description."""
 
     room_id: uuid.UUID
     start: datetime
     end: datetime
     title: str
     private: bool
+    description: str | None = None
 
 
 @router.post("/book")
@@ -64,16 +67,24 @@ def book(
     end: Annotated[str, Form()] = "",
     title: Annotated[str, Form()] = "",
     private: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     viewer = occupant(request)
     check_form(request, viewer.user, csrf)
     query = dict(parse_qsl(back))
-    typed = {"resource_id": resource_id, "title": title, "private": private == "on"}
+    typed = {
+        "resource_id": resource_id,
+        "title": title,
+        "private": private == "on",
+        "description": description,
+    }
     try:
         room, interval = _room_and_interval(resource_id, start, end)
-        wanted = Wanted(room, *interval, checked_title(title), private == "on")
+        wanted = Wanted(
+            room, *interval, checked_title(title), private == "on", checked_description(description)
+        )
         booking_id = create_for(request, viewer, wanted)
     except BookingConflictError as exc:
         mine = same_request(request, viewer, exc, wanted)
@@ -117,6 +128,20 @@ def checked_title(title: str) -> str:
     return clean
 
 
+def checked_description(description: str) -> str | None:
+    """The typed description, line breaks kept; none when only blanks were typed."""
+    clean = description.replace("\r\n", "\n").strip()
+    if len(clean) > MAX_DESCRIPTION_LENGTH:
+        raise InvalidInputError(
+            f"A description has at most {MAX_DESCRIPTION_LENGTH:,} characters, not {len(clean):,}.",
+            field="description",
+        )
+    problem = text_problem(clean)
+    if problem is not None:
+        raise InvalidInputError(f"The description {problem}.", field="description")
+    return clean or None
+
+
 def create_for(request: Request, viewer: Occupant, wanted: Wanted) -> uuid.UUID:
     settings: Settings = request.app.state.settings
     with request.app.state.database.session() as session:
@@ -136,6 +161,7 @@ def create_for(request: Request, viewer: Occupant, wanted: Wanted) -> uuid.UUID:
             start=wanted.start,
             end=wanted.end,
             private=wanted.private,
+            description=wanted.description,
             max_duration=_max_duration(settings),
         )
         return booking.id

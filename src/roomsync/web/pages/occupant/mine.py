@@ -4,7 +4,8 @@ state and whether Outlook has it; moving one (other time or room, through
 as ``PATCH``/``DELETE /api/v1/bookings/{id}`` do. A booking roomsync cannot change says so
 and why before anyone clicks.
 
-No link into Outlook on the web is offered: roomsync keeps no event ``webLink``.
+The organizer gets a link that opens the meeting in Outlook on the web (the ``webLink`` of
+their copy, known once a push created or read it).
 """
 
 from __future__ import annotations

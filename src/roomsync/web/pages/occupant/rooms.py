@@ -16,7 +16,13 @@ from roomsync.settings import Settings
 from roomsync.web.pages.guard import PageError, check_form
 from roomsync.web.pages.occupant import views
 from roomsync.web.pages.occupant.access import NAV, Occupant, occupant
-from roomsync.web.pages.occupant.booking import Wanted, checked_title, create_for, same_request
+from roomsync.web.pages.occupant.booking import (
+    Wanted,
+    checked_description,
+    checked_title,
+    create_for,
+    same_request,
+)
 from roomsync.web.pages.occupant.search_form import DURATIONS, Choices, default_typed, read_search
 from roomsync.web.pages.rendering import render
 
@@ -40,11 +46,19 @@ def book_room(
     duration: Annotated[str, Form()] = "",
     title: Annotated[str, Form()] = "",
     private: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     viewer = occupant(request)
     check_form(request, viewer.user, csrf)
-    typed = {"date": date, "start": start, "duration": duration, "title": title, "private": private}
+    typed = {
+        "date": date,
+        "start": start,
+        "duration": duration,
+        "title": title,
+        "private": private,
+        "description": description,
+    }
     settings: Settings = request.app.state.settings
     database = request.app.state.database
     with database.session() as session:
@@ -57,7 +71,12 @@ def book_room(
         return _page(request, viewer, resource_id, typed=typed, errors=errors)
     try:
         wanted = Wanted(
-            resource_id, search.start, search.end, checked_title(title), private == "on"
+            resource_id,
+            search.start,
+            search.end,
+            checked_title(title),
+            private == "on",
+            checked_description(description),
         )
         booking_id = create_for(request, viewer, wanted)
     except BookingConflictError as exc:

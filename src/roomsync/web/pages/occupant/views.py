@@ -20,7 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from roomsync.platform.api.auth import Principal
-from roomsync.platform.api.booking_privacy import shown_title
+from roomsync.platform.api.booking_privacy import (
+    is_organizer,
+    shown_description,
+    shown_title,
+)
 from roomsync.platform.api.resources import ResourceOut, resource_out
 from roomsync.platform.enums import BookingStatus, ChangeSource, Origin, SyncState
 from roomsync.platform.exceptions import ManagedInOutlookError
@@ -183,6 +187,9 @@ class BookingView:
     version: int
     locked: str | None
     """Why roomsync cannot change it (said before any click), or None."""
+    description: str | None = None
+    web_link: str | None = None
+    """Opens the meeting in Outlook on the web; for its organizer only (their mailbox)."""
 
     @property
     def final(self) -> bool:
@@ -242,6 +249,8 @@ def booking_view(
         private=booking.private,
         version=booking.version,
         locked=why_locked(session, booking, room),
+        description=shown_description(principal, booking),
+        web_link=sync.web_link if is_organizer(principal, booking) else None,
     )
 
 
