@@ -35,3 +35,5 @@ class Resource(Entity, Base):
     retired_at: Mapped[datetime | None]
     origin: Mapped[Origin] = mapped_column(EnumText(Origin), default=Origin.PLATFORM)
     m365_place_id: Mapped[str | None] = mapped_column(String(PLACE_ID_LENGTH))
+    # Overrides of its building's check-in policy, field by field (services/checkin_policy).
+    checkin_policy: Mapped[dict[str, Any] | None]

@@ -1,0 +1,320 @@
+"""Check-in over real HTTP: the policy API, checking in (who may, and when), ending early,
+and the release job on a clock the test moves (no real waits)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from roomsync.platform.db import Database
+from roomsync.platform.enums import Role
+from roomsync.platform.services.checkin import release_due_bookings
+from roomsync.platform.services.tokens import create_api_token
+from roomsync.settings import Settings
+from roomsync.web.app import create_app
+from roomsync.web.server import serving_in_background
+from tests.web.tenants import ADMIN_TOKEN, Tenant, bearer, booking_json, make_tenant
+
+START = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
+
+
+class MovableClock:
+    def __init__(self) -> None:
+        self.now = START - timedelta(hours=1)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+CLOCK = MovableClock()
+
+
+@pytest.fixture(scope="module")
+def clocked_url(database_url: str) -> Iterator[str]:
+    settings = Settings(
+        _env_file=None,
+        database_url=database_url,
+        admin_token=SecretStr(ADMIN_TOKEN),
+        max_booking_hours=12,
+    )
+    database = Database(database_url, clock=CLOCK)
+    try:
+        with serving_in_background(create_app(settings, database)) as url:
+            yield url
+    finally:
+        database.dispose()
+
+
+@pytest.fixture
+def api(clocked_url: str, database: Database) -> Iterator[httpx.Client]:
+    CLOCK.now = START - timedelta(hours=1)
+    with httpx.Client(base_url=f"{clocked_url}/api/v1/", timeout=60) as client:
+        yield client
+
+
+@pytest.fixture
+def tenant(factory: Any) -> Tenant:
+    return make_tenant(factory, "Acme")
+
+
+def _display(database: Database, tenant: Tenant, room_id: uuid.UUID) -> dict[str, str]:
+    with database.session() as session:
+        issued = create_api_token(
+            session,
+            organization_id=tenant.organization_id,
+            role=Role.DISPLAY,
+            name="lobby tablet",
+            resource_id=room_id,
+        )
+        return bearer(issued.secret)
+
+
+def _require_checkin(api: httpx.Client, tenant: Tenant, **policy: Any) -> None:
+    answer = api.put(
+        f"buildings/{tenant.building_id}/checkin-policy",
+        json={"required": True, **policy},
+        headers=tenant.admin,
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def _book(api: httpx.Client, tenant: Tenant, hours: float = 1) -> dict[str, Any]:
+    end = START + timedelta(hours=hours)
+    body = booking_json(tenant.room_id, start=START.isoformat(), end=end.isoformat())
+    answer = api.post("bookings", json=body, headers=tenant.occupant)
+    assert answer.status_code == 201, answer.text
+    return dict(answer.json())
+
+
+def _release_now(database: Database) -> list[uuid.UUID]:
+    with database.session() as session:
+        return release_due_bookings(session, at=CLOCK.now)
+
+
+def test_a_building_policy_is_stored_with_defaults_filled_in(
+    api: httpx.Client, tenant: Tenant
+) -> None:
+    answer = api.put(
+        f"buildings/{tenant.building_id}/checkin-policy",
+        json={"required": True, "release_after_minutes": 15},
+        headers=tenant.admin,
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["effective"] == {
+        "required": True,
+        "opens_minutes_before": 5,
+        "release_after_minutes": 15,
+        "exempt_longer_than_hours": 8,
+        "exempt": False,
+    }
+    room = api.get(f"resources/{tenant.room_id}/checkin-policy", headers=tenant.occupant)
+    assert room.json()["effective"]["release_after_minutes"] == 15
+
+
+@pytest.mark.parametrize(
+    ("policy", "field"),
+    [
+        ({"opens_minutes_before": -5}, "checkin_policy.opens_minutes_before"),
+        ({"release_after_minutes": 0}, "checkin_policy.release_after_minutes"),
+        ({"release_after_minutes": -1}, "checkin_policy.release_after_minutes"),
+        ({"release_minutes": 3}, "checkin_policy.release_minutes"),
+        ({"required": "yes"}, "checkin_policy.required"),
+    ],
+)
+def test_a_bad_policy_is_422_naming_the_field(
+    api: httpx.Client, tenant: Tenant, policy: dict[str, Any], field: str
+) -> None:
+    answer = api.put(
+        f"buildings/{tenant.building_id}/checkin-policy", json=policy, headers=tenant.admin
+    )
+
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["details"][0]["field"] == field
+
+
+def test_an_occupant_may_not_set_a_policy(api: httpx.Client, tenant: Tenant) -> None:
+    answer = api.put(
+        f"resources/{tenant.room_id}/checkin-policy", json={"exempt": True}, headers=tenant.occupant
+    )
+
+    assert answer.status_code == 403
+
+
+def test_check_in_too_early_says_when_it_opens(api: httpx.Client, tenant: Tenant) -> None:
+    _require_checkin(api, tenant)
+    booking = _book(api, tenant)
+    CLOCK.now = START - timedelta(minutes=6)
+
+    answer = api.post(f"bookings/{booking['id']}/check-in", headers=tenant.occupant)
+
+    assert answer.status_code == 409
+    assert answer.json()["error"]["details"]["opens_at"] == "2030-01-07T08:55:00Z"
+
+
+def test_the_organizer_checks_in_and_the_booking_shows_it(
+    api: httpx.Client, tenant: Tenant, database: Database
+) -> None:
+    _require_checkin(api, tenant)
+    booking = _book(api, tenant)
+    CLOCK.now = START + timedelta(minutes=2)
+
+    answer = api.post(f"bookings/{booking['id']}/check-in", headers=tenant.occupant)
+    CLOCK.now = START + timedelta(minutes=30)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["checked_in_at"] == "2030-01-07T09:02:00Z"
+    assert _release_now(database) == []
+    kept = api.get(f"bookings/{booking['id']}", headers=tenant.occupant).json()
+    assert (kept["status"], kept["checked_in_at"]) == ("confirmed", "2030-01-07T09:02:00Z")
+
+
+def test_an_occupant_may_not_check_in_to_a_colleagues_booking(
+    api: httpx.Client, tenant: Tenant
+) -> None:
+    booking = _book(api, tenant)
+    CLOCK.now = START
+
+    answer = api.post(f"bookings/{booking['id']}/check-in", headers=tenant.colleague)
+
+    assert answer.status_code == 403
+
+
+def test_a_display_token_checks_in_only_at_its_own_room(
+    api: httpx.Client, tenant: Tenant, factory: Any, database: Database
+) -> None:
+    booking = _book(api, tenant)
+    other_room = factory.room(tenant.building_id, name="Other room")
+    CLOCK.now = START
+
+    elsewhere = api.post(
+        f"bookings/{booking['id']}/check-in", headers=_display(database, tenant, other_room)
+    )
+    here = api.post(
+        f"bookings/{booking['id']}/check-in", headers=_display(database, tenant, tenant.room_id)
+    )
+
+    assert elsewhere.status_code == 403
+    assert here.status_code == 200, here.text
+    assert here.json()["title"] == "Planning"
+
+
+def test_a_booking_nobody_checks_in_to_is_released_after_ten_minutes(
+    api: httpx.Client, tenant: Tenant, database: Database
+) -> None:
+    _require_checkin(api, tenant)
+    booking = _book(api, tenant)
+    CLOCK.now = START + timedelta(minutes=9, seconds=59)
+    assert _release_now(database) == []
+
+    CLOCK.now = START + timedelta(minutes=10)
+    released = _release_now(database)
+    again = _release_now(database)
+
+    assert released == [uuid.UUID(booking["id"])]
+    assert again == []
+    stored = api.get(f"bookings/{booking['id']}", headers=tenant.occupant).json()
+    assert stored["status"] == "released"
+    assert "10 minutes" in stored["status_reason"]
+    late = api.post(f"bookings/{booking['id']}/check-in", headers=tenant.occupant)
+    assert late.status_code == 409
+    assert "released" in late.json()["error"]["message"]
+
+
+def test_a_released_slot_can_be_booked_again(
+    api: httpx.Client, tenant: Tenant, database: Database
+) -> None:
+    _require_checkin(api, tenant)
+    _book(api, tenant)
+    CLOCK.now = START + timedelta(minutes=10)
+    _release_now(database)
+
+    again = _book(api, tenant)
+
+    assert again["status"] == "confirmed"
+
+
+def test_a_booking_longer_than_eight_hours_is_exempt(
+    api: httpx.Client, tenant: Tenant, database: Database
+) -> None:
+    _require_checkin(api, tenant)
+    booking = _book(api, tenant, hours=9)
+    CLOCK.now = START + timedelta(minutes=30)
+
+    assert _release_now(database) == []
+    assert api.get(f"bookings/{booking['id']}", headers=tenant.admin).json()["status"] == (
+        "confirmed"
+    )
+
+
+def test_an_exempt_room_keeps_its_bookings(
+    api: httpx.Client, tenant: Tenant, database: Database
+) -> None:
+    _require_checkin(api, tenant)
+    booking = _book(api, tenant)
+    answer = api.put(
+        f"resources/{tenant.room_id}/checkin-policy", json={"exempt": True}, headers=tenant.admin
+    )
+    CLOCK.now = START + timedelta(minutes=30)
+
+    assert answer.json()["effective"]["exempt"] is True
+    assert _release_now(database) == []
+    assert api.get(f"bookings/{booking['id']}", headers=tenant.admin).json()["status"] == (
+        "confirmed"
+    )
+
+
+def test_a_policy_set_after_booking_applies_to_it(
+    api: httpx.Client, tenant: Tenant, database: Database
+) -> None:
+    booking = _book(api, tenant)
+    _require_checkin(api, tenant, release_after_minutes=20)
+    CLOCK.now = START + timedelta(minutes=15)
+    assert _release_now(database) == []
+
+    CLOCK.now = START + timedelta(minutes=20)
+
+    assert _release_now(database) == [uuid.UUID(booking["id"])]
+
+
+def test_ending_early_frees_the_rest_of_the_slot(api: httpx.Client, tenant: Tenant) -> None:
+    booking = _book(api, tenant)
+    CLOCK.now = START + timedelta(minutes=25, seconds=30, microseconds=5)
+
+    ended = api.post(f"bookings/{booking['id']}/end", headers=tenant.occupant)
+
+    assert ended.status_code == 200, ended.text
+    assert ended.json()["end"] == "2030-01-07T09:25:30Z"
+    free = api.get(
+        "availability",
+        params={"start": "2030-01-07T09:30:00Z", "end": "2030-01-07T10:00:00Z"},
+        headers=tenant.occupant,
+    )
+    assert str(tenant.room_id) in {item["resource"]["id"] for item in free.json()["items"]}
+
+
+def test_a_meeting_not_yet_begun_cannot_be_ended(api: httpx.Client, tenant: Tenant) -> None:
+    booking = _book(api, tenant)
+
+    answer = api.post(f"bookings/{booking['id']}/end", headers=tenant.occupant)
+
+    assert answer.status_code == 409
+    assert "cancel" in answer.json()["error"]["message"]
+
+
+def test_a_display_token_may_not_book_through_the_api(
+    api: httpx.Client, tenant: Tenant, database: Database
+) -> None:
+    answer = api.post(
+        "bookings",
+        json=booking_json(tenant.room_id),
+        headers=_display(database, tenant, tenant.room_id),
+    )
+
+    assert answer.status_code == 403
