@@ -3,6 +3,7 @@ and the release job on a clock the test moves (no real waits)."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -318,3 +319,92 @@ def test_a_display_token_may_not_book_through_the_api(
     )
 
     assert answer.status_code == 403
+
+
+# --- The room display's page and actions -----------------------------------------------------
+
+
+@contextlib.contextmanager
+def _open_display(
+    clocked_url: str, database: Database, tenant: Tenant, room_id: uuid.UUID
+) -> Iterator[httpx.Client]:
+    """A browser-like client that opened the display once with its token (now a cookie)."""
+    secret = _display(database, tenant, room_id)["Authorization"].removeprefix("Bearer ")
+    headers = {"X-Roomsync-Display": "1"}
+    with httpx.Client(base_url=clocked_url, timeout=60, headers=headers) as client:
+        opened = client.get(f"/display/{room_id}", params={"token": secret})
+        assert opened.status_code == 303
+        assert opened.headers["location"] == f"/display/{room_id}"
+        yield client
+
+
+def test_the_display_token_becomes_a_cookie_and_the_page_shows_the_room(
+    clocked_url: str, api: httpx.Client, tenant: Tenant, database: Database
+) -> None:
+    with _open_display(clocked_url, database, tenant, tenant.room_id) as display:
+        page = display.get(f"/display/{tenant.room_id}")
+        state = display.get(f"/display/{tenant.room_id}/state").json()
+
+    assert page.status_code == 200
+    assert "Acme room" in page.text
+    assert len(page.content) < 100_000
+    assert (state["busy"], state["book_now"]) == (False, [15, 30, 60])
+
+
+def test_the_display_never_shows_a_private_title(
+    clocked_url: str, api: httpx.Client, tenant: Tenant, database: Database
+) -> None:
+    body = booking_json(
+        tenant.room_id, start=START.isoformat(), end=(START + timedelta(hours=1)).isoformat()
+    )
+    api.post(
+        "bookings", json=body | {"title": "Secret merger", "private": True}, headers=tenant.occupant
+    )
+    CLOCK.now = START + timedelta(minutes=1)
+
+    with _open_display(clocked_url, database, tenant, tenant.room_id) as display:
+        page = display.get(f"/display/{tenant.room_id}")
+        state = display.get(f"/display/{tenant.room_id}/state").json()
+
+    assert "Secret merger" not in page.text
+    assert state["current"]["title"] == "Private booking"
+    assert state["busy"] is True
+
+
+def test_book_now_over_the_next_booking_is_409_with_the_longest_possible(
+    clocked_url: str, api: httpx.Client, tenant: Tenant, database: Database
+) -> None:
+    _book(api, tenant)
+    CLOCK.now = START - timedelta(minutes=20)
+
+    with _open_display(clocked_url, database, tenant, tenant.room_id) as display:
+        state = display.get(f"/display/{tenant.room_id}/state").json()
+        refused = display.post(f"/display/{tenant.room_id}/book", json={"minutes": 30})
+        booked = display.post(f"/display/{tenant.room_id}/book", json={"minutes": 15})
+
+    assert state["book_now"] == [15]
+    assert refused.status_code == 409
+    assert refused.json()["error"]["details"]["longest_minutes"] == 20
+    assert booked.status_code == 201, booked.text
+    assert booked.json()["current"]["checked_in"] is True
+
+
+def test_a_display_token_for_one_room_cannot_act_on_another(
+    clocked_url: str, api: httpx.Client, tenant: Tenant, database: Database, factory: Any
+) -> None:
+    other_room = factory.room(tenant.building_id, name="Other room")
+    booking = _book(api, tenant)
+    CLOCK.now = START
+    secret = _display(database, tenant, other_room)["Authorization"].removeprefix("Bearer ")
+
+    with httpx.Client(base_url=clocked_url, timeout=60) as browser:
+        opened = browser.get(f"/display/{tenant.room_id}", params={"token": secret})
+    with _open_display(clocked_url, database, tenant, other_room) as display:
+        state = display.get(f"/display/{tenant.room_id}/state")
+        check_in = display.post(
+            f"/display/{other_room}/check-in", json={"booking_id": booking["id"]}
+        )
+
+    assert opened.status_code == 403
+    assert state.status_code == 401  # its cookie belongs to the other display's path
+    assert check_in.status_code == 403

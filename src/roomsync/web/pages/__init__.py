@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from roomsync.web.pages import admin, docs, wizard
+from roomsync.web.pages import admin, display, docs, wizard
 from roomsync.web.pages.guard import PageError, SignInNeededError, page_user
 from roomsync.web.pages.rendering import STATIC_DIR, STATIC_PREFIX, render
 
@@ -19,6 +19,7 @@ def install_pages(app: FastAPI) -> None:
     app.include_router(docs.router)
     app.include_router(admin.router)
     app.include_router(wizard.router)
+    app.include_router(display.router)
     app.add_exception_handler(SignInNeededError, _sign_in_first)
     app.add_exception_handler(PageError, _error_page)
 
