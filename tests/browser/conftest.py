@@ -55,6 +55,8 @@ class Demo:
     url: str
     admin: tuple[str, str]
     occupant: tuple[str, str]
+    data: Path | None = None
+    """The demo's data directory (its SQLite database), for tests that make tokens."""
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +78,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         people = {role: (email, password) for role, email, password in found}
         url = f"http://127.0.0.1:{port}"
         assert httpx.get(f"{url}/healthz").status_code == 200
-        yield Demo(url, people["admin"], people["occupant"])
+        yield Demo(url, people["admin"], people["occupant"], data)
     finally:
         process.terminate()
         process.wait(timeout=30)

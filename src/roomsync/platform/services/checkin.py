@@ -25,6 +25,7 @@ from roomsync.platform.services.checkin_policy import policy_of_resource
 from roomsync.platform.services.outbox import enqueue_push, is_pushable
 
 RELEASE_BATCH = 500
+ENDED_AT_ONCE = "Ended the moment it began."
 
 
 class CheckInClosedError(ConflictError):
@@ -85,13 +86,14 @@ def end_booking(session: Session, *, booking_id: uuid.UUID) -> Booking:
     """End a running meeting now: the rest of its slot is free on both sides (the shorter
     booking is pushed to Outlook as any other change)."""
     booking = bookings.get_booking(session, booking_id=booking_id)
-    at = now(session).replace(microsecond=0)
+    moment = now(session)
+    at = moment.replace(microsecond=0)
     if booking.status not in OCCUPYING_STATUSES:
         raise CheckInClosedError(
             f"Booking {booking.id} is {booking.status}: there is no meeting to end.",
             details={"status": booking.status.value},
         )
-    if at <= booking.start_at:
+    if moment < booking.start_at:
         raise CheckInClosedError(
             f"Booking {booking.id} starts at {isoformat_utc(booking.start_at)}: it has not "
             "begun, so cancel it instead of ending it.",
@@ -99,6 +101,8 @@ def end_booking(session: Session, *, booking_id: uuid.UUID) -> Booking:
         )
     if at >= booking.end_at:
         return booking
+    if at <= booking.start_at:  # ended the second it began: nothing of the slot was used
+        return bookings.cancel_booking(session, booking_id=booking_id, reason=ENDED_AT_ONCE)
     return bookings.update_booking(session, booking_id=booking_id, end=at)
 
 

@@ -36,7 +36,7 @@ from roomsync.platform.exceptions import (
     NotFoundError,
     PermissionDeniedError,
 )
-from roomsync.platform.models import Booking, Building, Integration, Resource
+from roomsync.platform.models import Booking, Building, Resource
 from roomsync.platform.services import bookings, checkin
 from roomsync.platform.services.booking_rules import OCCUPYING_STATUSES
 from roomsync.platform.services.checkin_policy import policy_of_resource
@@ -110,7 +110,7 @@ def display_book(
         raise InvalidInputError("minutes must be 15, 30 or 60.", field="minutes")
     with _database(request).session() as session:
         _authorize(request, session, resource_id, write=True)
-        start = now(session).replace(second=0, microsecond=0)
+        start = now(session).replace(microsecond=0)
         longest = _free_minutes(session, resource_id, start)
         if longest is not None and longest < minutes:
             raise BookingConflictError(
@@ -121,7 +121,7 @@ def display_book(
             session,
             organization_id=_room(session, resource_id).organization_id,
             resource_id=resource_id,
-            organizer_email=_organizer(session, _room(session, resource_id)),
+            organizer_email=_organizer(_room(session, resource_id)),
             title=DISPLAY_TITLE,
             start=start,
             end=start + timedelta(minutes=minutes),
@@ -151,7 +151,7 @@ def display_state(session: Session, resource_id: uuid.UUID) -> dict[str, Any]:
     current = next((b for b in rows if b.start_at <= at), None)
     upcoming = [b for b in rows if b is not current]
     policy = policy_of_resource(session, resource_id)
-    free_minutes = _free_minutes(session, resource_id, at.replace(second=0, microsecond=0))
+    free_minutes = _free_minutes(session, resource_id, at.replace(microsecond=0))
     return {
         "room": {"id": str(room.id), "name": room.name},
         "now": isoformat_utc(at),
@@ -200,15 +200,11 @@ def _free_minutes(session: Session, resource_id: uuid.UUID, start: datetime) -> 
     return max(0, int((following - start) / timedelta(minutes=1)))
 
 
-def _organizer(session: Session, room: Resource) -> str:
-    """Whom a booking made at the display is for: the integration's service account (a
-    mailbox roomsync may write to), else the room itself."""
-    service_account = session.scalar(
-        select(Integration.service_account).where(
-            Integration.organization_id == room.organization_id, Integration.enabled.is_(True)
-        )
-    )
-    return service_account or room.email or f"display-{room.id}@roomsync.invalid"
+def _organizer(room: Resource) -> str:
+    """Whom a booking made at the display is for: the room's own mailbox, as a meeting
+    room's panel books it (the meeting lives in the room's calendar); a room without one
+    gets an address of its own under a reserved domain (RFC 2606), where no mail goes."""
+    return room.email or f"display-{room.id}@roomsync.example"
 
 
 def _authorize(

@@ -34,7 +34,7 @@
       current.append(el("p", { "class": "display-title" }, m.title),
                      el("p", { "class": "display-time" }, m.start + "–" + m.end));
       if (m.checked_in) {
-        actions.append(el("p", { "class": "display-hint" }, "Checked in"));
+        actions.append(el("p", { "class": "display-hint" }, "✓ Checked in"));
       } else if (m.check_in_open) {
         actions.append(button("Check in", function () { act("check-in", { booking_id: m.id }); }));
         if (m.release_at) {
