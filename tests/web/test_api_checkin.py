@@ -300,6 +300,27 @@ def test_ending_early_frees_the_rest_of_the_slot(api: httpx.Client, tenant: Tena
     assert str(tenant.room_id) in {item["resource"]["id"] for item in free.json()["items"]}
 
 
+def test_extending_adds_fifteen_minutes_while_the_room_is_free_after(
+    api: httpx.Client, tenant: Tenant
+) -> None:
+    booking = _book(api, tenant)
+    after = booking_json(
+        tenant.room_id,
+        start=(START + timedelta(hours=1, minutes=20)).isoformat(),
+        end=(START + timedelta(hours=2)).isoformat(),
+    )
+    assert api.post("bookings", json=after, headers=tenant.admin).status_code == 201
+    CLOCK.now = START + timedelta(minutes=50)
+
+    first = api.post(f"bookings/{booking['id']}/extend", headers=tenant.occupant)
+    second = api.post(f"bookings/{booking['id']}/extend", headers=tenant.occupant)
+
+    assert first.status_code == 200, first.text
+    assert first.json()["end"] == "2030-01-07T10:15:00Z"
+    assert second.status_code == 409
+    assert second.json()["error"]["details"]["start"] == "2030-01-07T10:20:00Z"
+
+
 def test_a_meeting_not_yet_begun_cannot_be_ended(api: httpx.Client, tenant: Tenant) -> None:
     booking = _book(api, tenant)
 

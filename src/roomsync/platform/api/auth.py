@@ -120,16 +120,13 @@ class Principal:
             raise PermissionDeniedError("Only ROOMSYNC_ADMIN_TOKEN may do this.")
 
 
+_DISPLAY_ACTIONS = frozenset({"check-in", "end", "extend"})
+
+
 def _is_booking_action(path: str) -> bool:
     parts = path.strip("/").split("/")
     return (
-        len(parts) == 5
-        and parts[:3] == ["api", "v1", "bookings"]
-        and parts[4]
-        in (
-            "check-in",
-            "end",
-        )
+        len(parts) == 5 and parts[:3] == ["api", "v1", "bookings"] and parts[4] in _DISPLAY_ACTIONS
     )
 
 

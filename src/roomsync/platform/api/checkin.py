@@ -57,8 +57,12 @@ def check_in(
     booking_id: uuid.UUID, response: Response, session: SessionDep, principal: PrincipalDep
 ) -> BookingOut:
     _may_act(session, booking_id, principal)
-    booking = checkin.check_in(session, booking_id=booking_id, actor=principal.actor)
-    return _single(session, booking, principal, response)
+    return _single(
+        session,
+        checkin.check_in(session, booking_id=booking_id, actor=principal.actor),
+        principal,
+        response,
+    )
 
 
 @router.post("/bookings/{booking_id}/end", summary="End a running meeting now")
@@ -66,8 +70,20 @@ def end_booking(
     booking_id: uuid.UUID, response: Response, session: SessionDep, principal: PrincipalDep
 ) -> BookingOut:
     _may_act(session, booking_id, principal)
-    booking = checkin.end_booking(session, booking_id=booking_id)
-    return _single(session, booking, principal, response)
+    return _single(
+        session, checkin.end_booking(session, booking_id=booking_id), principal, response
+    )
+
+
+@router.post("/bookings/{booking_id}/extend", summary="Make a running meeting 15 minutes longer")
+def extend_booking(
+    booking_id: uuid.UUID, response: Response, session: SessionDep, principal: PrincipalDep
+) -> BookingOut:
+    """409 naming the booking in the way when the room is not free for the 15 minutes."""
+    _may_act(session, booking_id, principal)
+    return _single(
+        session, checkin.extend_booking(session, booking_id=booking_id), principal, response
+    )
 
 
 @router.get("/buildings/{building_id}/checkin-policy", summary="A building's check-in policy")

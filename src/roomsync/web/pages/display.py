@@ -17,6 +17,7 @@ The actions call the same service functions as the REST API.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -80,25 +81,51 @@ def display_state_json(request: Request, resource_id: uuid.UUID) -> dict[str, An
         return display_state(session, resource_id)
 
 
+BookingIdBody = Annotated[uuid.UUID, Body(embed=True)]
+
+
 @router.post("/{resource_id}/check-in")
 def display_check_in(
-    request: Request, resource_id: uuid.UUID, booking_id: Annotated[uuid.UUID, Body(embed=True)]
+    request: Request, resource_id: uuid.UUID, booking_id: BookingIdBody
 ) -> dict[str, Any]:
-    with _database(request).session() as session:
-        _authorize(request, session, resource_id, write=True)
-        _own_booking(session, resource_id, booking_id)
-        checkin.check_in(session, booking_id=booking_id, actor=f"display of {resource_id}")
-        return display_state(session, resource_id)
+    actor = f"display of {resource_id}"
+    return _act(
+        request,
+        resource_id,
+        booking_id,
+        lambda s: checkin.check_in(s, booking_id=booking_id, actor=actor),
+    )
 
 
 @router.post("/{resource_id}/end")
 def display_end(
-    request: Request, resource_id: uuid.UUID, booking_id: Annotated[uuid.UUID, Body(embed=True)]
+    request: Request, resource_id: uuid.UUID, booking_id: BookingIdBody
 ) -> dict[str, Any]:
+    return _act(
+        request, resource_id, booking_id, lambda s: checkin.end_booking(s, booking_id=booking_id)
+    )
+
+
+@router.post("/{resource_id}/extend")
+def display_extend(
+    request: Request, resource_id: uuid.UUID, booking_id: BookingIdBody
+) -> dict[str, Any]:
+    return _act(
+        request, resource_id, booking_id, lambda s: checkin.extend_booking(s, booking_id=booking_id)
+    )
+
+
+def _act(
+    request: Request,
+    resource_id: uuid.UUID,
+    booking_id: uuid.UUID,
+    action: Callable[[Session], object],
+) -> dict[str, Any]:
+    """One of the room's bookings acted on, answered with what the display shows next."""
     with _database(request).session() as session:
         _authorize(request, session, resource_id, write=True)
         _own_booking(session, resource_id, booking_id)
-        checkin.end_booking(session, booking_id=booking_id)
+        action(session)
         return display_state(session, resource_id)
 
 

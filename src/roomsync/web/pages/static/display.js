@@ -42,6 +42,7 @@
             "Check in by " + m.release_at + " or the room is released."));
         }
       }
+      actions.append(button("Extend 15 min", function () { act("extend", { booking_id: m.id }); }, true));
       actions.append(button("End meeting now", function () { act("end", { booking_id: m.id }); }, true));
     } else {
       current.append(el("p", { "class": "display-time" },
