@@ -88,7 +88,8 @@ def _graph_calendar(demo: Demo, room_email: str) -> list[dict[str, Any]]:
 
 
 def _booked_now(database: Database, room: Resource, organizer: str) -> uuid.UUID:
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    # To the second: the meeting just ended early ended at most at this second.
+    now = datetime.now(UTC).replace(microsecond=0)
     with database.session() as session:
         return create_booking(
             session,
