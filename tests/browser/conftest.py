@@ -61,6 +61,8 @@ class Demo:
     """The emulated tenant (its ``/_sim`` control surface steers Microsoft 365)."""
     booking: str = ""
     """The JSON body of the try-out booking the demo suggests."""
+    data: Path | None = None
+    """The demo's data directory (its SQLite database), for tests that make tokens."""
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +84,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         people = {role: (email, password) for role, email, password in found}
         url = f"http://127.0.0.1:{port}"
         assert httpx.get(f"{url}/healthz").status_code == 200
-        yield Demo(url, people["admin"], people["occupant"], *_printed(log.read_text()))
+        yield Demo(url, people["admin"], people["occupant"], *_printed(log.read_text()), data=data)
     finally:
         process.terminate()
         process.wait(timeout=30)

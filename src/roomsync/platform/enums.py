@@ -26,6 +26,8 @@ class BookingStatus(StrEnum):
     CONFIRMED = "confirmed"
     DECLINED = "declined"
     CANCELLED = "cancelled"
+    RELEASED = "released"
+    """Nobody checked in within the room's check-in window: the room was given back."""
 
 
 class HistoryKind(StrEnum):

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from roomsync.platform.db import Database
 from roomsync.platform.enums import SyncRunKind, SyncRunTrigger
 from roomsync.platform.services.outbox import take_written_outbox
+from roomsync.runtime.checkin_tasks import CheckinTasks
 from roomsync.runtime.listener_tasks import ListenerTasks
 from roomsync.runtime.pull_tasks import PullTasks
 from roomsync.runtime.push_tasks import PushTasks
@@ -62,6 +63,7 @@ class Runtime:
         self.listener = ListenerTasks(self.huey, self.ctx, request_pull=self.request_room_pull)
         self.pushes = PushTasks(self.huey, self.ctx)
         self.schedule = ScheduleTasks(self.huey, self.ctx, pulls=self.pulls, listener=self.listener)
+        self.checkin = CheckinTasks(self.huey, self.ctx)
         database.after_commit(self._after_commit)
         database.after_rollback(_forget_outbox_writes)
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from roomsync.platform.enums import BookingStatus, Origin
 from roomsync.platform.models import Booking, EventLink
+from roomsync.platform.services.booking_rules import CLOSED_STATUSES
 from roomsync.sync.planner import LinkedBooking, RoomCopy
 
 AWAITING_ROOM = frozenset({BookingStatus.PENDING, BookingStatus.DECLINED})
@@ -80,7 +81,7 @@ class LinkIndex:
 
     def _cancelled(self, link: EventLink) -> bool:
         booking = self.bookings.get(link.booking_id)
-        return booking is not None and booking.status is BookingStatus.CANCELLED
+        return booking is not None and booking.status in CLOSED_STATUSES
 
     def match(self, room_event_id: str, ical_uid: str | None = None) -> EventLink | None:
         """Identity rule 1: the room event id first, then the iCalUId."""
@@ -233,7 +234,7 @@ def linked_facts(link: EventLink, booking: Booking) -> LinkedBooking:
         end=booking.end_at,
         updated_at=booking.updated_at,
         outlook_born=booking.origin is Origin.MICROSOFT365,
-        cancelled=booking.status is BookingStatus.CANCELLED,
+        cancelled=booking.status in CLOSED_STATUSES,
         awaiting_room=booking.status in AWAITING_ROOM,
         has_unpushed_changes=booking.version > (link.synced_version or 0),
         agreed_start=agreed_start,

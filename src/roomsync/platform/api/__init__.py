@@ -8,6 +8,7 @@ from roomsync.platform.api import (
     availability,
     bookings,
     buildings,
+    checkin,
     organizations,
     resources,
     tokens,
@@ -20,6 +21,15 @@ API_PREFIX = "/api/v1"
 
 def build_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX, responses=error_responses(401, 403, 404, 422))
-    for module in (organizations, buildings, resources, availability, users, bookings, tokens):
+    for module in (
+        organizations,
+        buildings,
+        resources,
+        availability,
+        users,
+        bookings,
+        checkin,
+        tokens,
+    ):
         router.include_router(module.router)
     return router

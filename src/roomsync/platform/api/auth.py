@@ -97,7 +97,8 @@ class Principal:
 
     def check_display_request(self, method: str, path: str, query: dict[str, str]) -> None:
         """A display token reads its one resource (and its bookings and schedule) and
-        ``/api/v1/me``; anything else is 403."""
+        ``/api/v1/me``, and checks in to or ends bookings (whose room the route checks);
+        anything else is 403."""
         if self.role is not Role.DISPLAY:
             return
         own = f"/api/v1/resources/{self.resource_id}"
@@ -106,6 +107,8 @@ class Principal:
             or path.startswith(own + "/")
             or (path == "/api/v1/bookings" and query.get("resource_id") == str(self.resource_id))
         )
+        if method == "POST" and _is_booking_action(path):
+            return
         if method not in ("GET", "HEAD") or not readable:
             raise PermissionDeniedError(
                 f"A display token reads only its resource {self.resource_id} "
@@ -115,6 +118,16 @@ class Principal:
     def check_super_admin(self) -> None:
         if not self.is_super_admin:
             raise PermissionDeniedError("Only ROOMSYNC_ADMIN_TOKEN may do this.")
+
+
+_DISPLAY_ACTIONS = frozenset({"check-in", "end", "extend"})
+
+
+def _is_booking_action(path: str) -> bool:
+    parts = path.strip("/").split("/")
+    return (
+        len(parts) == 5 and parts[:3] == ["api", "v1", "bookings"] and parts[4] in _DISPLAY_ACTIONS
+    )
 
 
 def authenticate(

@@ -106,6 +106,9 @@ class BookingOut(BaseModel):
     private: bool
     status: BookingStatus
     status_reason: str | None
+    checked_in_at: datetime | None = Field(
+        default=None, description="When someone checked in to the meeting; null until then."
+    )
     origin: Origin
     series_id: str | None
     version: int
@@ -139,6 +142,7 @@ def booking_out(booking: Booking, sync: BookingSyncView, principal: Principal) -
         private=booking.private,
         status=booking.status,
         status_reason=booking.status_reason,
+        checked_in_at=booking.checked_in_at,
         origin=booking.origin,
         series_id=booking.series_id,
         version=booking.version,

@@ -34,6 +34,7 @@ class Booking(Entity, Base):
         # instant, read from the index alone (platform/services/availability.py).
         Index(None, "resource_id", "end_at", "start_at", "status"),
         Index(None, "organization_id", "id"),
+        Index(None, "release_at"),
     )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
@@ -57,6 +58,10 @@ class Booking(Entity, Base):
     series_id: Mapped[str | None] = mapped_column(String(SERIES_ID_LENGTH))
     version: Mapped[int] = mapped_column(default=1)
     cancelled_at: Mapped[datetime | None]
+    checked_in_at: Mapped[datetime | None]
+    # When the booking is released unless someone checks in (services/checkin_policy);
+    # None when its room's policy never releases it, or once checked in or released.
+    release_at: Mapped[datetime | None]
 
 
 class BookingSeries(Entity, Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, text, true
 from sqlalchemy.orm import Mapped, mapped_column
@@ -34,6 +35,8 @@ class Building(Entity, Base):
     time_zone: Mapped[str] = mapped_column(String(TIME_ZONE_LENGTH))
     address: Mapped[str | None] = mapped_column(Text)
     m365_room_list_email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
+    # The check-in policy of its rooms (services/checkin_policy); None: check-in not required.
+    checkin_policy: Mapped[dict[str, Any] | None]
 
 
 class User(Entity, Base):

@@ -44,3 +44,5 @@ class Resource(Entity, Base):
     origin: Mapped[Origin] = mapped_column(EnumText(Origin), default=Origin.PLATFORM)
     m365_place_id: Mapped[str | None] = mapped_column(String(PLACE_ID_LENGTH))
     excluded_from_import: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Overrides of its building's check-in policy, field by field (services/checkin_policy).
+    checkin_policy: Mapped[dict[str, Any] | None]

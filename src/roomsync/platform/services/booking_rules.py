@@ -33,17 +33,29 @@ from roomsync.platform.services.validation import require_aware, require_instant
 
 DEFAULT_MAX_DURATION = timedelta(hours=24)
 OCCUPYING_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+# Over for good: the room was given back (cancelled, or released for no check-in).
+CLOSED_STATUSES = frozenset({BookingStatus.CANCELLED, BookingStatus.RELEASED})
 
 _ALLOWED_TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
     BookingStatus.PENDING: frozenset(
-        {BookingStatus.CONFIRMED, BookingStatus.DECLINED, BookingStatus.CANCELLED}
+        {
+            BookingStatus.CONFIRMED,
+            BookingStatus.DECLINED,
+            BookingStatus.CANCELLED,
+            BookingStatus.RELEASED,
+        }
     ),
-    # The room may withdraw its acceptance (a move into a conflict made in Outlook).
-    BookingStatus.CONFIRMED: frozenset({BookingStatus.DECLINED, BookingStatus.CANCELLED}),
+    # The room may withdraw its acceptance (a move into a conflict made in Outlook); nobody
+    # checking in releases it.
+    BookingStatus.CONFIRMED: frozenset(
+        {BookingStatus.DECLINED, BookingStatus.CANCELLED, BookingStatus.RELEASED}
+    ),
     # The room's calendar holding the meeting is its acceptance, even after we gave up
     # waiting for an answer and declined it (docs/sync.md).
     BookingStatus.DECLINED: frozenset({BookingStatus.CONFIRMED, BookingStatus.CANCELLED}),
     BookingStatus.CANCELLED: frozenset(),
+    # Its organizer may still cancel what was released (the meeting is off anyway).
+    BookingStatus.RELEASED: frozenset({BookingStatus.CANCELLED}),
 }
 
 

@@ -40,6 +40,7 @@ from roomsync.platform.services.booking_rules import (
     lock_resources,
 )
 from roomsync.platform.services.changes import UNCHANGED, Maybe, given
+from roomsync.platform.services.checkin_policy import schedule_release
 from roomsync.platform.services.lookup import DEFAULT_PAGE_SIZE, Page, get_or_raise
 from roomsync.platform.services.outbox import enqueue_push, is_pushable
 from roomsync.platform.services.users import organizer_user
@@ -107,6 +108,7 @@ def create_booking(
         series_id=series_id,
         version=1,
     )
+    schedule_release(session, booking)
     session.add(booking)
     session.flush()
     data = _snapshot(booking) | ({"actor": actor} if actor else {})
@@ -302,6 +304,8 @@ def _apply_update(
         changes["status"] = (booking.status, BookingStatus.PENDING)
     for name, (_, value) in changes.items():
         setattr(booking, name, value)
+    if moved:
+        schedule_release(session, booking)
     booking.version += 1
     append_history(
         session, booking=booking, kind=HistoryKind.UPDATED, source=source, data=_jsonable(changes)
@@ -323,6 +327,7 @@ def _change_status(
     previous = booking.status
     booking.status = status
     booking.status_reason = reason
+    schedule_release(session, booking)
     booking.version += 1
     kind = (
         HistoryKind.CANCELLED if status is BookingStatus.CANCELLED else HistoryKind.STATUS_CHANGED
@@ -334,6 +339,24 @@ def _change_status(
         source=source,
         data=_jsonable({"status": (previous, status), "status_reason": reason}),
     )
+
+
+def lock_booking(
+    session: Session, booking_id: uuid.UUID
+) -> tuple[Booking, dict[uuid.UUID, Resource]]:
+    """The booking locked after its room, for services that change it in their own way."""
+    return _lock_booking(session, booking_id)
+
+
+def change_status(
+    session: Session,
+    booking: Booking,
+    status: BookingStatus,
+    reason: str | None,
+    source: ChangeSource,
+) -> None:
+    """A status change of a booking already locked (``lock_booking``), with its history."""
+    _change_status(session, booking, status, reason, source)
 
 
 def _lock_booking(

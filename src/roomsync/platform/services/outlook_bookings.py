@@ -52,6 +52,8 @@ def outlook_booking_rows(
         "series_id": series_id,
         "version": 1,
         "cancelled_at": None,
+        "checked_in_at": None,
+        "release_at": None,  # set from the room's check-in policy when written
         "created_at": now,
         "updated_at": now,
     }

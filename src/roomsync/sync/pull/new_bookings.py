@@ -26,6 +26,7 @@ from sqlalchemy.types import TypeEngine
 from roomsync.platform.db import UTCDateTime, new_id
 from roomsync.platform.models import Booking, BookingHistory, EventLink
 from roomsync.platform.models.base import EnumText
+from roomsync.platform.services.checkin_policy import schedule_release_of_rows
 from roomsync.platform.services.outlook_bookings import outlook_booking_rows
 from roomsync.platform.services.users import link_organizers
 from roomsync.sync.links import synced_state
@@ -78,6 +79,7 @@ class NewBookings:
         """Insert what was collected (bookings first: the others refer to them); returns
         how many bookings that was."""
         written = len(self.bookings)
+        schedule_release_of_rows(session, self.bookings)
         connection = session.connection()
         for model, rows in ((Booking, self.bookings), (BookingHistory, self.history),
                             (EventLink, self.links)):  # fmt: skip

@@ -30,8 +30,9 @@ from roomsync.m365.directory import find_user_by_email
 from roomsync.m365.exceptions import GraphError
 from roomsync.m365.graph import GraphClient
 from roomsync.m365.models import AttendeeType, Event
-from roomsync.platform.enums import BookingStatus, Origin, OutboxAction, OutboxState
+from roomsync.platform.enums import Origin, OutboxAction, OutboxState
 from roomsync.platform.models import Booking, EventLink, OutboxEntry, User
+from roomsync.platform.services.booking_rules import CLOSED_STATUSES
 from roomsync.sync.links import LinkIndex, linked_facts, load_room_indexes
 from roomsync.sync.planner import (
     RemovalCheck,
@@ -324,7 +325,7 @@ def _pushed_for_other_rooms(
             EventLink.ical_uid.in_(uids),
             EventLink.organizer_event_id.is_not(None),
             Booking.origin == Origin.PLATFORM,
-            Booking.status != BookingStatus.CANCELLED,
+            Booking.status.not_in(CLOSED_STATUSES),
         )
     ).all()
     return {

@@ -19,8 +19,9 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from roomsync.m365.graph import GraphClient
 from roomsync.m365.models import Event, Removed
-from roomsync.platform.enums import BookingStatus, OutboxState
+from roomsync.platform.enums import OutboxState
 from roomsync.platform.models import Booking, EventLink, OutboxEntry, RoomSyncState
+from roomsync.platform.services.booking_rules import CLOSED_STATUSES
 from roomsync.sync.context import SyncContext
 from roomsync.sync.pull.apply import PageApplier
 from roomsync.sync.pull.page_flush import lock_room_states
@@ -136,7 +137,7 @@ def _unseen_query(
             EventLink.room_email.in_(room_emails),
             EventLink.room_event_id.is_not(None),
             or_(EventLink.last_seen_at.is_(None), EventLink.last_seen_at < round_.started_at),
-            Booking.status != BookingStatus.CANCELLED,
+            Booking.status.not_in(CLOSED_STATUSES),
             Booking.start_at < round_.window.end,
             Booking.end_at > round_.window.start,
             ~push_in_flight,

@@ -278,7 +278,8 @@ def _refusal(booking: Booking, resource: Resource, integration: Integration | No
             f"The organization of booking {booking.id} has no enabled Microsoft 365 "
             "integration: enable it, then retry the push (POST /api/v1/bookings/{id}/sync/retry)."
         )
-    if resource.email is None and booking.status is not BookingStatus.CANCELLED:
+    closed = booking.status in (BookingStatus.CANCELLED, BookingStatus.RELEASED)
+    if resource.email is None and not closed:
         return f"The room {resource.name} has no Microsoft 365 mailbox to book."
     return None
 

@@ -63,6 +63,9 @@ from roomsync.sync.push.series import (
 )
 
 CANCEL_COMMENT = "This room booking was cancelled in the workspace booking system."
+RELEASE_COMMENT = (
+    "Nobody checked in to this meeting's room in time, so the room was released for others."
+)
 
 
 def transaction_id(booking_id: object) -> str:
@@ -348,7 +351,7 @@ class PushSender:
 
     def _cancel_one(self, mailbox: str, event_id: str) -> None:
         try:
-            cancel_event(self.graph, mailbox, event_id, comment=CANCEL_COMMENT)
+            cancel_event(self.graph, mailbox, event_id, comment=self._cancel_comment())
         except NotFound:
             return
         except BadRequest:
@@ -356,6 +359,10 @@ class PushSender:
                 delete_event(self.graph, mailbox, event_id)
             except NotFound:
                 return
+
+    def _cancel_comment(self) -> str:
+        released = self.booking.status is BookingStatus.RELEASED
+        return RELEASE_COMMENT if released else CANCEL_COMMENT
 
     def _release_room(self) -> PushResult:
         found = self._organizer_copy(required=False)

@@ -184,7 +184,7 @@ def request_push_retry(session: Session, *, booking_id: uuid.UUID, now: datetime
 def _retry_action(session: Session, booking: Booking) -> OutboxAction:
     """What the retried push will most likely do; a pending create is what tells the pull
     that a room copy it cannot match yet may be ours (docs/sync.md, identity rule 1)."""
-    if booking.status is BookingStatus.CANCELLED:
+    if booking.status in (BookingStatus.CANCELLED, BookingStatus.RELEASED):
         return OutboxAction.CANCEL
     pushed = session.scalar(
         select(EventLink.organizer_event_id).where(EventLink.booking_id == booking.id)

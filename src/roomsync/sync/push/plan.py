@@ -14,6 +14,8 @@ coalesce into one PATCH.
   title is not the organizer's subject); the room against the link's room;
 - cancelled platform booking → cancel the meeting; cancelled Outlook-born booking → take
   the room out of the organizer's meeting (the meeting itself is the organizer's);
+- released (nobody checked in): as cancelled — a platform booking's meeting is cancelled,
+  an Outlook-born meeting loses the room, so the room's calendar is free again;
 - declined (the room said no) or nothing to change → nothing.
 
 Pure: no I/O.
@@ -111,7 +113,7 @@ class LinkSnapshot:
 def plan_push(booking: BookingSnapshot, link: LinkSnapshot | None, *, attempted: bool) -> PushKind:
     """What to send; ``attempted``: a create may already have reached Graph unanswered."""
     known = link is not None and (link.organizer_event_id is not None or link.ical_uid is not None)
-    if booking.status is BookingStatus.CANCELLED:
+    if booking.status in (BookingStatus.CANCELLED, BookingStatus.RELEASED):
         if booking.origin is Origin.MICROSOFT365:
             return PushKind.RELEASE_ROOM if known else PushKind.NOTHING
         return PushKind.CANCEL if known or attempted else PushKind.NOTHING

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from roomsync.web.pages import admin, admin_rooms, admin_tokens, docs, occupant, wizard
+from roomsync.web.pages import admin, admin_rooms, admin_tokens, display, docs, occupant, wizard
 from roomsync.web.pages.guard import PageError, SignInNeededError, page_user
 from roomsync.web.pages.rendering import STATIC_DIR, STATIC_PREFIX, render
 
@@ -22,6 +22,7 @@ def install_pages(app: FastAPI) -> None:
     app.include_router(occupant.router)
     app.include_router(admin_rooms.router)
     app.include_router(admin_tokens.router)
+    app.include_router(display.router)
     app.add_exception_handler(SignInNeededError, _sign_in_first)
     app.add_exception_handler(PageError, _error_page)
 
