@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from tests.polling import eventually
-from tests.web.signin_testkit import free_port
+from tests.web.signin_testkit import free_port_pair
 
 CHROMIUM = Path(os.environ.get("ROOMSYNC_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -69,7 +69,7 @@ class Demo:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """``roomsync demo`` as a person starts it, in its own process; its printed sign-in
     people are what the browser signs in as."""
-    port = free_port()
+    port = free_port_pair()
     data = tmp_path_factory.mktemp("demo")
     log = data / "demo.log"
     with log.open("w") as out:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.polling import eventually
-from tests.web.signin_testkit import free_port
+from tests.web.signin_testkit import free_port_pair
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +47,7 @@ def setup_demo(tmp_path: Path) -> Iterator[SetupDemo]:
 def _demo(tmp_path: Path, *, setup: bool) -> Iterator[SetupDemo]:
     """The demo with ``--setup`` (its organization unconnected), or plain (``make demo``:
     Fabrikam, on the second emulated tenant, unconnected)."""
-    port = free_port()
+    port = free_port_pair()
     log = tmp_path / "demo.log"
     with log.open("w") as out:
         process = subprocess.Popen(

@@ -18,6 +18,7 @@ from roomsync.platform.migrations import is_at_head
 from roomsync.platform.models import ApiToken
 from roomsync.platform.services.organizations import create_organization
 from roomsync.platform.services.tokens import find_api_token
+from tests.web.signin_testkit import free_port_pair
 
 pytestmark = pytest.mark.slow
 
@@ -289,7 +290,4 @@ def test_demo_refuses_a_port_in_use_in_one_line(tmp_path: Path) -> None:
 
 
 def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    return free_port_pair()  # the demo serves graphsim on the next port

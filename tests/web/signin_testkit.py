@@ -40,6 +40,19 @@ def free_port() -> int:
         return port
 
 
+def free_port_pair() -> int:
+    """A free port whose next one is free too (``roomsync demo`` serves graphsim on it)."""
+    while True:
+        port = free_port()
+        if port < 65535:
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+            return port
+
+
 @contextmanager
 def serving(
     database: Database, ctx: SyncContext, *, port: int | None = None, **changes: Any

@@ -262,8 +262,6 @@ def why_locked(session: Session, booking: Booking, room: Resource) -> str | None
     try:
         check_changeable_in_outlook(session, booking, room, ChangeSource.PLATFORM)
     except ManagedInOutlookError:
-        if booking.series_id is not None:
-            return "It is one meeting of a recurring series made in Outlook: change it in Outlook."
         return (
             "It was made in Outlook by someone outside this organization's Microsoft 365: "
             "ask them to change it."
