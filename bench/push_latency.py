@@ -279,6 +279,32 @@ def committed_at(database: Database) -> dict[uuid.UUID, datetime]:
         return {booking_id: at for booking_id, at in rows}
 
 
+@contextlib.contextmanager
+def platform_with_api(
+    config: dict[str, Any], workdir: Path, workers: int
+) -> Iterator[tuple[Platform, httpx.Client]]:
+    """The platform on the served tenant with its workers running and its REST API served,
+    and a client of that API with the admin token: what a push benchmark books through.
+    The platform's database stays open afterwards, for reading what happened."""
+    platform_ = build_platform(config, workdir)
+    runtime = Runtime(platform_.settings, platform_.database)
+    consumer = runtime.start_workers(workers=workers, periodic=False)
+    try:
+        app = create_app(platform_.settings, platform_.database)
+        with (
+            serving_in_background(app) as base_url,
+            httpx.Client(
+                base_url=f"{base_url}/api/v1/",
+                headers={"Authorization": f"Bearer {platform_.token}"},
+                timeout=120,
+            ) as api,
+        ):
+            yield platform_, api
+    finally:
+        consumer.stop(graceful=True)
+        runtime.close()
+
+
 def run(options: Options, *, timeline: bool = False) -> dict[str, Any]:
     """The burst, measured; ``timeline`` adds each booking's stamps (bench.push_profile)."""
     throttles = Throttles()
@@ -287,26 +313,11 @@ def run(options: Options, *, timeline: bool = False) -> dict[str, Any]:
         tempfile.TemporaryDirectory(prefix="roomsync-push-bench-") as scratch,
         served_graphsim(options, Path(scratch)) as config,
     ):
-        platform_ = build_platform(config, Path(scratch))
-        runtime = Runtime(platform_.settings, platform_.database)
-        workers = runtime.start_workers(workers=options.workers, periodic=False)
-        try:
-            app = create_app(platform_.settings, platform_.database)
-            with (
-                serving_in_background(app) as base_url,
-                httpx.Client(
-                    base_url=f"{base_url}/api/v1/",
-                    headers={"Authorization": f"Bearer {platform_.token}"},
-                    timeout=120,
-                ) as api,
-            ):
-                started = time.monotonic()
-                called = post_bookings(api, slots(options, platform_), options.clients)
-                posted = time.monotonic() - started
-                settled = wait_until_answered(platform_.database, options.bookings, options.timeout)
-        finally:
-            workers.stop(graceful=True)
-            runtime.close()
+        with platform_with_api(config, Path(scratch), options.workers) as (platform_, api):
+            started = time.monotonic()
+            called = post_bookings(api, slots(options, platform_), options.clients)
+            posted = time.monotonic() - started
+            settled = wait_until_answered(platform_.database, options.bookings, options.timeout)
         uids = ical_uids(platform_.database)
         rooms = accepted_at(config)
         room_done = {b: rooms[uid] for b, uid in uids.items() if uid in rooms}

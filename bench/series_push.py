@@ -26,10 +26,7 @@ from typing import Any
 import httpx
 
 from bench.push_latency import Options as GraphsimOptions
-from bench.push_latency import Platform, build_platform, served_graphsim, wait_until_answered
-from roomsync.runtime.runtime import Runtime
-from roomsync.web.app import create_app
-from roomsync.web.server import serving_in_background
+from bench.push_latency import Platform, platform_with_api, served_graphsim, wait_until_answered
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -82,26 +79,11 @@ def measure(options: Options, *, series: bool) -> dict[str, Any]:
         tempfile.TemporaryDirectory(prefix="roomsync-series-bench-") as scratch,
         served_graphsim(served, Path(scratch)) as config,
     ):
-        platform_ = build_platform(config, Path(scratch))
-        runtime = Runtime(platform_.settings, platform_.database)
-        workers = runtime.start_workers(workers=options.workers, periodic=False)
-        try:
-            app = create_app(platform_.settings, platform_.database)
-            with (
-                serving_in_background(app) as base_url,
-                httpx.Client(
-                    base_url=f"{base_url}/api/v1/",
-                    headers={"Authorization": f"Bearer {platform_.token}"},
-                    timeout=120,
-                ) as api,
-            ):
-                started = time.monotonic()
-                (book_series if series else book_singles)(api, platform_, options)
-                wait_until_answered(platform_.database, options.occurrences, options.timeout)
-                elapsed = time.monotonic() - started
-        finally:
-            workers.stop(graceful=True)
-            runtime.close()
+        with platform_with_api(config, Path(scratch), options.workers) as (platform_, api):
+            started = time.monotonic()
+            (book_series if series else book_singles)(api, platform_, options)
+            wait_until_answered(platform_.database, options.occurrences, options.timeout)
+            elapsed = time.monotonic() - started
         with httpx.Client(base_url=config["graph_url"], verify=config["ca_bundle"]) as control:
             log = control.get("/_sim/requests", params={"path_contains": "/users/"}).json()
         platform_.database.dispose()
